@@ -1,0 +1,567 @@
+#include "broker/broker.hpp"
+
+#include <algorithm>
+#include <bit>
+
+#include <fmt/format.h>
+
+#include "broker/protocol/topic_name.hpp"
+#include "core/check.hpp"
+#include "core/log.hpp"
+
+namespace gw::broker {
+
+using namespace protocol;
+
+namespace {
+
+std::uint32_t to_u32_seconds(std::chrono::seconds s) {
+  return static_cast<std::uint32_t>(std::min<std::int64_t>(s.count(), 0xFFFF'FFFF));
+}
+
+SubackReason granted(QoS qos) {
+  switch (qos) {
+    case QoS::AtMostOnce: return SubackReason::GrantedQoS0;
+    case QoS::AtLeastOnce: return SubackReason::GrantedQoS1;
+    case QoS::ExactlyOnce: return SubackReason::GrantedQoS2;
+  }
+  return SubackReason::UnspecifiedError;
+}
+
+// Rate limit for repeating warnings: log the 1st, 2nd, 4th, 8th... occurrence.
+bool worth_logging(std::uint64_t count) { return std::has_single_bit(count); }
+
+}  // namespace
+
+Broker::Broker(asio::io_context& io, BrokerOptions options, core::Clock& clock)
+    : io_(io),
+      options_(std::move(options)),
+      clock_(clock),
+      log_(core::make_logger("broker")),
+      rng_(std::random_device{}()) {}
+
+Broker::~Broker() {
+  // Connections that outlive the broker during shutdown must not reach back into it.
+  for (auto& [id, session] : sessions_) {
+    if (session->client != nullptr) session->client->detach_session();
+  }
+}
+
+std::unique_ptr<net::StreamHandler> Broker::accept(net::Transport& transport) {
+  if (stats_.connections_current >= options_.max_connections) {
+    ++stats_.connections_refused;
+    if (worth_logging(stats_.connections_refused)) {
+      log_->warn("refusing connection from {}: max_connections {} reached ({} refused so far)",
+                 transport.peer(), options_.max_connections, stats_.connections_refused);
+    }
+    return nullptr;
+  }
+  ++stats_.connections_total;
+  ++stats_.connections_current;
+  return std::make_unique<Client>(*this, transport, io_.get_executor());
+}
+
+void Broker::on_connect(Client& client, Connect&& connect) {
+  const bool v5 = connect.version == ProtocolVersion::V5;
+  auto refuse = [&](ConnackReason reason, std::string_view why) {
+    ++stats_.connections_refused;
+    log_->info("client {} '{}': CONNECT refused: {}", client.peer(), connect.client_id, why);
+    client.send(Connack{.reason = reason});
+    client.close();
+  };
+
+  // Enhanced authentication (MQTT 5 §4.12) is not offered: MQTT 5 §3.1.2.11.9 lets the server
+  // refuse an unknown method with 0x8C.
+  if (v5 && connect.props.authentication_method) {
+    refuse(ConnackReason::BadAuthenticationMethod, "enhanced authentication not supported");
+    return;
+  }
+  if (!options_.allow_anonymous && !connect.username) {
+    refuse(ConnackReason::NotAuthorized, "anonymous access disabled");
+    return;
+  }
+
+  std::string client_id = connect.client_id;
+  bool assigned = false;
+  if (client_id.empty()) {
+    // MQTT 3.1.1 §3.1.3.1 [MQTT-3.1.3-8]: a zero-byte ClientId needs CleanSession=1, else 0x02.
+    if (!v5 && !connect.clean_start) {
+      refuse(ConnackReason::ClientIdentifierNotValid, "empty client id without clean session");
+      return;
+    }
+    // MQTT 5 §3.1.3.1 [MQTT-3.1.3-6]: assign one and return it in Assigned Client Identifier.
+    client_id = assign_client_id();
+    assigned = true;
+  }
+
+  // Session Expiry Interval (MQTT 5 §3.1.2.11.2); MQTT 3.1.1 CleanSession=0 means "keep".
+  std::uint32_t requested_expiry =
+      v5 ? connect.props.session_expiry.value_or(0) : (connect.clean_start ? 0 : Session::kNever);
+  const std::uint32_t max_expiry = to_u32_seconds(options_.max_session_expiry);
+  const std::uint32_t expiry = std::min(requested_expiry, max_expiry);
+
+  // Keep Alive (MQTT 5 §3.1.2.10): a configured maximum replaces a larger or zero value and is
+  // announced as Server Keep Alive [MQTT-3.2.2-21]. MQTT 3.1.1 has no way to tell the client,
+  // so its own value stands.
+  std::uint16_t keep_alive = connect.keep_alive;
+  bool server_keep_alive = false;
+  const auto max_ka = static_cast<std::uint16_t>(options_.max_keep_alive.count());
+  if (v5 && max_ka > 0 && (keep_alive == 0 || keep_alive > max_ka)) {
+    keep_alive = max_ka;
+    server_keep_alive = true;
+  }
+
+  Session* session = nullptr;
+  bool session_present = false;
+  if (auto it = sessions_.find(client_id); it != sessions_.end()) {
+    Session& old = *it->second;
+    if (old.client != nullptr) {
+      // MQTT 5 §3.1.4 [MQTT-3.1.4-3]: the existing connection is closed, with DISCONNECT 0x8E.
+      Client* previous = old.client;
+      log_->info("client '{}': session taken over by {} (was {})", client_id, client.peer(),
+                 previous->peer());
+      old.client = nullptr;
+      previous->detach_session();
+      previous->disconnect(DisconnectReason::SessionTakenOver);
+      // The old connection ended without DISCONNECT: its will stands (MQTT 5 §3.1.2.5).
+      publish_will(old);
+    }
+    old.expiry_timer.cancel();
+    if (connect.clean_start) {
+      end_session(old);
+    } else {
+      session = &old;
+      session_present = true;
+    }
+  }
+  if (session == nullptr) {
+    const SubscriberId id{next_subscriber_++};
+    auto created = std::make_unique<Session>(client_id, id, io_.get_executor());
+    session = created.get();
+    sessions_.emplace(client_id, std::move(created));
+    by_subscriber_.emplace(id, session);
+  }
+  session->version = connect.version;
+  session->expiry_interval = expiry;
+  session->connect_expiry_zero = requested_expiry == 0;
+  session->will = std::move(connect.will);
+  session->client = &client;
+
+  const std::uint16_t client_receive_max =
+      v5 ? connect.props.receive_maximum.value_or(65535) : 65535;
+  const std::uint32_t client_max_packet =
+      v5 ? connect.props.maximum_packet_size.value_or(kMaxPacketSize) : kMaxPacketSize;
+  const bool problem_info = v5 ? connect.props.request_problem_information.value_or(true) : true;
+  client.accept_connect(*session, keep_alive, client_receive_max, client_max_packet, problem_info);
+
+  Connack ack{.session_present = session_present, .reason = ConnackReason::Success};
+  if (v5) {
+    auto& p = ack.props;
+    if (assigned) p.assigned_client_id = client_id;
+    if (expiry != requested_expiry) p.session_expiry = expiry;  // MQTT 5 §3.2.2.3.2
+    if (options_.receive_maximum != 65535) p.receive_maximum = options_.receive_maximum;
+    if (options_.maximum_qos != QoS::ExactlyOnce) p.maximum_qos = options_.maximum_qos;
+    if (!options_.retain_available) p.retain_available = false;
+    if (options_.max_packet_size < kMaxPacketSize) p.maximum_packet_size = options_.max_packet_size;
+    if (options_.topic_alias_maximum > 0) p.topic_alias_maximum = options_.topic_alias_maximum;
+    if (!options_.wildcard_subscriptions) p.wildcard_subscription_available = false;
+    if (!options_.subscription_identifiers) p.subscription_identifiers_available = false;
+    if (!options_.shared_subscriptions) p.shared_subscription_available = false;
+    if (server_keep_alive) p.server_keep_alive = keep_alive;
+  }
+  client.send(ack);
+  log_->debug("client {} '{}': connected (MQTT {}, keep alive {} s, session {})", client.peer(),
+              client_id, v5 ? "5" : "3.1.1", keep_alive, session_present ? "resumed" : "new");
+  resume(*session);
+}
+
+void Broker::on_publish(Client& client, Publish&& publish) {
+  Session& session = *client.session();
+  ++stats_.messages_received;
+  auto message = std::make_shared<Message>();
+  message->topic = publish.topic.str();
+  message->payload = std::move(publish.payload);
+  message->qos = publish.qos;
+  message->retain = publish.retain;
+  message->props = std::move(publish.props.message);
+  const auto id = publish.packet_id;
+
+  switch (publish.qos) {
+    case QoS::AtMostOnce:
+      route(message, session.id);
+      return;
+    case QoS::AtLeastOnce: {
+      const auto n = route(message, session.id);
+      // MQTT 5 §3.4.2.1: 0x10 tells the publisher nobody received it.
+      client.send(Puback{.packet_id = id,
+                         .reason = n == 0 ? PubackReason::NoMatchingSubscribers : PubackReason::Success});
+      return;
+    }
+    case QoS::ExactlyOnce: {
+      const auto raw = static_cast<std::uint16_t>(id);
+      if (session.awaiting_pubrel.contains(raw)) {
+        // A resent PUBLISH (DUP) before PUBREL: acknowledge, do not deliver twice (§4.3.3).
+        client.send(Pubrec{.packet_id = id});
+        return;
+      }
+      // MQTT 5 §3.3.4 [MQTT-3.3.4-9]: more unacknowledged QoS 2 than our Receive Maximum.
+      if (session.awaiting_pubrel.size() >= options_.receive_maximum) {
+        client.disconnect(DisconnectReason::ReceiveMaximumExceeded);
+        return;
+      }
+      const auto n = route(message, session.id);
+      session.awaiting_pubrel.insert(raw);
+      client.send(Pubrec{.packet_id = id,
+                         .reason = n == 0 ? PubrecReason::NoMatchingSubscribers : PubrecReason::Success});
+      return;
+    }
+  }
+}
+
+void Broker::publish(Message message) {
+  if (!TopicName::make(message.topic)) {
+    log_->warn("in-process publish refused: invalid topic name '{}'", message.topic);
+    return;
+  }
+  ++stats_.messages_received;
+  route(std::make_shared<const Message>(std::move(message)), std::nullopt);
+}
+
+std::size_t Broker::route(const std::shared_ptr<const Message>& message,
+                          std::optional<SubscriberId> from) {
+  const auto now = clock_.steady();
+  if (message->retain) retained_.retain(message, now);
+  aggregator_.reset(from);
+  tree_.match(message->topic, aggregator_.visitor());
+  const auto deliveries = aggregator_.finish();
+  for (const Delivery& d : deliveries) {
+    auto it = by_subscriber_.find(d.subscriber);
+    if (it == by_subscriber_.end()) continue;
+    // MQTT 5 §3.3.1.3 [MQTT-3.3.1-12]: RETAIN is cleared on forwarding unless Retain As Published.
+    deliver(*it->second,
+            OutgoingMessage{message, std::min(message->qos, d.max_qos),
+                            d.retain_as_published && message->retain,
+                            {d.subscription_ids.begin(), d.subscription_ids.end()}, now});
+  }
+  return deliveries.size();
+}
+
+std::size_t Broker::quota(const Session& session) const {
+  const std::size_t client_max = session.client != nullptr ? session.client->receive_maximum() : 0;
+  return std::min<std::size_t>(client_max, options_.max_inflight);
+}
+
+void Broker::deliver(Session& session, OutgoingMessage out) {
+  if (session.client == nullptr) {
+    if (out.qos == QoS::AtMostOnce) {
+      ++stats_.dropped_qos0_offline;
+      return;
+    }
+    enqueue(session, std::move(out));
+    return;
+  }
+  if (out.qos == QoS::AtMostOnce) {
+    // A reader that does not keep up loses QoS 0 messages, not the broker's memory.
+    if (session.client->pending_bytes() > options_.max_queued_bytes) {
+      ++stats_.dropped_queue_full;
+      return;
+    }
+    send_publish(session, out, std::nullopt, false);
+    return;
+  }
+  if (session.queue.empty() && session.inflight.size() < quota(session)) {
+    start_inflight(session, std::move(out));
+    return;
+  }
+  enqueue(session, std::move(out));
+}
+
+void Broker::enqueue(Session& session, OutgoingMessage out) {
+  const std::size_t bytes = RetainedStore::message_bytes(*out.message);
+  while (!session.queue.empty() && (session.queue.size() >= options_.max_queued_messages ||
+                                    session.queued_bytes + bytes > options_.max_queued_bytes)) {
+    session.queued_bytes -= RetainedStore::message_bytes(*session.queue.front().message);
+    session.queue.pop_front();
+    ++stats_.dropped_queue_full;
+    if (worth_logging(stats_.dropped_queue_full)) {
+      log_->warn("client '{}': queue full ({} messages), dropped the oldest ({} dropped so far)",
+                 session.client_id, options_.max_queued_messages, stats_.dropped_queue_full);
+    }
+  }
+  session.queued_bytes += bytes;
+  session.queue.push_back(std::move(out));
+}
+
+void Broker::start_inflight(Session& session, OutgoingMessage out) {
+  const auto id = session.next_packet_id();
+  if (!id) {
+    enqueue(session, std::move(out));
+    return;
+  }
+  if (!send_publish(session, out, id, false)) return;  // expired or too large: not in flight
+  const auto state = out.qos == QoS::AtLeastOnce ? Inflight::State::AwaitPuback
+                                                 : Inflight::State::AwaitPubrec;
+  session.inflight.emplace(static_cast<std::uint16_t>(*id), Inflight{std::move(out), state});
+}
+
+std::optional<std::uint32_t> Broker::remaining_expiry(const OutgoingMessage& out) const {
+  const auto& expiry = out.message->props.message_expiry;
+  if (!expiry) return std::nullopt;
+  const auto waited = std::chrono::duration_cast<std::chrono::seconds>(clock_.steady() - out.since);
+  const auto waited_s = static_cast<std::uint64_t>(std::max<std::int64_t>(waited.count(), 0));
+  if (waited_s >= *expiry) return 0;
+  return static_cast<std::uint32_t>(*expiry - waited_s);
+}
+
+bool Broker::send_publish(Session& session, const OutgoingMessage& out,
+                          std::optional<PacketId> id, bool dup) {
+  Client* client = session.client;
+  if (client == nullptr) return false;
+  const auto expiry = remaining_expiry(out);
+  // MQTT 5 §3.3.2.3.3 [MQTT-3.3.2-5]: an expired message is not delivered.
+  if (expiry && *expiry == 0) {
+    ++stats_.dropped_expired;
+    return false;
+  }
+  auto topic = TopicName::make(out.message->topic);
+  GW_CHECK(topic.has_value());  // every routed topic was validated on the way in
+  Publish p{.topic = std::move(*topic),
+            .payload = out.message->payload,
+            .qos = out.qos,
+            .retain = out.retain,
+            .dup = dup,
+            .packet_id = id.value_or(PacketId{}),
+            .props = {}};
+  if (client->version() == ProtocolVersion::V5) {
+    p.props.message = out.message->props;
+    // MQTT 5 §3.3.2.3.3 [MQTT-3.3.2-6]: forward the interval minus the time it waited.
+    p.props.message.message_expiry = expiry;
+    p.props.subscription_ids = out.subscription_ids;
+  }
+  if (!client->send(p)) {
+    // MQTT 5 §3.1.2.11.4 [MQTT-3.1.2-25]: larger than the client accepts: dropped for this
+    // client only, as if it had been delivered.
+    ++stats_.dropped_too_large;
+    if (worth_logging(stats_.dropped_too_large)) {
+      log_->warn("client '{}': message on '{}' exceeds its maximum packet size {}, dropped ({} so far)",
+                 session.client_id, out.message->topic, client->maximum_packet_size(),
+                 stats_.dropped_too_large);
+    }
+    return false;
+  }
+  ++stats_.messages_sent;
+  return true;
+}
+
+void Broker::pump(Session& session) {
+  while (session.client != nullptr && !session.queue.empty() &&
+         session.inflight.size() < quota(session)) {
+    OutgoingMessage out = std::move(session.queue.front());
+    session.queue.pop_front();
+    session.queued_bytes -= RetainedStore::message_bytes(*out.message);
+    if (out.qos == QoS::AtMostOnce) {
+      send_publish(session, out, std::nullopt, false);
+    } else {
+      start_inflight(session, std::move(out));
+    }
+  }
+}
+
+void Broker::resume(Session& session) {
+  // MQTT 5 §4.4 [MQTT-4.4.0-1]: on a resumed session, resend unacknowledged PUBLISHes (DUP set)
+  // and PUBRELs, in their original order.
+  for (auto it = session.inflight.begin(); it != session.inflight.end();) {
+    const PacketId id{it->first};
+    if (it->second.state == Inflight::State::AwaitPubcomp) {
+      session.client->send(Pubrel{.packet_id = id});
+      ++it;
+      continue;
+    }
+    if (!send_publish(session, it->second.out, id, true)) {
+      it = session.inflight.erase(it);  // expired or now too large for the new connection
+      continue;
+    }
+    ++it;
+  }
+  pump(session);
+}
+
+void Broker::on_puback(Client& client, const Puback& ack) {
+  Session& session = *client.session();
+  auto it = session.inflight.find(static_cast<std::uint16_t>(ack.packet_id));
+  if (it == session.inflight.end() || it->second.state != Inflight::State::AwaitPuback) return;
+  session.inflight.erase(it);
+  pump(session);
+}
+
+void Broker::on_pubrec(Client& client, const Pubrec& rec) {
+  Session& session = *client.session();
+  auto it = session.inflight.find(static_cast<std::uint16_t>(rec.packet_id));
+  if (it == session.inflight.end() || it->second.state == Inflight::State::AwaitPuback) {
+    // MQTT 5 §3.6.2.1: answer a PUBREC we cannot match with PUBREL 0x92.
+    client.send(Pubrel{.packet_id = rec.packet_id, .reason = PubrelReason::PacketIdentifierNotFound});
+    return;
+  }
+  if (static_cast<std::uint8_t>(rec.reason) >= 0x80) {
+    // MQTT 5 §4.3.3: a failed PUBREC ends the exchange; the id is free again.
+    session.inflight.erase(it);
+    pump(session);
+    return;
+  }
+  it->second.state = Inflight::State::AwaitPubcomp;
+  client.send(Pubrel{.packet_id = rec.packet_id});
+}
+
+void Broker::on_pubcomp(Client& client, const Pubcomp& comp) {
+  Session& session = *client.session();
+  auto it = session.inflight.find(static_cast<std::uint16_t>(comp.packet_id));
+  if (it == session.inflight.end() || it->second.state != Inflight::State::AwaitPubcomp) return;
+  session.inflight.erase(it);
+  pump(session);
+}
+
+void Broker::on_pubrel(Client& client, const Pubrel& rel) {
+  Session& session = *client.session();
+  const bool known = session.awaiting_pubrel.erase(static_cast<std::uint16_t>(rel.packet_id)) > 0;
+  client.send(Pubcomp{.packet_id = rel.packet_id,
+                      .reason = known ? PubcompReason::Success
+                                      : PubcompReason::PacketIdentifierNotFound});
+}
+
+void Broker::on_subscribe(Client& client, Subscribe&& subscribe) {
+  Session& session = *client.session();
+  const bool v5 = client.version() == ProtocolVersion::V5;
+  // MQTT 5 §3.2.2.3.12 [MQTT-3.8.2-? ]: a Subscription Identifier when we announced none.
+  if (subscribe.props.subscription_id && !options_.subscription_identifiers) {
+    client.disconnect(DisconnectReason::SubscriptionIdentifiersNotSupported);
+    return;
+  }
+  struct RetainedRequest {
+    std::string filter;
+    QoS qos;
+  };
+  std::vector<RetainedRequest> send_retained;
+  Suback ack{.packet_id = subscribe.packet_id, .reasons = {}, .props = {}};
+  ack.reasons.reserve(subscribe.subscriptions.size());
+  for (const auto& sub : subscribe.subscriptions) {
+    const auto& filter = sub.filter;
+    if (filter.is_shared() && !options_.shared_subscriptions) {
+      ack.reasons.push_back(v5 ? SubackReason::SharedSubscriptionsNotSupported
+                               : SubackReason::UnspecifiedError);
+      continue;
+    }
+    if (filter.has_wildcards() && !options_.wildcard_subscriptions) {
+      ack.reasons.push_back(v5 ? SubackReason::WildcardSubscriptionsNotSupported
+                               : SubackReason::UnspecifiedError);
+      continue;
+    }
+    const QoS qos = std::min(sub.options.max_qos, options_.maximum_qos);
+    auto granted_options = sub.options;
+    granted_options.max_qos = qos;
+    const auto options = make_subscription_options(granted_options, subscribe.props.subscription_id);
+    const auto result = tree_.subscribe(filter.str(), session.id, options);
+    ack.reasons.push_back(granted(qos));
+    // MQTT 5 §3.3.1.3: retained messages on subscribe, per Retain Handling; never for a shared
+    // subscription (MQTT 5 §4.8.2).
+    const auto rh = sub.options.retain_handling;
+    if (!filter.is_shared() &&
+        (rh == RetainHandling::SendOnSubscribe ||
+         (rh == RetainHandling::SendOnNewSubscribe && result == SubscribeResult::Added))) {
+      send_retained.push_back({std::string(filter.filter()), qos});
+    }
+  }
+  client.send(ack);
+
+  const auto now = clock_.steady();
+  std::vector<std::uint32_t> ids;
+  if (subscribe.props.subscription_id) ids.push_back(*subscribe.props.subscription_id);
+  for (const auto& req : send_retained) {
+    std::vector<OutgoingMessage> found;
+    retained_.match(req.filter, now, [&](const RetainedMatch& m) {
+      // [MQTT-3.3.1-9]: sent because of a new subscription, RETAIN is set.
+      found.push_back(OutgoingMessage{m.message, std::min(m.message->qos, req.qos), true, ids,
+                                      m.stored_at});
+    });
+    for (auto& out : found) deliver(session, std::move(out));
+  }
+}
+
+void Broker::on_unsubscribe(Client& client, Unsubscribe&& unsubscribe) {
+  Session& session = *client.session();
+  Unsuback ack{.packet_id = unsubscribe.packet_id, .reasons = {}, .props = {}};
+  for (const auto& filter : unsubscribe.filters) {
+    ack.reasons.push_back(tree_.unsubscribe(filter.str(), session.id)
+                              ? UnsubackReason::Success
+                              : UnsubackReason::NoSubscriptionExisted);
+  }
+  client.send(ack);
+}
+
+bool Broker::on_disconnect(Client& client, const Disconnect& disconnect) {
+  Session& session = *client.session();
+  if (client.version() == ProtocolVersion::V5 && disconnect.props.session_expiry) {
+    // MQTT 5 §3.14.2.2.2 [MQTT-3.14.2-2]: no Session Expiry Interval on DISCONNECT after 0.
+    if (session.connect_expiry_zero && *disconnect.props.session_expiry != 0) return false;
+    session.expiry_interval =
+        std::min(*disconnect.props.session_expiry, to_u32_seconds(options_.max_session_expiry));
+  }
+  // MQTT 5 §3.1.2.5 [MQTT-3.1.2-10]: a normal DISCONNECT discards the will; 0x04 keeps it.
+  if (disconnect.reason != DisconnectReason::DisconnectWithWillMessage) session.will.reset();
+  return true;
+}
+
+void Broker::on_client_closed(Client& client) {
+  Session* session = client.session();
+  if (session == nullptr || session->client != &client) return;
+  session->client = nullptr;
+  publish_will(*session);
+  if (session->expiry_interval == 0) {
+    end_session(*session);
+  } else {
+    arm_session_expiry(*session);
+  }
+}
+
+void Broker::publish_will(Session& session) {
+  if (!session.will) return;
+  // TODO(broker): Will Delay Interval (MQTT 5 §3.1.3.2.2); the will is published at once.
+  auto will = std::move(*session.will);
+  session.will.reset();
+  auto message = std::make_shared<Message>();
+  message->topic = will.topic.str();
+  message->payload = std::move(will.payload);
+  message->qos = std::min(will.qos, options_.maximum_qos);
+  message->retain = will.retain && options_.retain_available;
+  message->props = std::move(will.props);
+  ++stats_.messages_received;
+  route(message, session.id);
+}
+
+void Broker::end_session(Session& session) {
+  session.expiry_timer.cancel();
+  tree_.remove_all(session.id);
+  by_subscriber_.erase(session.id);
+  sessions_.erase(session.client_id);  // destroys `session`
+}
+
+void Broker::arm_session_expiry(Session& session) {
+  if (session.expiry_interval == Session::kNever) return;
+  session.expiry_timer.expires_after(std::chrono::seconds(session.expiry_interval));
+  session.expiry_timer.async_wait([this, client_id = session.client_id, id = session.id](
+                                      std::error_code ec) {
+    if (ec) return;
+    auto it = sessions_.find(client_id);
+    if (it == sessions_.end() || it->second->id != id || it->second->client != nullptr) return;
+    log_->debug("client '{}': session expired", client_id);
+    end_session(*it->second);
+  });
+}
+
+std::string Broker::assign_client_id() {
+  for (;;) {
+    auto id = fmt::format("eg-{:016x}", rng_());
+    if (!sessions_.contains(id)) return id;
+  }
+}
+
+}  // namespace gw::broker

@@ -1,0 +1,108 @@
+// broker::Broker: the MQTT 3.1.1 / 5.0 broker core. Owns the sessions, the subscription index and
+// the retained messages; accepts connections from any transport; routes every message published
+// by a client or by the in-process API (adapters, the bridge) to the matching sessions.
+//
+// Connection-level rules live in Client; session-level rules (client identifiers, takeover,
+// Clean Start and Session Expiry, QoS 1/2 delivery and flow control, queues, wills, retained
+// messages, subscriptions) live here.
+//
+// Ownership: owns every Session. Clients belong to their transports and register here on CONNECT.
+// Thread safety: core thread only — everything reaches it by asio::post on its io_context.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <random>
+#include <string>
+#include <unordered_map>
+
+#include <asio/io_context.hpp>
+#include <spdlog/logger.h>
+
+#include "broker/broker_stats.hpp"
+#include "broker/client.hpp"
+#include "broker/options.hpp"
+#include "broker/protocol/packet.hpp"
+#include "broker/retained_store.hpp"
+#include "broker/session.hpp"
+#include "broker/subscription_aggregator.hpp"
+#include "broker/topic_tree.hpp"
+#include "core/clock.hpp"
+
+namespace gw::broker {
+
+class Broker {
+ public:
+  Broker(asio::io_context& io, BrokerOptions options, core::Clock& clock);
+  ~Broker();
+  Broker(const Broker&) = delete;
+  Broker& operator=(const Broker&) = delete;
+
+  // A handler for a new connection on `transport`; nullptr when max_connections is reached
+  // (the caller closes the transport).
+  std::unique_ptr<net::StreamHandler> accept(net::Transport& transport);
+
+  // In-process publish (adapters, the bridge, $SYS): routed like a client's PUBLISH, with no
+  // publishing session (No Local never applies). The topic must be a valid topic name.
+  void publish(Message message);
+
+  [[nodiscard]] const BrokerOptions& options() const { return options_; }
+  [[nodiscard]] const BrokerStats& stats() const { return stats_; }
+  [[nodiscard]] core::Clock& clock() const { return clock_; }
+  [[nodiscard]] spdlog::logger& log() const { return *log_; }
+  [[nodiscard]] asio::any_io_executor executor() const { return io_.get_executor(); }
+  [[nodiscard]] std::size_t session_count() const { return sessions_.size(); }
+
+  // --- called by Client ---
+  void on_connect(Client& client, protocol::Connect&& connect);
+  // A client's PUBLISH that passed the connection checks (topic alias resolved).
+  void on_publish(Client& client, protocol::Publish&& publish);
+  void on_subscribe(Client& client, protocol::Subscribe&& subscribe);
+  void on_unsubscribe(Client& client, protocol::Unsubscribe&& unsubscribe);
+  void on_puback(Client& client, const protocol::Puback& ack);
+  void on_pubrec(Client& client, const protocol::Pubrec& rec);
+  void on_pubrel(Client& client, const protocol::Pubrel& rel);
+  void on_pubcomp(Client& client, const protocol::Pubcomp& comp);
+  // A client DISCONNECT: `publish_will` only for reason 0x04; `session_expiry` when the
+  // DISCONNECT changes it (MQTT 5 §3.14.2.2.2). Returns false for a protocol error.
+  bool on_disconnect(Client& client, const protocol::Disconnect& disconnect);
+  // The connection is gone: detach it from its session, publish the will if it still stands,
+  // and start the session's expiry.
+  void on_client_closed(Client& client);
+  void count_connection_closed() { --stats_.connections_current; }
+  void count_protocol_error() { ++stats_.protocol_errors; }
+
+ private:
+  // Stores it if retained and hands a copy to every matching session; returns how many.
+  std::size_t route(const std::shared_ptr<const Message>& message, std::optional<SubscriberId> from);
+  void deliver(Session& session, OutgoingMessage out);
+  void enqueue(Session& session, OutgoingMessage out);  // bounded: drops the oldest, counted
+  void start_inflight(Session& session, OutgoingMessage out);
+  [[nodiscard]] std::size_t quota(const Session& session) const;
+  void pump(Session& session);  // send queued messages while the client has quota
+  bool send_publish(Session& session, const OutgoingMessage& out, std::optional<protocol::PacketId> id,
+                    bool dup);
+  void resume(Session& session);  // after CONNECT with Session Present: resend in-flight
+  void publish_will(Session& session);
+  void end_session(Session& session);
+  void arm_session_expiry(Session& session);
+  std::string assign_client_id();
+  [[nodiscard]] std::optional<std::uint32_t> remaining_expiry(const OutgoingMessage& out) const;
+
+  asio::io_context& io_;
+  BrokerOptions options_;
+  core::Clock& clock_;
+  std::shared_ptr<spdlog::logger> log_;
+  BrokerStats stats_;
+
+  TopicTree tree_;
+  RetainedStore retained_;
+  SubscriptionAggregator aggregator_;
+  std::unordered_map<std::string, std::unique_ptr<Session>> sessions_;
+  std::unordered_map<SubscriberId, Session*> by_subscriber_;
+  std::uint64_t next_subscriber_ = 1;
+  std::mt19937_64 rng_;
+};
+
+}  // namespace gw::broker

@@ -1,0 +1,24 @@
+// broker::BrokerStats: counters the broker keeps for metrics and $SYS. Every dropped message is
+// counted under its reason.
+//
+// Thread safety: core thread only (read them there, or copy them out with a post).
+#pragma once
+
+#include <cstdint>
+
+namespace gw::broker {
+
+struct BrokerStats {
+  std::uint64_t connections_total = 0;
+  std::uint64_t connections_current = 0;
+  std::uint64_t connections_refused = 0;  // max_connections reached or CONNACK failure
+  std::uint64_t messages_received = 0;     // PUBLISH from clients and the in-process API
+  std::uint64_t messages_sent = 0;         // PUBLISH to clients
+  std::uint64_t dropped_queue_full = 0;    // oldest queued message dropped for a new one
+  std::uint64_t dropped_too_large = 0;     // larger than the client's Maximum Packet Size
+  std::uint64_t dropped_expired = 0;       // Message Expiry Interval passed while queued
+  std::uint64_t dropped_qos0_offline = 0;  // QoS 0 for a session without a connection
+  std::uint64_t protocol_errors = 0;       // connections closed for malformed or forbidden input
+};
+
+}  // namespace gw::broker

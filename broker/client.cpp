@@ -1,0 +1,241 @@
+#include "broker/client.hpp"
+
+#include <type_traits>
+
+#include <asio/error.hpp>
+
+#include "broker/broker.hpp"
+#include "broker/protocol/utf8.hpp"
+#include "broker/session.hpp"
+
+namespace gw::broker {
+
+using namespace protocol;
+
+Client::Client(Broker& broker, net::Transport& transport, asio::any_io_executor executor)
+    : broker_(broker),
+      transport_(transport),
+      decoder_(DecodeOptions{.version = std::nullopt,
+                             .maximum_packet_size = broker.options().max_packet_size}),
+      keep_alive_timer_(std::move(executor)),
+      last_packet_(broker.clock().steady()) {
+  arm_connect_timeout();
+}
+
+Client::~Client() = default;
+
+void Client::arm_connect_timeout() {
+  // MQTT 5 §3.1.4: a connection that does not send CONNECT in reasonable time is closed.
+  keep_alive_timer_.expires_after(broker_.options().connect_timeout);
+  keep_alive_timer_.async_wait([this](std::error_code ec) {
+    if (ec || connected_ || closing_) return;
+    broker_.log().info("client {}: no CONNECT within {} ms, closing", peer(),
+                       broker_.options().connect_timeout.count());
+    close();
+  });
+}
+
+void Client::on_data(std::span<const std::byte> data) {
+  if (closing_) return;
+  decoder_.feed(data);
+  while (!closing_) {
+    auto next = decoder_.next();
+    if (!next) {
+      const auto code = to_mqtt_errc(next.error());
+      broker_.count_protocol_error();
+      if (!connected_) {
+        if (code == MqttErrc::UnsupportedProtocolVersion) {
+          // MQTT 5 §3.1.2.2 [MQTT-3.1.2-2]: answer in a form the client can read, then close.
+          const auto level = decoder_.refused_protocol_level().value_or(4);
+          const auto form = level >= 5 ? ProtocolVersion::V5 : ProtocolVersion::V311;
+          out_.clear();
+          encode(Connack{.reason = ConnackReason::UnsupportedProtocolVersion}, form, out_);
+          transport_.write(out_);
+        }
+        broker_.log().info("client {}: refused before CONNECT: {}", peer(), next.error().message());
+        close();
+      } else {
+        broker_.log().info("client {}: {}", peer(), next.error().message());
+        disconnect(static_cast<DisconnectReason>(code));
+      }
+      return;
+    }
+    if (!*next) return;
+    last_packet_ = broker_.clock().steady();
+    handle(std::move(**next));
+  }
+}
+
+void Client::handle(Packet&& packet) {
+  if (!connected_) {
+    // The decoder only lets a CONNECT through before the version is known [MQTT-3.1.0-1].
+    auto* connect = std::get_if<Connect>(&packet);
+    if (connect == nullptr) {
+      close();
+      return;
+    }
+    version_ = connect->version;
+    broker_.on_connect(*this, std::move(*connect));
+    return;
+  }
+  std::visit(
+      Overloaded{
+          [&](Connect&) {
+            // MQTT 5 §3.1 [MQTT-3.1.0-2]: a second CONNECT is a Protocol Error.
+            disconnect(DisconnectReason::ProtocolError, "second CONNECT");
+          },
+          [&](Publish& p) { on_publish(std::move(p)); },
+          [&](Puback& p) { broker_.on_puback(*this, p); },
+          [&](Pubrec& p) { broker_.on_pubrec(*this, p); },
+          [&](Pubrel& p) { broker_.on_pubrel(*this, p); },
+          [&](Pubcomp& p) { broker_.on_pubcomp(*this, p); },
+          [&](Subscribe& s) { broker_.on_subscribe(*this, std::move(s)); },
+          [&](Unsubscribe& u) { broker_.on_unsubscribe(*this, std::move(u)); },
+          [&](Pingreq&) { send(Pingresp{}); },
+          [&](Disconnect& d) {
+            if (!broker_.on_disconnect(*this, d)) {
+              // [MQTT-3.14.2-2]: a Session Expiry Interval in DISCONNECT when CONNECT had 0.
+              disconnect(DisconnectReason::ProtocolError, "session expiry set on DISCONNECT after 0");
+              return;
+            }
+            close();
+          },
+          [&](Auth&) {
+            // MQTT 5 §4.12: AUTH is only valid after a CONNECT with an Authentication Method,
+            // which this broker refuses (0x8C), so any AUTH here is a Protocol Error.
+            disconnect(DisconnectReason::ProtocolError, "AUTH without enhanced authentication");
+          },
+          [&](auto&) {
+            // CONNACK, SUBACK, UNSUBACK, PINGRESP are server-to-client packets.
+            disconnect(DisconnectReason::ProtocolError, "server-to-client packet received");
+          },
+      },
+      packet);
+}
+
+void Client::on_publish(Publish&& publish) {
+  const auto& opts = broker_.options();
+  if (version_ == ProtocolVersion::V5) {
+    // MQTT 5 §3.3.4 [MQTT-3.3.4-6]: a client's PUBLISH must not carry Subscription Identifiers.
+    if (!publish.props.subscription_ids.empty()) {
+      disconnect(DisconnectReason::ProtocolError, "subscription identifier in PUBLISH");
+      return;
+    }
+    if (publish.props.topic_alias) {
+      const auto alias = *publish.props.topic_alias;
+      // MQTT 5 §3.3.2.3.4 [MQTT-3.3.2-9]: not above the Topic Alias Maximum we announced.
+      if (alias > opts.topic_alias_maximum) {
+        disconnect(DisconnectReason::TopicAliasInvalid, "topic alias above maximum");
+        return;
+      }
+      if (publish.topic.empty()) {
+        auto it = topic_aliases_.find(alias);
+        if (it == topic_aliases_.end()) {
+          // [MQTT-3.3.2-? ] an alias that was never set: Protocol Error (MQTT 5 §3.3.2.3.4).
+          disconnect(DisconnectReason::ProtocolError, "unknown topic alias");
+          return;
+        }
+        publish.topic = it->second;
+      } else {
+        topic_aliases_.insert_or_assign(alias, publish.topic);
+      }
+      publish.props.topic_alias.reset();  // aliases are per connection, never forwarded
+    }
+  }
+  // MQTT 5 §3.2.2.3.4 [MQTT-3.2.2-12]: QoS above the announced Maximum QoS.
+  if (publish.qos > opts.maximum_qos) {
+    disconnect(DisconnectReason::QosNotSupported, "QoS above maximum");
+    return;
+  }
+  // MQTT 5 §3.2.2.3.5 [MQTT-3.2.2-15]: RETAIN when Retain Available is 0.
+  if (publish.retain && !opts.retain_available) {
+    disconnect(DisconnectReason::RetainNotSupported, "retain not available");
+    return;
+  }
+  // MQTT 5 §3.3.2.3.2: a payload announced as UTF-8 must be UTF-8; refuse it in the ack.
+  if (publish.props.message.payload_format == PayloadFormat::Utf8 &&
+      !is_valid_mqtt_utf8(publish.payload)) {
+    if (publish.qos == QoS::AtLeastOnce) {
+      send(Puback{.packet_id = publish.packet_id, .reason = PubackReason::PayloadFormatInvalid});
+    } else if (publish.qos == QoS::ExactlyOnce) {
+      send(Pubrec{.packet_id = publish.packet_id, .reason = PubrecReason::PayloadFormatInvalid});
+    }
+    return;
+  }
+  broker_.on_publish(*this, std::move(publish));
+}
+
+bool Client::send(const Packet& packet) {
+  if (closing_) return false;
+  if (const auto* p = std::get_if<Publish>(&packet)) {
+    if (encoded_size(*p, version_) > maximum_packet_size_) return false;
+  }
+  out_.clear();
+  encode(packet, version_, out_);
+  transport_.write(out_);
+  return true;
+}
+
+void Client::disconnect(DisconnectReason reason, std::string reason_string) {
+  if (closing_) return;
+  if (version_ == ProtocolVersion::V5 && connected_) {
+    Disconnect d{.reason = reason};
+    if (request_problem_information_ && !reason_string.empty()) {
+      d.props.reason_string = std::move(reason_string);
+    }
+    send(d);
+  }
+  close();
+}
+
+void Client::close() {
+  if (closing_) return;
+  closing_ = true;
+  keep_alive_timer_.cancel();
+  transport_.close();
+}
+
+void Client::accept_connect(Session& session, std::uint16_t keep_alive_s,
+                            std::uint16_t receive_maximum, std::uint32_t maximum_packet_size,
+                            bool request_problem_information) {
+  connected_ = true;
+  session_ = &session;
+  keep_alive_s_ = keep_alive_s;
+  receive_maximum_ = receive_maximum;
+  maximum_packet_size_ = maximum_packet_size;
+  request_problem_information_ = request_problem_information;
+  keep_alive_timer_.cancel();
+  arm_keep_alive();
+}
+
+void Client::arm_keep_alive() {
+  if (keep_alive_s_ == 0 || closing_) return;
+  // MQTT 5 §3.1.2.10 [MQTT-3.1.2-22]: disconnect after one and a half Keep Alive periods
+  // without a control packet from the client.
+  const auto limit = std::chrono::milliseconds(std::uint32_t{keep_alive_s_} * 1500);
+  const auto deadline = last_packet_ + limit;
+  const auto now = broker_.clock().steady();
+  keep_alive_timer_.expires_after(deadline > now ? deadline - now : std::chrono::steady_clock::duration{});
+  keep_alive_timer_.async_wait([this, limit](std::error_code ec) {
+    if (ec || closing_) return;
+    if (broker_.clock().steady() - last_packet_ >= limit) {
+      broker_.log().info("client {}: keep alive timeout", peer());
+      disconnect(DisconnectReason::KeepAliveTimeout);
+      return;
+    }
+    arm_keep_alive();
+  });
+}
+
+void Client::on_closed(std::error_code ec) {
+  closing_ = true;
+  keep_alive_timer_.cancel();
+  if (ec && ec != asio::error::eof) {
+    broker_.log().debug("client {}: connection error: {}", peer(), ec.message());
+  }
+  broker_.count_connection_closed();
+  if (session_ != nullptr) broker_.on_client_closed(*this);
+  session_ = nullptr;
+}
+
+}  // namespace gw::broker

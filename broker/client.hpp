@@ -1,0 +1,92 @@
+// broker::Client: the protocol side of one network connection. Decodes what the transport
+// receives, enforces the per-connection rules (CONNECT first and once, keep-alive, Maximum Packet
+// Size, Receive Maximum, topic aliases, the negotiated capabilities) and passes session-level work
+// to the Broker. Sends packets encoded for the connection's protocol version.
+//
+// Ownership: owned by its transport (a StreamHandler lives as long as its connection); the
+// Broker and the attached Session refer to it by pointer until on_closed().
+// Thread safety: core thread only.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <asio/steady_timer.hpp>
+#include <spdlog/logger.h>
+
+#include "broker/net/transport.hpp"
+#include "broker/protocol/codec.hpp"
+#include "broker/protocol/stream_decoder.hpp"
+
+namespace gw::broker {
+
+class Broker;
+struct Session;
+
+class Client final : public net::StreamHandler {
+ public:
+  Client(Broker& broker, net::Transport& transport, asio::any_io_executor executor);
+  ~Client() override;
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  void on_data(std::span<const std::byte> data) override;
+  void on_closed(std::error_code ec) override;
+
+  // Encodes and queues a packet. A PUBLISH larger than the client's Maximum Packet Size is not
+  // sent (MQTT 5 §3.1.2.11.4 [MQTT-3.1.2-25]); returns false then.
+  bool send(const protocol::Packet& packet);
+  // Ends the connection for a protocol reason: MQTT 5 clients get a DISCONNECT with `reason`
+  // first (MQTT 3.1.1 has no server DISCONNECT: the connection just closes).
+  void disconnect(protocol::DisconnectReason reason, std::string reason_string = {});
+  // Closes without a DISCONNECT (after a refusing CONNACK).
+  void close();
+
+  [[nodiscard]] protocol::ProtocolVersion version() const { return version_; }
+  [[nodiscard]] const std::string& peer() const { return transport_.peer(); }
+  [[nodiscard]] std::size_t pending_bytes() const { return transport_.pending_bytes(); }
+  // The client's Receive Maximum (MQTT 5 §3.1.2.11.3): QoS 1/2 PUBLISHes it accepts unacknowledged.
+  [[nodiscard]] std::uint16_t receive_maximum() const { return receive_maximum_; }
+  [[nodiscard]] std::uint32_t maximum_packet_size() const { return maximum_packet_size_; }
+  [[nodiscard]] bool wants_problem_information() const { return request_problem_information_; }
+
+  // Set by the Broker when CONNECT is accepted.
+  void accept_connect(Session& session, std::uint16_t keep_alive_s, std::uint16_t receive_maximum,
+                      std::uint32_t maximum_packet_size, bool request_problem_information);
+  // The session attached by accept_connect(), until the connection closes or is taken over.
+  [[nodiscard]] Session* session() const { return session_; }
+  void detach_session() { session_ = nullptr; }
+
+ private:
+  void handle(protocol::Packet&& packet);
+  void on_publish(protocol::Publish&& publish);
+  void arm_keep_alive();
+  void arm_connect_timeout();
+
+  Broker& broker_;
+  net::Transport& transport_;
+  protocol::StreamDecoder decoder_;
+  protocol::ProtocolVersion version_ = protocol::ProtocolVersion::V5;
+  bool connected_ = false;  // CONNECT accepted
+  bool closing_ = false;    // no more packets are handled
+  Session* session_ = nullptr;
+
+  std::uint16_t keep_alive_s_ = 0;
+  asio::steady_timer keep_alive_timer_;
+  std::chrono::steady_clock::time_point last_packet_;
+  std::uint16_t receive_maximum_ = 65535;
+  std::uint32_t maximum_packet_size_ = protocol::kMaxPacketSize;
+  bool request_problem_information_ = true;
+
+  // MQTT 5 §3.3.2.3.4: topic aliases the client set for its PUBLISHes on this connection.
+  std::unordered_map<std::uint16_t, protocol::TopicName> topic_aliases_;
+
+  std::vector<std::byte> out_;  // encode scratch, reused
+};
+
+}  // namespace gw::broker

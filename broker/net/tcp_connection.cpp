@@ -1,0 +1,117 @@
+#include "broker/net/tcp_connection.hpp"
+
+#include <asio/post.hpp>
+#include <asio/write.hpp>
+
+namespace gw::broker::net {
+
+namespace {
+std::string describe(const asio::ip::tcp::socket& s) {
+  std::error_code ec;
+  const auto ep = s.remote_endpoint(ec);
+  if (ec) return "?";
+  const auto addr = ep.address();
+  return (addr.is_v6() ? "[" + addr.to_string() + "]" : addr.to_string()) + ":" +
+         std::to_string(ep.port());
+}
+}  // namespace
+
+TcpConnection::TcpConnection(asio::ip::tcp::socket socket)
+    : socket_(std::move(socket)), linger_(socket_.get_executor()), peer_(describe(socket_)) {
+  std::error_code ec;
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);  // best effort; latency, not correctness
+}
+
+TcpConnection::~TcpConnection() = default;
+
+void TcpConnection::start(std::unique_ptr<StreamHandler> handler) {
+  handler_ = std::move(handler);
+  read();
+}
+
+void TcpConnection::read() {
+  socket_.async_read_some(asio::buffer(in_),
+                          [self = shared_from_this()](std::error_code ec, std::size_t n) {
+                            if (self->finished_) return;
+                            if (ec) {
+                              self->finish(ec);
+                              return;
+                            }
+                            // After close() input is drained and discarded until the peer's FIN:
+                            // closing with unread input would send RST and could destroy our last
+                            // packets (a CONNACK or DISCONNECT with the reason) in flight.
+                            if (!self->closing_) {
+                              self->handler_->on_data(
+                                  std::span<const std::byte>(self->in_.data(), n));
+                            }
+                            if (!self->finished_) self->read();
+                          });
+}
+
+void TcpConnection::write(std::span<const std::byte> bytes) {
+  if (closing_ || finished_) return;
+  queued_.insert(queued_.end(), bytes.begin(), bytes.end());
+  schedule_flush();
+}
+
+void TcpConnection::schedule_flush() {
+  if (flush_scheduled_ || !writing_.empty()) return;
+  flush_scheduled_ = true;
+  // Deferred to the end of this loop pass so that every packet produced in it (responses to a
+  // whole read, a fan-out to this subscriber) leaves in one write.
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    self->flush_scheduled_ = false;
+    self->flush();
+  });
+}
+
+void TcpConnection::flush() {
+  if (finished_ || !writing_.empty()) return;
+  if (queued_.empty()) {
+    if (closing_) {
+      std::error_code ignored;
+      socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+      // Bounded wait for the peer's FIN; read() finishes earlier when it arrives.
+      linger_.expires_after(kLinger);
+      linger_.async_wait([self = shared_from_this()](std::error_code ec) {
+        if (!ec) self->finish({});
+      });
+    }
+    return;
+  }
+  writing_.swap(queued_);
+  asio::async_write(socket_, asio::buffer(writing_),
+                    [self = shared_from_this()](std::error_code ec, std::size_t) {
+                      self->writing_.clear();
+                      if (self->finished_) return;
+                      if (ec) {
+                        self->finish(ec);
+                        return;
+                      }
+                      self->flush();
+                    });
+}
+
+void TcpConnection::close() {
+  if (closing_ || finished_) return;
+  closing_ = true;
+  if (writing_.empty() && !flush_scheduled_) flush();
+}
+
+void TcpConnection::abort() {
+  queued_.clear();
+  finish({});
+}
+
+void TcpConnection::finish(std::error_code ec) {
+  if (finished_) return;
+  finished_ = true;
+  linger_.cancel();
+  std::error_code ignored;
+  socket_.close(ignored);
+  // The handler is told once; it is destroyed with this connection when the last pending
+  // operation lets go of it.
+  if (handler_) handler_->on_closed(ec);
+}
+
+}  // namespace gw::broker::net

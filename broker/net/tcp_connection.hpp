@@ -1,0 +1,57 @@
+// net::TcpConnection: one accepted TCP client. Reads into a fixed buffer and hands the bytes to
+// its StreamHandler; writes are queued and leave as one write per loop pass (TCP_NODELAY is on,
+// so batching is ours, not Nagle's).
+//
+// Ownership: shared_ptr, kept alive by its own pending asynchronous operations; it owns its
+// handler, so the handler lives exactly as long as the connection.
+// Thread safety: core thread only (the io_context that runs the broker).
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
+
+#include "broker/net/transport.hpp"
+
+namespace gw::broker::net {
+
+class TcpConnection final : public Transport, public std::enable_shared_from_this<TcpConnection> {
+ public:
+  explicit TcpConnection(asio::ip::tcp::socket socket);
+  ~TcpConnection() override;
+
+  // Takes the handler and starts reading. Call once, right after construction.
+  void start(std::unique_ptr<StreamHandler> handler);
+
+  void write(std::span<const std::byte> bytes) override;
+  void close() override;
+  void abort() override;
+  [[nodiscard]] std::size_t pending_bytes() const override { return queued_.size() + writing_.size(); }
+  [[nodiscard]] const std::string& peer() const override { return peer_; }
+
+ private:
+  void read();
+  void schedule_flush();
+  void flush();
+  void finish(std::error_code ec);
+
+  static constexpr std::chrono::seconds kLinger{2};
+
+  asio::ip::tcp::socket socket_;
+  asio::steady_timer linger_;
+  std::string peer_;
+  std::unique_ptr<StreamHandler> handler_;
+  std::array<std::byte, 16 * 1024> in_{};
+  std::vector<std::byte> queued_;   // appended to while writing_ is on the wire
+  std::vector<std::byte> writing_;  // owned by the write in flight
+  bool flush_scheduled_ = false;
+  bool closing_ = false;  // close(): no more writes, shut down when the queue is empty
+  bool finished_ = false;
+};
+
+}  // namespace gw::broker::net

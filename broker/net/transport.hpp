@@ -1,0 +1,44 @@
+// net::Transport: a byte stream to one client, as the protocol layer sees it, and
+// net::StreamHandler: what the transport reports upwards. TCP implements it today; TLS and
+// WebSocket transports will implement the same pair, so the protocol layer never knows which.
+//
+// The transport never parses bytes; the handler never touches sockets (STYLE: net/ vs protocol/).
+//
+// Thread safety: core thread only.
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <string>
+#include <system_error>
+
+namespace gw::broker::net {
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  // Queues bytes. Everything queued during one pass of the event loop leaves in one write.
+  // Ignored after close().
+  virtual void write(std::span<const std::byte> bytes) = 0;
+  // Sends what is queued, then shuts the connection down. The handler's on_closed() follows.
+  virtual void close() = 0;
+  // Closes at once, dropping anything queued (a misbehaving peer, a takeover).
+  virtual void abort() = 0;
+  // Bytes queued and not yet written: the protocol layer stops sending to a slow reader when this
+  // grows past its limit.
+  [[nodiscard]] virtual std::size_t pending_bytes() const = 0;
+  // "address:port" of the peer, for logs.
+  [[nodiscard]] virtual const std::string& peer() const = 0;
+};
+
+class StreamHandler {
+ public:
+  virtual ~StreamHandler() = default;
+  // Bytes arrived; the handler consumes them all (it keeps partial packets itself).
+  virtual void on_data(std::span<const std::byte> data) = 0;
+  // The stream ended (peer closed, I/O error, or after close()/abort()). Called exactly once;
+  // the transport does not call the handler again afterwards.
+  virtual void on_closed(std::error_code ec) = 0;
+};
+
+}  // namespace gw::broker::net

@@ -1,0 +1,72 @@
+// broker::BrokerOptions: what the local MQTT broker needs to start, from the `broker:` section of
+// the configuration file (parsed and validated by config/; every key, range and the reason for
+// each default are in docs/configuration.md).
+//
+// config/ has already rejected out-of-range values, so the broker may rely on the ranges stated
+// here; it never needs to clamp. Limits bound memory per client: a gateway runs on a small box,
+// so every queue has a finite default.
+//
+// Ownership: plain value types. Thread safety: value types; read-only after start-up.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/message.hpp"
+
+namespace gw::broker {
+
+struct ListenerOptions {
+  // An IPv4 or IPv6 literal without brackets ("127.0.0.1", "::1", "0.0.0.0", "::"), ready for
+  // asio::ip::make_address. Host names are rejected by config/.
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 1883;  // 0 = ephemeral (tests)
+  std::string name;           // for logs; empty = "<address>:<port>"
+};
+
+struct BrokerOptions {
+  // At least one listener; the default is a single loopback listener on 127.0.0.1:1883.
+  std::vector<ListenerOptions> listeners{ListenerOptions{}};
+
+  // MQTT 5 Maximum Packet Size we announce in CONNACK and enforce on every incoming packet
+  // (bytes, fixed header included). 1 KiB .. 256 MiB.
+  std::uint32_t max_packet_size = 256 * 1024;
+  // MQTT 5 Receive Maximum announced in CONNACK: QoS 1/2 PUBLISHes a client may have unacknowledged
+  // towards us. 1..65535.
+  std::uint16_t receive_maximum = 64;
+  // Upper bound for a client's Keep Alive; a larger (or zero) request is overridden with MQTT 5
+  // Server Keep Alive. 0 = no limit (honour the client). 0..65535 s.
+  std::chrono::seconds max_keep_alive{0};
+  // Upper bound for a client's Session Expiry Interval; longer requests are lowered and the
+  // value announced in CONNACK. 0..4294967295 s.
+  std::chrono::seconds max_session_expiry{std::chrono::hours(24)};
+  // Time a new connection has to send CONNECT before it is closed. 100 ms .. 5 min.
+  std::chrono::milliseconds connect_timeout{std::chrono::seconds(10)};
+  // Concurrent client connections over all listeners; further TCP connections are refused.
+  std::uint32_t max_connections = 1024;
+
+  QoS maximum_qos = QoS::ExactlyOnce;
+  bool retain_available = true;
+  bool wildcard_subscriptions = true;
+  bool shared_subscriptions = true;
+  bool subscription_identifiers = true;
+  // MQTT 5 Topic Alias Maximum announced in CONNACK; 0 = clients may not use topic aliases.
+  std::uint16_t topic_alias_maximum = 10;
+
+  // Per session: messages waiting for an offline or slow client (QoS 1/2, plus QoS 0 while
+  // connected). When either limit is reached the oldest message is dropped and counted.
+  std::uint32_t max_queued_messages = 1000;
+  std::size_t max_queued_bytes = 8 * 1024 * 1024;  // >= max_packet_size
+  // Per client: QoS 1/2 PUBLISHes we send before waiting for acknowledgements (the client's own
+  // Receive Maximum lowers it further). 1..65535.
+  std::uint32_t max_inflight = 64;
+
+  // Clients without credentials may connect. There is no authentication section yet, so this is
+  // true; config/ warns when it is combined with a listener on a non-loopback address.
+  bool allow_anonymous = true;
+};
+
+}  // namespace gw::broker

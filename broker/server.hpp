@@ -1,0 +1,44 @@
+// broker::Server: the broker with its listeners — what the gateway starts from BrokerOptions.
+//
+// Ownership: owns the Broker and the listeners; connections own themselves (see TcpConnection).
+// Thread safety: core thread only; construct, start() and stop() there.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include <asio/io_context.hpp>
+
+#include "broker/broker.hpp"
+#include "broker/net/tcp_listener.hpp"
+#include "broker/options.hpp"
+#include "core/clock.hpp"
+#include "core/result.hpp"
+
+namespace gw::broker {
+
+class Server {
+ public:
+  Server(asio::io_context& io, BrokerOptions options, core::Clock& clock);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Opens every configured listener and logs "listening on ADDRESS:PORT" for each.
+  // Errors: those of TcpListener::open for the first listener that fails (none stay open then).
+  Result<void> start();
+  // Closes the listeners; established connections are left to the io_context's shutdown.
+  void stop();
+
+  [[nodiscard]] Broker& broker() { return broker_; }
+  // Bound ports, in configuration order (the kernel's choice for port 0).
+  [[nodiscard]] std::vector<std::uint16_t> ports() const;
+
+ private:
+  asio::io_context& io_;
+  Broker broker_;
+  std::vector<std::unique_ptr<net::TcpListener>> listeners_;
+};
+
+}  // namespace gw::broker

@@ -1,0 +1,88 @@
+// broker::Session: the MQTT session state of one client identifier (MQTT 5 §4.1), which outlives
+// a network connection for its Session Expiry Interval: subscriptions (held in the TopicTree
+// under `id`), QoS 1/2 messages in flight towards the client, messages queued while it is offline
+// or its Receive Maximum is reached, QoS 2 packet ids received and not yet released, and the will.
+//
+// Ownership: owned by the Broker (unique_ptr in its session table). `client` is a non-owning
+// pointer to the connection currently attached, reset when that connection closes.
+// Thread safety: core thread only.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include <asio/steady_timer.hpp>
+
+#include "broker/protocol/connect.hpp"
+#include "broker/protocol/packet_id.hpp"
+#include "broker/protocol/protocol_version.hpp"
+#include "broker/subscription.hpp"
+#include "core/message.hpp"
+
+namespace gw::broker {
+
+class Client;
+
+// One message on its way to this session's client: what to send, and since when it waits (the
+// MQTT 5 Message Expiry Interval keeps counting while it does, §3.3.2.3.3).
+struct OutgoingMessage {
+  std::shared_ptr<const Message> message;
+  QoS qos = QoS::AtMostOnce;
+  bool retain = false;
+  std::vector<std::uint32_t> subscription_ids;
+  std::chrono::steady_clock::time_point since;
+};
+
+// A QoS 1/2 PUBLISH sent and not yet completed.
+struct Inflight {
+  enum class State : std::uint8_t { AwaitPuback, AwaitPubrec, AwaitPubcomp };
+  OutgoingMessage out;
+  State state = State::AwaitPuback;
+};
+
+struct Session {
+  Session(std::string client_id_, SubscriberId id_, asio::any_io_executor executor)
+      : client_id(std::move(client_id_)), id(id_), expiry_timer(std::move(executor)) {}
+
+  std::string client_id;
+  SubscriberId id;
+  Client* client = nullptr;  // attached connection, if any
+  protocol::ProtocolVersion version = protocol::ProtocolVersion::V5;
+
+  // Seconds the session outlives its connection; kNever never expires.
+  static constexpr std::uint32_t kNever = 0xFFFF'FFFF;
+  std::uint32_t expiry_interval = 0;
+  // CONNECT asked for 0: a DISCONNECT may then not set one [MQTT-3.14.2-2].
+  bool connect_expiry_zero = true;
+  asio::steady_timer expiry_timer;
+
+  std::optional<protocol::Will> will;
+
+  // Towards the client.
+  std::map<std::uint16_t, Inflight> inflight;  // by packet id, ascending = send order on resend
+  std::deque<OutgoingMessage> queue;
+  std::size_t queued_bytes = 0;
+  std::uint16_t last_packet_id = 0;
+
+  // From the client: QoS 2 packet ids acknowledged with PUBREC and awaiting PUBREL
+  // (MQTT 5 §4.3.3: a repeated PUBLISH with such an id is not delivered again).
+  std::unordered_set<std::uint16_t> awaiting_pubrel;
+
+  // A free packet id for a new outgoing PUBLISH; nullopt when all 65,535 are in flight.
+  std::optional<protocol::PacketId> next_packet_id() {
+    for (int tries = 0; tries < 0xFFFF; ++tries) {
+      last_packet_id = static_cast<std::uint16_t>(last_packet_id == 0xFFFF ? 1 : last_packet_id + 1);
+      if (!inflight.contains(last_packet_id)) return protocol::PacketId{last_packet_id};
+    }
+    return std::nullopt;
+  }
+};
+
+}  // namespace gw::broker

@@ -1,0 +1,135 @@
+#include "config/broker_section.hpp"
+
+#include <chrono>
+#include <map>
+
+#include "config/endpoint.hpp"
+
+namespace gw::config {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+// The position of listeners[i].<key> for cross-field messages.
+YAML::Mark listener_mark(const YAML::Node& broker, std::size_t i, std::string_view key) {
+  const YAML::Node list = detail::find_value(broker, "listeners");
+  if (!list.IsSequence() || i >= list.size()) return YAML::Mark::null_mark();
+  const YAML::Node v = detail::find_value(list[i], key);
+  return v.IsDefined() ? v.Mark() : list[i].Mark();
+}
+
+void check_broker(const broker::BrokerOptions& o, const YAML::Node& node, const Cursor& at) {
+  std::map<std::pair<std::string, std::uint16_t>, std::size_t> binds;
+  std::map<std::string, std::size_t> names;
+  for (std::size_t i = 0; i < o.listeners.size(); ++i) {
+    const auto& l = o.listeners[i];
+    const Cursor li = at.key("listeners", YAML::Mark::null_mark()).index(i, YAML::Mark::null_mark());
+    const std::string bind = format_endpoint({l.address, l.port});
+    // Port 0 asks the kernel for a fresh port each time, so it never collides.
+    if (l.port != 0) {
+      if (auto [it, fresh] = binds.emplace(std::pair{l.address, l.port}, i); !fresh) {
+        li.key("bind", {}).error(listener_mark(node, i, "bind"),
+                                 bind + " is already used by broker.listeners[" +
+                                     std::to_string(it->second) + "]");
+      }
+    }
+    if (!l.name.empty()) {
+      if (auto [it, fresh] = names.emplace(l.name, i); !fresh) {
+        li.key("name", {}).error(listener_mark(node, i, "name"),
+                                 "'" + l.name + "' is already the name of broker.listeners[" +
+                                     std::to_string(it->second) + "]");
+      }
+    }
+    if (o.allow_anonymous && !is_loopback(l.address)) {
+      li.key("bind", {}).warning(listener_mark(node, i, "bind"),
+                                 bind + " accepts anonymous clients from the network "
+                                        "(allow_anonymous is true)");
+    }
+  }
+  // One message of the largest allowed size must fit in a session's queue.
+  if (o.max_queued_bytes < o.max_packet_size) {
+    const YAML::Node v = detail::find_value(node, "max_queued_bytes");
+    const YAML::Node p = detail::find_value(node, "max_packet_size");
+    at.key("max_queued_bytes", {}).error(
+        v.IsDefined() ? v.Mark() : p.Mark(),
+        format_size(o.max_queued_bytes) + " is smaller than max_packet_size (" +
+            format_size(o.max_packet_size) + "); one message of the largest size must fit");
+  }
+}
+
+}  // namespace
+
+const Schema<broker::ListenerOptions>& listener_schema() {
+  using L = broker::ListenerOptions;
+  static const Schema<L> schema{
+      "listener",
+      {
+          field<L>(
+              "bind", EndpointKind{},
+              [](L& l, Endpoint&& e) {
+                l.address = std::move(e.host);
+                l.port = e.port;
+              },
+              [](const L& l) { return Endpoint{l.address, l.port}; },
+              "Address and TCP port to listen on: 127.0.0.1:1883, [::1]:1883, 0.0.0.0:1883 (all "
+              "IPv4 interfaces). Port 0 picks a free port (tests).",
+              Need::Required),
+          field("name", &L::name, Identifier{64},
+                "Names the listener in logs; defaults to its address:port."),
+      }};
+  return schema;
+}
+
+const Schema<broker::BrokerOptions>& broker_schema() {
+  using B = broker::BrokerOptions;
+  static const Schema<B> schema{
+      "broker",
+      {
+          field("listeners", &B::listeners,
+                List<broker::ListenerOptions>{&listener_schema(), 1, 16,
+                                              "one listener on 127.0.0.1:1883"},
+                "Where MQTT clients connect. A given list replaces the default."),
+          field("max_packet_size", &B::max_packet_size,
+                Size<std::uint32_t>{1024, 256 * 1024 * 1024},
+                "Largest MQTT packet accepted (MQTT 5 Maximum Packet Size, announced in CONNACK)."),
+          field("receive_maximum", &B::receive_maximum, Integer<std::uint16_t>{1, 65535},
+                "QoS 1/2 messages a client may have unacknowledged towards the broker."),
+          field("max_keep_alive", &B::max_keep_alive, Duration<seconds>{seconds(0), seconds(65535)},
+                "Upper bound on a client's keep alive (MQTT 5 Server Keep Alive); 0s = no limit."),
+          field("max_session_expiry", &B::max_session_expiry,
+                Duration<seconds>{seconds(0), seconds(4294967295LL)},
+                "Upper bound on a client's session expiry interval."),
+          field("connect_timeout", &B::connect_timeout,
+                Duration<milliseconds>{milliseconds(100), std::chrono::minutes(5)},
+                "Time a new connection has to send CONNECT."),
+          field("max_connections", &B::max_connections, Integer<std::uint32_t>{1, 1'000'000},
+                "Concurrent client connections over all listeners."),
+          field("maximum_qos", &B::maximum_qos, QosLevel{},
+                "Highest QoS the broker grants (MQTT 5 Maximum QoS)."),
+          field("retain_available", &B::retain_available, Bool{},
+                "Retained messages are stored and delivered."),
+          field("wildcard_subscriptions", &B::wildcard_subscriptions, Bool{},
+                "Topic filters may contain + and #."),
+          field("shared_subscriptions", &B::shared_subscriptions, Bool{},
+                "$share/<group>/<filter> subscriptions are supported."),
+          field("subscription_identifiers", &B::subscription_identifiers, Bool{},
+                "MQTT 5 Subscription Identifiers are supported."),
+          field("topic_alias_maximum", &B::topic_alias_maximum, Integer<std::uint16_t>{0, 65535},
+                "Topic aliases a client may use towards the broker; 0 = none."),
+          field("max_queued_messages", &B::max_queued_messages, Integer<std::uint32_t>{1, 10'000'000},
+                "Messages queued per session for an offline or slow client; the oldest is dropped "
+                "(and counted) beyond it."),
+          field("max_queued_bytes", &B::max_queued_bytes,
+                Size<std::size_t>{1024, std::size_t{1} << 32},
+                "Bytes queued per session; at least max_packet_size."),
+          field("max_inflight", &B::max_inflight, Integer<std::uint32_t>{1, 65535},
+                "QoS 1/2 messages sent to a client before waiting for acknowledgements."),
+          field("allow_anonymous", &B::allow_anonymous, Bool{},
+                "Clients may connect without credentials."),
+      },
+      check_broker};
+  return schema;
+}
+
+}  // namespace gw::config

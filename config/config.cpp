@@ -1,0 +1,91 @@
+#include "config/config.hpp"
+
+#include <cerrno>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <system_error>
+
+#include <yaml-cpp/yaml.h>
+
+#include "config/broker_section.hpp"
+#include "config/endpoint.hpp"
+#include "config/gateway_section.hpp"
+
+namespace gw::config {
+
+const Schema<Config>& config_schema() {
+  static const Schema<Config> schema{
+      "config",
+      {
+          field("gateway", &Config::gateway, Section<gateway::GatewayOptions>{&gateway_schema()},
+                "The gateway process itself."),
+          field("broker", &Config::broker, Section<broker::BrokerOptions>{&broker_schema()},
+                "The local MQTT broker."),
+      }};
+  return schema;
+}
+
+std::vector<FieldInfo> reference() { return config_schema().describe(""); }
+
+std::optional<Config> load_string(std::string_view yaml, Diagnostics& diag) {
+  Config config;
+  try {
+    const std::vector<YAML::Node> docs = YAML::LoadAll(std::string(yaml));
+    if (docs.size() > 1) {
+      diag.error(docs[1].Mark(), "a second YAML document starts here; put everything in one");
+    }
+    if (docs.empty() || docs.front().IsNull()) {
+      diag.warning(YAML::Mark::null_mark(), "the file is empty; every option has its default");
+    } else if (!docs.front().IsMap()) {
+      diag.error(docs.front().Mark(), "the top level must be a mapping of sections (gateway:, "
+                                      "broker:), got " + describe_node(docs.front()));
+    } else {
+      config_schema().parse(docs.front(), config, Cursor(diag, ""));
+    }
+  } catch (const YAML::ParserException& e) {
+    diag.error(e.mark, "YAML syntax error: " + e.msg);
+  } catch (const YAML::Exception& e) {
+    diag.error(e.mark, e.msg);
+  } catch (const std::exception& e) {
+    diag.error(YAML::Mark::null_mark(), std::string("cannot load the configuration: ") + e.what());
+  }
+  if (diag.has_errors()) return std::nullopt;
+  return config;
+}
+
+std::optional<Config> load_file(const std::string& path, Diagnostics& diag) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    diag.error(YAML::Mark::null_mark(), "cannot read the configuration file: it is a directory");
+    return std::nullopt;
+  }
+  errno = 0;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    const int err = errno != 0 ? errno : ENOENT;
+    diag.error(YAML::Mark::null_mark(),
+               "cannot read the configuration file: " + std::generic_category().message(err));
+    return std::nullopt;
+  }
+  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  if (in.bad()) {
+    diag.error(YAML::Mark::null_mark(), "cannot read the configuration file: I/O error");
+    return std::nullopt;
+  }
+  return load_string(text, diag);
+}
+
+std::string summary(const Config& config) {
+  const auto& listeners = config.broker.listeners;
+  std::string out = "config OK: gateway '" + config.gateway.id + "', " +
+                    std::to_string(listeners.size()) +
+                    (listeners.size() == 1 ? " listener (" : " listeners (");
+  for (std::size_t i = 0; i < listeners.size(); ++i) {
+    if (i > 0) out += ", ";
+    out += format_endpoint({listeners[i].address, listeners[i].port});
+  }
+  return out + ")";
+}
+
+}  // namespace gw::config

@@ -1,0 +1,49 @@
+// config::Config: the whole configuration file, parsed and validated into each module's options.
+//
+// Usage (gateway/cli.cpp):
+//   Diagnostics diag(path);
+//   auto cfg = load_file(path, diag);
+//   std::cerr << diag.format();            // errors and warnings, all at once
+//   if (!cfg) return 2;
+//
+// Adding a section: give the module a `<module>/options.hpp`, write `config/<module>_section.cpp`
+// with its Schema (see gateway_section.cpp), add a member here and one field() line to the root
+// schema in config.cpp, and document the keys in docs/configuration.md (a test checks that every
+// key is mentioned there).
+//
+// Thread safety: load_* are reentrant; they read the process environment for ${VAR}.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "broker/options.hpp"
+#include "config/diagnostics.hpp"
+#include "config/schema.hpp"
+#include "gateway/options.hpp"
+
+namespace gw::config {
+
+struct Config {
+  gateway::GatewayOptions gateway;
+  broker::BrokerOptions broker;
+};
+
+// Parses and validates; every problem goes into `diag`, positions 1-based. Returns nullopt when
+// any error was reported. Never throws: YAML syntax errors, an unreadable or missing file and
+// more than one YAML document are reported as errors; an empty file (or only comments) yields
+// the defaults with a warning.
+[[nodiscard]] std::optional<Config> load_file(const std::string& path, Diagnostics& diag);
+[[nodiscard]] std::optional<Config> load_string(std::string_view yaml, Diagnostics& diag);
+
+// One line for `check-config`:
+//   "config OK: gateway 'plant-1', 1 listener (127.0.0.1:1883)"
+[[nodiscard]] std::string summary(const Config& config);
+
+// The root schema (top-level keys) and every key it accepts, for the reference and its tests.
+[[nodiscard]] const Schema<Config>& config_schema();
+[[nodiscard]] std::vector<FieldInfo> reference();
+
+}  // namespace gw::config

@@ -1,0 +1,76 @@
+#include "config/kinds.hpp"
+
+#include <charconv>
+
+namespace gw::config {
+
+std::optional<std::int64_t> detail::parse_int(std::string_view text, bool& overflow) {
+  overflow = false;
+  const std::size_t digits_at = !text.empty() && text.front() == '-' ? 1 : 0;
+  if (text.size() == digits_at) return std::nullopt;
+  for (std::size_t i = digits_at; i < text.size(); ++i) {
+    if (text[i] < '0' || text[i] > '9') return std::nullopt;
+  }
+  std::int64_t v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  (void)end;
+  if (ec == std::errc::result_out_of_range) {
+    overflow = true;
+    return std::nullopt;
+  }
+  return v;
+}
+
+std::optional<bool> Bool::parse(const YAML::Node& node, const Cursor& at) const {
+  auto s = read_scalar(node, at, "true or false");
+  if (!s) return std::nullopt;
+  if (s->text == "true") return true;
+  if (s->text == "false") return false;
+  at.error(s->mark, "expected true or false, got '" + s->text + "'");
+  return std::nullopt;
+}
+
+std::string Text::range() const {
+  return min_length == 0 ? "" : std::to_string(min_length) + ".." + std::to_string(max_length) + " bytes";
+}
+
+std::optional<std::string> Text::parse(const YAML::Node& node, const Cursor& at) const {
+  auto s = read_scalar(node, at, "a string");
+  if (!s) return std::nullopt;
+  if (s->text.size() < min_length || s->text.size() > max_length) {
+    at.error(s->mark, s->text.empty() ? std::string("must not be empty")
+                                      : "length " + std::to_string(s->text.size()) +
+                                            " out of range " + std::to_string(min_length) + ".." +
+                                            std::to_string(max_length));
+    return std::nullopt;
+  }
+  return std::move(s->text);
+}
+
+std::string Identifier::range() const {
+  return "1.." + std::to_string(max_length) + " of A-Z a-z 0-9 . _ -";
+}
+
+std::optional<std::string> Identifier::parse(const YAML::Node& node, const Cursor& at) const {
+  auto s = read_scalar(node, at, "an identifier");
+  if (!s) return std::nullopt;
+  const auto ok_char = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '.' || c == '_' || c == '-';
+  };
+  bool ok = !s->text.empty() && s->text.size() <= max_length;
+  for (char c : s->text) ok = ok && ok_char(c);
+  if (!ok) {
+    at.error(s->mark, "'" + s->text + "' is not a valid identifier: use " + range());
+    return std::nullopt;
+  }
+  return std::move(s->text);
+}
+
+std::optional<QoS> QosLevel::parse(const YAML::Node& node, const Cursor& at) const {
+  auto v = Integer<int>{0, 2}.parse(node, at);
+  if (!v) return std::nullopt;
+  return static_cast<QoS>(*v);
+}
+
+}  // namespace gw::config

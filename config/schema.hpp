@@ -1,0 +1,261 @@
+// config::Schema<T>: a section of the configuration file as a declarative table of fields, each
+// binding one key to one member of an options struct through a value kind (kinds.hpp), in the
+// spirit of fluent-bit's config maps. Defaults are the struct's own member initializers, so they
+// live in exactly one place (<module>/options.hpp).
+//
+//   const Schema<gateway::GatewayOptions>& gateway_schema() {
+//     using O = gateway::GatewayOptions;
+//     static const Schema<O> s{"gateway", {
+//         field("id", &O::id, Identifier{}, "First level of every default topic."),
+//         field("log_level", &O::log_level, Enum<core::LogLevel>{{{"info", ...}}}, "..."),
+//     }};
+//     return s;
+//   }
+//
+// Schema::parse checks what every section needs, so a section only lists its fields:
+// unknown keys (with a "did you mean" suggestion), duplicate keys (yaml-cpp keeps both), keys
+// that are not plain scalars, missing required keys, `x` given together with `x_file` for
+// secrets. Cross-field rules go into the optional Check, run after the fields.
+//
+// Thread safety: schemas are immutable after construction; build them once as function-local
+// statics and share them.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include "config/cursor.hpp"
+#include "config/kinds.hpp"
+#include "config/scalar.hpp"
+#include "config/secret_file.hpp"
+
+namespace gw::config {
+
+// One row of the reference (docs/configuration.md): a key and what it accepts.
+struct FieldInfo {
+  std::string path;  // "broker.listeners[].bind"
+  std::string type;
+  std::string default_value;
+  std::string range;
+  bool required;
+  std::string doc;
+};
+
+enum class Need { Optional, Required };
+
+template <class T>
+struct Field {
+  std::string key;
+  std::string doc;
+  Need need = Need::Optional;
+  std::string type;
+  std::string range;
+  // Parses `value` into `out`; reports problems through the cursor (already at this key).
+  std::function<void(const YAML::Node& value, T& out, const Cursor& at)> parse;
+  // Secrets only: parses the `<key>_file` variant (a path whose content is the value).
+  std::function<void(const YAML::Node& value, T& out, const Cursor& at)> parse_file;
+  std::function<std::string(const T&)> show;
+  // Nested sections and lists: the rows of their own fields.
+  std::function<void(const std::string& path, std::vector<FieldInfo>& rows)> describe;
+};
+
+namespace detail {
+
+struct KeySpec {
+  std::string key;
+  bool required;
+  bool secret;  // `<key>_file` is accepted too
+};
+using Visit = std::function<void(std::size_t field, bool from_file, const YAML::Node& value,
+                                 const Cursor& at)>;
+// Walks the mapping `node` in document order and calls `visit` for each known key. Reports a
+// non-mapping, non-scalar keys, duplicate and unknown keys, `k` together with `k_file`, and
+// missing required keys. A null node (`section:` with nothing under it) is an empty mapping.
+void walk_map(const YAML::Node& node, const Cursor& at, const std::vector<KeySpec>& keys,
+              const Visit& visit);
+
+template <class K>
+concept Nested = requires(const K& k, const std::string& p, std::vector<FieldInfo>& rows) {
+  k.describe(p, rows);
+};
+
+template <class T, class K, class Set, class Get>
+Field<T> make_field(std::string key, K kind, Set set, Get get, std::string doc, Need need) {
+  Field<T> f;
+  f.key = std::move(key);
+  f.doc = std::move(doc);
+  f.need = need;
+  f.type = kind.type();
+  f.range = kind.range();
+  f.parse = [kind, set](const YAML::Node& value, T& out, const Cursor& at) {
+    if (auto v = kind.parse(value, at)) set(out, std::move(*v));
+  };
+  f.show = [kind, get](const T& t) { return kind.show(get(t)); };
+  if constexpr (Nested<K>) {
+    f.describe = [kind](const std::string& path, std::vector<FieldInfo>& rows) {
+      kind.describe(path, rows);
+    };
+  }
+  return f;
+}
+
+}  // namespace detail
+
+// Binds `key` to `T::*member` through `kind`.
+template <class T, class M, class K>
+Field<T> field(std::string key, M T::*member, K kind, std::string doc, Need need = Need::Optional) {
+  static_assert(std::is_assignable_v<M&, typename K::value_type>, "kind does not fit the member");
+  return detail::make_field<T>(
+      std::move(key), std::move(kind),
+      [member](T& out, typename K::value_type&& v) { out.*member = std::move(v); },
+      [member](const T& t) -> typename K::value_type { return t.*member; }, std::move(doc), need);
+}
+
+// Binds `key` through a setter and getter, for a value spread over several members (a
+// "host:port" that fills address and port).
+template <class T, class K, class Set, class Get>
+Field<T> field(std::string key, K kind, Set set, Get get, std::string doc,
+               Need need = Need::Optional) {
+  return detail::make_field<T>(std::move(key), std::move(kind), std::move(set), std::move(get),
+                               std::move(doc), need);
+}
+
+// A secret string: `key: value` (usually `${ENV}`) or `key_file: /path` whose content, without
+// trailing newlines, is the value (read_secret_file). Giving both is an error. Secrets are never
+// shown in the reference.
+template <class T>
+Field<T> secret(std::string key, std::string T::*member, std::string doc, Need need = Need::Optional) {
+  Field<T> f = field(std::move(key), member, Text{}, std::move(doc), need);
+  f.type = "secret";
+  f.show = [](const T&) { return std::string(); };
+  f.parse_file = [member](const YAML::Node& value, T& out, const Cursor& at) {
+    auto path = Text{1}.parse(value, at);
+    if (!path) return;
+    if (auto content = read_secret_file(*path, value.Mark(), at)) out.*member = std::move(*content);
+  };
+  return f;
+}
+
+template <class T>
+class Schema {
+ public:
+  // Cross-field rules: `out` holds every field that parsed; `node` is the section's mapping,
+  // for positions (detail::find_value). Runs only when the section's fields had no errors, so a
+  // check may assume every value is in range.
+  using Check = std::function<void(const T& out, const YAML::Node& node, const Cursor& at)>;
+
+  Schema(std::string name, std::vector<Field<T>> fields, Check check = {})
+      : name_(std::move(name)), fields_(std::move(fields)), check_(std::move(check)) {
+    for (const auto& f : fields_) {
+      keys_.push_back({f.key, f.need == Need::Required, static_cast<bool>(f.parse_file)});
+    }
+  }
+
+  // Parses the mapping `node` onto `out`, which holds the defaults; every problem goes to `at`.
+  void parse(const YAML::Node& node, T& out, const Cursor& at) const {
+    const std::size_t errors_before = at.diag().error_count();
+    detail::walk_map(node, at, keys_,
+                     [&](std::size_t i, bool from_file, const YAML::Node& value, const Cursor& key_at) {
+                       const auto& f = fields_[i];
+                       (from_file ? f.parse_file : f.parse)(value, out, key_at);
+                     });
+    // Cross-field rules would only restate errors about values that did not parse.
+    if (check_ && at.diag().error_count() == errors_before) check_(out, node, at);
+  }
+
+  // The reference rows for this section and everything nested in it, defaults from T{}.
+  [[nodiscard]] std::vector<FieldInfo> describe(const std::string& prefix) const {
+    std::vector<FieldInfo> rows;
+    describe(prefix, rows);
+    return rows;
+  }
+  void describe(const std::string& prefix, std::vector<FieldInfo>& rows) const {
+    const T defaults{};
+    for (const auto& f : fields_) {
+      const std::string path = prefix.empty() ? f.key : prefix + "." + f.key;
+      rows.push_back({path, f.type, f.show(defaults), f.range, f.need == Need::Required, f.doc});
+      if (f.parse_file) {
+        rows.push_back({path + "_file", "path", "", "", false, "Reads " + f.key + " from a file."});
+      }
+      if (f.describe) f.describe(path, rows);
+    }
+  }
+
+  [[nodiscard]] const std::string& name() const { return name_; }
+
+ private:
+  std::string name_;
+  std::vector<Field<T>> fields_;
+  std::vector<detail::KeySpec> keys_;
+  Check check_;
+};
+
+// A nested mapping parsed by its own schema.
+template <class S>
+struct Section {
+  using value_type = S;
+  const Schema<S>* schema;
+
+  std::optional<S> parse(const YAML::Node& node, const Cursor& at) const {
+    S v{};
+    schema->parse(node, v, at);
+    return v;
+  }
+  [[nodiscard]] std::string type() const { return "mapping"; }
+  [[nodiscard]] std::string range() const { return ""; }
+  [[nodiscard]] std::string show(const S&) const { return ""; }
+  void describe(const std::string& path, std::vector<FieldInfo>& rows) const {
+    schema->describe(path, rows);
+  }
+};
+
+// A list of mappings, each parsed by `schema` onto a default-constructed element. A given list
+// replaces the default list; it is not appended to.
+template <class E>
+struct List {
+  using value_type = std::vector<E>;
+  const Schema<E>* schema;
+  std::size_t min_items = 0;
+  std::size_t max_items = 1024;
+  std::string default_text;  // how the reference shows the default list
+
+  std::optional<value_type> parse(const YAML::Node& node, const Cursor& at) const {
+    if (!node.IsSequence()) {
+      at.error(mark_of(node, at), "expected a list of " + schema->name() + ", got " + describe_node(node));
+      return std::nullopt;
+    }
+    if (node.size() < min_items || node.size() > max_items) {
+      at.error(node.Mark(), std::to_string(node.size()) + " entries out of range " + range());
+      return std::nullopt;
+    }
+    value_type out;
+    std::size_t i = 0;
+    for (const auto& item : node) {
+      E e{};
+      schema->parse(item, e, at.index(i++, item.Mark()));
+      out.push_back(std::move(e));
+    }
+    return out;
+  }
+  [[nodiscard]] std::string type() const { return "list of " + schema->name(); }
+  [[nodiscard]] std::string range() const {
+    return std::to_string(min_items) + ".." + std::to_string(max_items) + " entries";
+  }
+  [[nodiscard]] std::string show(const value_type&) const { return default_text; }
+  void describe(const std::string& path, std::vector<FieldInfo>& rows) const {
+    schema->describe(path + "[]", rows);
+  }
+};
+
+namespace detail {
+// The value under `key` in the mapping `map`, or an undefined node. Unlike operator[], never
+// inserts, and with duplicate keys returns the first.
+YAML::Node find_value(const YAML::Node& map, std::string_view key);
+}  // namespace detail
+
+}  // namespace gw::config

@@ -1,0 +1,57 @@
+#include "gateway/app.hpp"
+
+#include <csignal>
+
+#include <asio/io_context.hpp>
+#include <asio/signal_set.hpp>
+
+#include "broker/server.hpp"
+#include "core/clock.hpp"
+#include "core/log.hpp"
+
+namespace gw::gateway {
+
+struct App::Impl {
+  explicit Impl(config::Config c) : cfg(std::move(c)), log(core::make_logger("gateway")) {}
+
+  void wait_for_signal() {
+    signals.async_wait([this](std::error_code ec, int sig) {
+      if (ec) return;
+      if (sig == SIGHUP) {
+        // TODO(config): reload. Until then SIGHUP is acknowledged and ignored, never fatal.
+        log->warn("SIGHUP received: configuration reload is not supported yet; ignored");
+        wait_for_signal();
+        return;
+      }
+      log->info("signal {} received, stopping", sig);
+      io.stop();
+    });
+  }
+
+  config::Config cfg;
+  std::shared_ptr<spdlog::logger> log;
+  // Declared before everything that uses it, so it is destroyed last.
+  asio::io_context io{1};
+  asio::signal_set signals{io, SIGINT, SIGTERM, SIGHUP};
+  std::unique_ptr<broker::Server> broker;
+};
+
+App::App(config::Config cfg) : impl_(std::make_unique<Impl>(std::move(cfg))) {}
+App::~App() = default;
+
+int App::run() {
+  auto& s = *impl_;
+  s.wait_for_signal();
+  s.broker = std::make_unique<broker::Server>(s.io, s.cfg.broker, core::SystemClock::instance());
+  if (auto started = s.broker->start(); !started) {
+    s.log->error("start-up failed: broker: {}", started.error().message());
+    return 1;
+  }
+  s.log->info("edge-gateway '{}' started", s.cfg.gateway.id);
+  s.io.run();
+  s.broker->stop();
+  s.log->info("stopped");
+  return 0;
+}
+
+}  // namespace gw::gateway

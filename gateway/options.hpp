@@ -1,0 +1,23 @@
+// gateway::GatewayOptions: process-wide settings of the gateway itself, from the `gateway:` section
+// of the configuration file (parsed and validated by config/; see docs/configuration.md).
+//
+// Ownership: a plain value type. Thread safety: a value type; read-only after start-up.
+#pragma once
+
+#include <string>
+
+#include "core/log.hpp"
+
+namespace gw::gateway {
+
+struct GatewayOptions {
+  // First level of every default topic (`<id>/<device>/<point>`) and the bridge's client id stem.
+  // config/ guarantees 1..64 characters of [A-Za-z0-9._-], so it is a valid single topic level.
+  std::string id = "edge-gateway";
+  // Where persistent state lives (bridge outbox, retained messages). Must be writable at run time;
+  // config/ checks only that it is non-empty.
+  std::string data_dir = "/var/lib/edge-gateway";
+  core::LogLevel log_level = core::LogLevel::Info;
+};
+
+}  // namespace gw::gateway

@@ -1,0 +1,33 @@
+// Test support: the real edge-gateway binary running a given configuration, with the MQTT port
+// it bound (configs use port 0; the port is read from the "listening on" log line).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "tests/support/process.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace gw::test {
+
+class GatewayProcess {
+ public:
+  // `broker_yaml` is the body of the `broker:` section without its listeners, indented by two
+  // spaces per line (may be empty). One listener on 127.0.0.1:0 is always added.
+  explicit GatewayProcess(const std::string& broker_yaml = "", const std::string& extra_yaml = "");
+
+  // Blocks until the broker listens (or fails the calling test via the returned false).
+  [[nodiscard]] bool ready() const { return port_ != 0; }
+  [[nodiscard]] std::uint16_t port() const { return port_; }
+  [[nodiscard]] std::string port_str() const { return std::to_string(port_); }
+  Process& process() { return *proc_; }
+  [[nodiscard]] const TempDir& dir() const { return dir_; }
+
+ private:
+  TempDir dir_;
+  std::unique_ptr<Process> proc_;
+  std::uint16_t port_ = 0;
+};
+
+}  // namespace gw::test

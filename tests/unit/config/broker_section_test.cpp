@@ -1,0 +1,174 @@
+#include "config/broker_section.hpp"
+
+#include <gtest/gtest.h>
+
+#include "load_helpers.hpp"
+
+namespace gw::config {
+namespace {
+
+using namespace std::chrono_literals;
+using test::errors;
+using test::load;
+
+TEST(BrokerSection, HasOneLoopbackListenerWhenThereIsNoBrokerSection) {
+  auto r = load("gateway: {id: plant-1}\n");
+  ASSERT_TRUE(r.config) << r.report;
+  ASSERT_EQ(r.config->broker.listeners.size(), 1u);
+  EXPECT_EQ(r.config->broker.listeners[0].address, "127.0.0.1");
+  EXPECT_EQ(r.config->broker.listeners[0].port, 1883);
+}
+
+TEST(BrokerSection, ParsesEveryKey) {
+  auto r = load(R"(broker:
+  listeners:
+    - bind: 0.0.0.0:1883
+      name: plant-net
+    - bind: "[::1]:0"
+  max_packet_size: 1MiB
+  receive_maximum: 100
+  max_keep_alive: 10m
+  max_session_expiry: 1d
+  connect_timeout: 500ms
+  max_connections: 50
+  maximum_qos: 1
+  retain_available: false
+  wildcard_subscriptions: false
+  shared_subscriptions: false
+  subscription_identifiers: false
+  topic_alias_maximum: 0
+  max_queued_messages: 10
+  max_queued_bytes: 2MiB
+  max_inflight: 5
+  allow_anonymous: false
+)");
+  ASSERT_TRUE(r.config) << r.report;
+  EXPECT_EQ(r.report, "");
+  const auto& b = r.config->broker;
+  ASSERT_EQ(b.listeners.size(), 2u);
+  EXPECT_EQ(b.listeners[0].address, "0.0.0.0");
+  EXPECT_EQ(b.listeners[0].name, "plant-net");
+  EXPECT_EQ(b.listeners[1].address, "::1");
+  EXPECT_EQ(b.listeners[1].port, 0);
+  EXPECT_EQ(b.max_packet_size, 1u << 20);
+  EXPECT_EQ(b.receive_maximum, 100);
+  EXPECT_EQ(b.max_keep_alive, 600s);
+  EXPECT_EQ(b.max_session_expiry, 86400s);
+  EXPECT_EQ(b.connect_timeout, 500ms);
+  EXPECT_EQ(b.max_connections, 50u);
+  EXPECT_EQ(b.maximum_qos, QoS::AtLeastOnce);
+  EXPECT_FALSE(b.retain_available);
+  EXPECT_FALSE(b.wildcard_subscriptions);
+  EXPECT_FALSE(b.shared_subscriptions);
+  EXPECT_FALSE(b.subscription_identifiers);
+  EXPECT_EQ(b.topic_alias_maximum, 0);
+  EXPECT_EQ(b.max_queued_messages, 10u);
+  EXPECT_EQ(b.max_queued_bytes, 2u << 20);
+  EXPECT_EQ(b.max_inflight, 5u);
+  EXPECT_FALSE(b.allow_anonymous);
+}
+
+TEST(BrokerSection, ReplacesTheDefaultListenerWithTheGivenList) {
+  auto r = load("broker:\n  listeners:\n    - bind: 127.0.0.1:11883\n");
+  ASSERT_TRUE(r.config) << r.report;
+  ASSERT_EQ(r.config->broker.listeners.size(), 1u);
+  EXPECT_EQ(r.config->broker.listeners[0].port, 11883);
+}
+
+TEST(BrokerSection, ReportsAPortOutOfRangeWithThePath) {
+  EXPECT_EQ(errors("broker:\n  listeners:\n    - bind: 127.0.0.1:70000\n"),
+            "t.yaml:3:13: error: broker.listeners[0].bind: port 70000 out of range 0..65535\n");
+}
+
+TEST(BrokerSection, ReportsMalformedBinds) {
+  EXPECT_EQ(errors("broker:\n  listeners:\n    - bind: 127.0.0.1\n"),
+            "t.yaml:3:13: error: broker.listeners[0].bind: expected address:port (127.0.0.1:1883, "
+            "[::1]:1883), got '127.0.0.1' (the port is missing)\n");
+  EXPECT_EQ(errors("broker:\n  listeners:\n    - bind: ::1:1883\n"),
+            "t.yaml:3:13: error: broker.listeners[0].bind: IPv6 addresses need brackets: [::1]:1883\n");
+  EXPECT_EQ(errors("broker:\n  listeners:\n    - bind: localhost:1883\n"),
+            "t.yaml:3:13: error: broker.listeners[0].bind: 'localhost' is not an IP address; "
+            "listeners bind to an IPv4 or [IPv6] address (0.0.0.0 or [::] for all)\n");
+  EXPECT_EQ(errors("broker:\n  listeners:\n    - bind: 127.0.0.1:mqtt\n"),
+            "t.yaml:3:13: error: broker.listeners[0].bind: port 'mqtt' is not a number\n");
+}
+
+TEST(BrokerSection, ReportsAMissingBind) {
+  EXPECT_EQ(errors("broker:\n  listeners:\n    - name: x\n"),
+            "t.yaml:3:7: error: broker.listeners[0]: missing required key 'bind'\n");
+}
+
+TEST(BrokerSection, RejectsAnEmptyListenerList) {
+  EXPECT_EQ(errors("broker:\n  listeners: []\n"),
+            "t.yaml:2:14: error: broker.listeners: 0 entries out of range 1..16 entries\n");
+}
+
+TEST(BrokerSection, RejectsTwoListenersOnTheSameAddress) {
+  EXPECT_EQ(errors("broker:\n  listeners:\n    - bind: 127.0.0.1:1883\n    - bind: 127.0.0.1:1883\n"),
+            "t.yaml:4:13: error: broker.listeners[1].bind: 127.0.0.1:1883 is already used by "
+            "broker.listeners[0]\n");
+}
+
+TEST(BrokerSection, RejectsTwoListenersWithTheSameName) {
+  EXPECT_EQ(errors("broker:\n  listeners:\n    - {bind: 127.0.0.1:1, name: a}\n"
+                   "    - {bind: 127.0.0.1:2, name: a}\n"),
+            "t.yaml:4:33: error: broker.listeners[1].name: 'a' is already the name of "
+            "broker.listeners[0]\n");
+}
+
+TEST(BrokerSection, ReportsAWrongType) {
+  EXPECT_EQ(errors("broker:\n  receive_maximum: lots\n"),
+            "t.yaml:2:20: error: broker.receive_maximum: expected an integer 1..65535, got 'lots'\n");
+  EXPECT_EQ(errors("broker:\n  retain_available: yes\n"),
+            "t.yaml:2:21: error: broker.retain_available: expected true or false, got 'yes'\n");
+}
+
+TEST(BrokerSection, ReportsOutOfRangeValuesWithoutClamping) {
+  EXPECT_EQ(errors("broker:\n  receive_maximum: 0\n"),
+            "t.yaml:2:20: error: broker.receive_maximum: 0 out of range 1..65535\n");
+  EXPECT_EQ(errors("broker:\n  max_packet_size: 512MiB\n"),
+            "t.yaml:2:20: error: broker.max_packet_size: 512MiB out of range 1KiB..256MiB\n");
+  EXPECT_EQ(errors("broker:\n  max_keep_alive: 1d\n"),
+            "t.yaml:2:19: error: broker.max_keep_alive: 1d out of range 0s..65535s\n");
+  EXPECT_EQ(errors("broker:\n  maximum_qos: 3\n"),
+            "t.yaml:2:16: error: broker.maximum_qos: 3 out of range 0..2\n");
+  EXPECT_EQ(errors("broker:\n  topic_alias_maximum: -1\n"),
+            "t.yaml:2:24: error: broker.topic_alias_maximum: -1 out of range 0..65535\n");
+}
+
+TEST(BrokerSection, ReportsABareDurationAskingForAUnit) {
+  EXPECT_EQ(errors("broker:\n  max_keep_alive: 600\n"),
+            "t.yaml:2:19: error: broker.max_keep_alive: '600' has no unit; add one, like 250ms, "
+            "5s, 10m, 1h or 1d\n");
+}
+
+TEST(BrokerSection, ReportsABadUnit) {
+  EXPECT_EQ(errors("broker:\n  max_keep_alive: 10mins\n"),
+            "t.yaml:2:19: error: broker.max_keep_alive: '10mins': unknown unit 'mins'; did you "
+            "mean 'm'? (units: ms, s, m, h or d)\n");
+  EXPECT_EQ(errors("broker:\n  max_packet_size: 256\n"),
+            "t.yaml:2:20: error: broker.max_packet_size: '256' has no unit; add one, like 512B, "
+            "256KiB, 1MiB or 1GiB\n");
+}
+
+TEST(BrokerSection, RejectsSubSecondValuesForSecondFields) {
+  EXPECT_EQ(errors("broker:\n  max_keep_alive: 1500ms\n"),
+            "t.yaml:2:19: error: broker.max_keep_alive: '1500ms' is not a whole number of seconds\n");
+}
+
+TEST(BrokerSection, RequiresRoomForOneLargestMessageInTheQueue) {
+  EXPECT_EQ(errors("broker:\n  max_packet_size: 1MiB\n  max_queued_bytes: 512KiB\n"),
+            "t.yaml:3:21: error: broker.max_queued_bytes: 512KiB is smaller than max_packet_size "
+            "(1MiB); one message of the largest size must fit\n");
+}
+
+TEST(BrokerSection, WarnsAboutAnonymousClientsOnANetworkListener) {
+  auto r = load("broker:\n  listeners:\n    - bind: 0.0.0.0:1883\n");
+  EXPECT_TRUE(r.config);
+  EXPECT_EQ(r.report,
+            "t.yaml:3:13: warning: broker.listeners[0].bind: 0.0.0.0:1883 accepts anonymous "
+            "clients from the network (allow_anonymous is true)\n");
+}
+
+}  // namespace
+}  // namespace gw::config

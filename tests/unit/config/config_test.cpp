@@ -1,0 +1,207 @@
+#include "config/config.hpp"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "load_helpers.hpp"
+
+namespace gw::config {
+namespace {
+
+using test::errors;
+using test::load;
+using test::ScopedEnv;
+
+TEST(Config, YieldsDefaultsWithAWarningWhenTheFileIsEmpty) {
+  for (const char* yaml : {"", "# nothing yet\n", "---\n"}) {
+    auto r = load(yaml);
+    ASSERT_TRUE(r.config) << r.report;
+    EXPECT_EQ(r.report, "t.yaml: warning: the file is empty; every option has its default\n");
+    EXPECT_EQ(r.config->gateway.id, "edge-gateway");
+    ASSERT_EQ(r.config->broker.listeners.size(), 1u);
+    EXPECT_EQ(r.config->broker.listeners[0].address, "127.0.0.1");
+    EXPECT_EQ(r.config->broker.listeners[0].port, 1883);
+  }
+}
+
+TEST(Config, ReportsAnUnknownTopLevelKeyWithASuggestion) {
+  EXPECT_EQ(errors("gateway: {id: a}\nbrokr:\n  max_inflight: 1\n"),
+            "t.yaml:2:1: error: brokr: unknown key; did you mean 'broker'?\n");
+}
+
+TEST(Config, ReportsSectionsOfLaterIssuesAsUnknownForNow) {
+  EXPECT_EQ(errors("links: []\n"), "t.yaml:1:1: error: links: unknown key\n");
+}
+
+TEST(Config, ReportsAnUnknownNestedKeyWithASuggestion) {
+  EXPECT_EQ(errors("broker:\n  max_packet_sise: 1MiB\n"),
+            "t.yaml:2:3: error: broker.max_packet_sise: unknown key; did you mean "
+            "'max_packet_size'?\n");
+}
+
+TEST(Config, ReportsADuplicateKey) {
+  EXPECT_EQ(errors("gateway:\n  id: a\n  id: b\n"),
+            "t.yaml:3:3: error: gateway.id: duplicate key; first defined at 2:3\n");
+  EXPECT_EQ(errors("broker: {}\nbroker: {}\n"),
+            "t.yaml:2:1: error: broker: duplicate key; first defined at 1:1\n");
+}
+
+TEST(Config, ReportsAYamlSyntaxErrorWithItsPosition) {
+  EXPECT_EQ(errors("gateway:\n  id: a\n   b: c\n"),
+            "t.yaml:3:5: error: YAML syntax error: illegal map value\n");
+  EXPECT_EQ(errors("gateway:\n  id: [a, b\n  log_level: info\n"),
+            "t.yaml:3:12: error: YAML syntax error: end of sequence flow not found\n");
+}
+
+TEST(Config, ReportsEveryErrorAtOnceInFileOrder) {
+  auto r = load(R"(gateway:
+  id: plant/1
+  log_level: loud
+broker:
+  listeners:
+    - bind: 127.0.0.1:99999
+    - name: no-bind
+  max_keep_alive: 30
+  receive_maximum: 0
+  colour: blue
+)");
+  EXPECT_FALSE(r.config);
+  EXPECT_EQ(r.diag.error_count(), 7u);
+  EXPECT_EQ(r.report,
+            "t.yaml:2:7: error: gateway.id: 'plant/1' is not a valid identifier: use 1..64 of A-Z "
+            "a-z 0-9 . _ -\n"
+            "t.yaml:3:14: error: gateway.log_level: 'loud' is not one of trace, debug, info, warn, "
+            "error, critical, off\n"
+            "t.yaml:6:13: error: broker.listeners[0].bind: port 99999 out of range 0..65535\n"
+            "t.yaml:7:7: error: broker.listeners[1]: missing required key 'bind'\n"
+            "t.yaml:8:19: error: broker.max_keep_alive: '30' has no unit; add one, like 250ms, 5s, "
+            "10m, 1h or 1d\n"
+            "t.yaml:9:20: error: broker.receive_maximum: 0 out of range 1..65535\n"
+            "t.yaml:10:3: error: broker.colour: unknown key\n");
+}
+
+TEST(Config, SubstitutesASetEnvironmentVariable) {
+  ScopedEnv env("GW_CONFIG_TEST_PORT", "2883");
+  auto r = load("broker:\n  listeners:\n    - bind: 127.0.0.1:${GW_CONFIG_TEST_PORT}\n");
+  ASSERT_TRUE(r.config) << r.report;
+  EXPECT_EQ(r.config->broker.listeners[0].port, 2883);
+}
+
+TEST(Config, ReportsAnUnsetEnvironmentVariableByName) {
+  ScopedEnv env("GW_CONFIG_TEST_UNSET", nullptr);
+  EXPECT_EQ(errors("gateway:\n  id: ${GW_CONFIG_TEST_UNSET}\n"),
+            "t.yaml:2:7: error: gateway.id: environment variable 'GW_CONFIG_TEST_UNSET' is not set "
+            "(use ${GW_CONFIG_TEST_UNSET:-default} for a fallback)\n");
+}
+
+TEST(Config, UsesTheEnvironmentFallbackWhenTheVariableIsUnset) {
+  ScopedEnv env("GW_CONFIG_TEST_DIR", nullptr);
+  auto r = load("gateway:\n  data_dir: ${GW_CONFIG_TEST_DIR:-/tmp/gw}\n");
+  ASSERT_TRUE(r.config) << r.report;
+  EXPECT_EQ(r.config->gateway.data_dir, "/tmp/gw");
+}
+
+TEST(Config, TypeChecksTheSubstitutedValue) {
+  ScopedEnv env("GW_CONFIG_TEST_QOS", "high");
+  EXPECT_EQ(errors("broker:\n  maximum_qos: ${GW_CONFIG_TEST_QOS}\n"),
+            "t.yaml:2:16: error: broker.maximum_qos: expected an integer 0..2, got 'high'\n");
+}
+
+TEST(Config, RejectsATopLevelThatIsNotAMapping) {
+  EXPECT_EQ(errors("- gateway\n"),
+            "t.yaml:1:1: error: the top level must be a mapping of sections (gateway:, broker:), "
+            "got a list\n");
+}
+
+TEST(Config, RejectsASecondYamlDocument) {
+  EXPECT_EQ(errors("gateway: {id: a}\n---\nbroker: {}\n"),
+            "t.yaml:3:1: error: a second YAML document starts here; put everything in one\n");
+}
+
+TEST(Config, ConvertsYamlCppExceptionsIntoDiagnostics) {
+  // Deep nesting makes yaml-cpp throw DeepRecursion; nothing may escape load_string.
+  const std::string deep = std::string(5000, '[') + std::string(5000, ']');
+  Diagnostics diag("t.yaml");
+  std::optional<Config> cfg;
+  EXPECT_NO_THROW(cfg = load_string(deep, diag));
+  EXPECT_FALSE(cfg);
+  EXPECT_TRUE(diag.has_errors());
+}
+
+TEST(Config, ReportsAMissingFileWithoutAPosition) {
+  Diagnostics diag("/nonexistent/gw.yaml");
+  EXPECT_FALSE(load_file("/nonexistent/gw.yaml", diag));
+  EXPECT_EQ(diag.format(),
+            "/nonexistent/gw.yaml: error: cannot read the configuration file: No such file or "
+            "directory\n");
+}
+
+TEST(Config, ReportsADirectoryGivenAsTheFile) {
+  const std::string dir = std::filesystem::temp_directory_path().string();
+  Diagnostics diag(dir);
+  EXPECT_FALSE(load_file(dir, diag));
+  EXPECT_EQ(diag.format(), dir + ": error: cannot read the configuration file: it is a directory\n");
+}
+
+TEST(Config, LoadsAFileFromDisk) {
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("gw-config-" + std::to_string(::getpid()) + ".yaml");
+  std::ofstream(path) << "gateway:\n  id: from-disk\n  bogus: 1\n";
+  Diagnostics diag(path.string());
+  EXPECT_FALSE(load_file(path.string(), diag));
+  EXPECT_EQ(diag.format(), path.string() + ":3:3: error: gateway.bogus: unknown key\n");
+  std::filesystem::remove(path);
+}
+
+TEST(Config, SummarisesTheGatewayAndItsListeners) {
+  Config c;
+  c.gateway.id = "plant-1";
+  EXPECT_EQ(summary(c), "config OK: gateway 'plant-1', 1 listener (127.0.0.1:1883)");
+  c.broker.listeners.push_back({"::1", 8883, "v6"});
+  EXPECT_EQ(summary(c), "config OK: gateway 'plant-1', 2 listeners (127.0.0.1:1883, [::1]:8883)");
+}
+
+TEST(Config, LoadsEveryExampleCleanly) {
+  ScopedEnv env("EG_DATA_DIR", nullptr);
+  const auto dir = test::source_dir() / "examples";
+  ASSERT_TRUE(std::filesystem::is_directory(dir)) << dir;
+  int seen = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() != ".yaml") continue;
+    ++seen;
+    Diagnostics diag(entry.path().string());
+    EXPECT_TRUE(load_file(entry.path().string(), diag)) << diag.format();
+    EXPECT_EQ(diag.format(), "") << entry.path();
+  }
+  EXPECT_GE(seen, 2);
+}
+
+TEST(Config, DemoExampleUsesAWritableDataDir) {
+  ScopedEnv env("EG_DATA_DIR", nullptr);
+  const auto path = (test::source_dir() / "examples" / "demo.yaml").string();
+  Diagnostics diag(path);
+  auto cfg = load_file(path, diag);
+  ASSERT_TRUE(cfg) << diag.format();
+  EXPECT_EQ(cfg->gateway.id, "demo");
+  EXPECT_EQ(cfg->gateway.data_dir, "/tmp/edge-gateway-demo");
+  EXPECT_EQ(summary(*cfg), "config OK: gateway 'demo', 1 listener (127.0.0.1:1883)");
+}
+
+TEST(Config, DocumentsEveryKeyInTheReference) {
+  std::ifstream in(test::source_dir() / "docs" / "configuration.md");
+  ASSERT_TRUE(in);
+  std::stringstream doc;
+  doc << in.rdbuf();
+  for (const auto& row : reference()) {
+    EXPECT_NE(doc.str().find("`" + row.path + "`"), std::string::npos)
+        << "docs/configuration.md does not mention `" << row.path << "`";
+  }
+}
+
+}  // namespace
+}  // namespace gw::config
