@@ -149,7 +149,7 @@ SubscribeResult TopicTree::subscribe(std::string_view filter, SubscriberId subsc
     subs.insert(it, Node::Sub{subscriber, options});
   } else {
     auto git = std::find_if(node->groups.begin(), node->groups.end(),
-                            [&](const Node::ShareGroup& g) { return g.name == group; });
+                            [&, group_name = group](const Node::ShareGroup& g) { return g.name == group_name; });
     if (git == node->groups.end()) {
       node->groups.push_back(Node::ShareGroup{std::string(group), {}, 0});
       git = std::prev(node->groups.end());
@@ -209,7 +209,7 @@ bool TopicTree::remove_subscription(std::string_view filter, SubscriberId subscr
   } else {
     auto& groups = node->groups;
     const auto git = std::find_if(groups.begin(), groups.end(),
-                                  [&](const Node::ShareGroup& g) { return g.name == group; });
+                                  [&, group_name = group](const Node::ShareGroup& g) { return g.name == group_name; });
     if (git == groups.end()) return false;
     auto& members = git->members;
     const auto mit = std::find_if(members.begin(), members.end(),

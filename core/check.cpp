@@ -7,9 +7,8 @@
 
 namespace gw::core {
 
-void check_failed(const char* expr, std::source_location where) {
-  spdlog::critical("check failed: {} at {}:{} in {}", expr, where.file_name(), where.line(),
-                   where.function_name());
+void check_failed(const char* expr, const char* file, int line, const char* function) {
+  spdlog::critical("check failed: {} at {}:{} in {}", expr, file, line, function);
   spdlog::default_logger()->flush();
   std::fflush(stderr);
   std::abort();

@@ -63,13 +63,16 @@ std::size_t body_size(const P& p, ProtocolVersion v) {
 template <class P>
 void encode_packet(const P& p, ProtocolVersion v, std::vector<std::byte>& out) {
   const std::size_t body = body_size(p, v);
-  const std::size_t need = out.size() + packet_size_for(body);
+  const std::size_t total = packet_size_for(body);
+  const std::size_t start = out.size();
   // Grow geometrically: reserve(exact) on every packet would reallocate on every append.
-  if (out.capacity() < need) out.reserve(std::max(need, 2 * out.capacity()));
-  Writer w(out);
+  if (out.capacity() < start + total) out.reserve(std::max(start + total, 2 * out.capacity()));
+  out.resize(start + total);
+  Writer w(out.data() + start);
   w.u8(first_byte(p));
   w.vbi(static_cast<std::uint32_t>(body));
   detail::write_body(w, p, effective_version(p, v));
+  GW_CHECK(w.size() == total);  // the counting pass and the writing pass agree
 }
 
 Result<Packet> decode_body(PacketType type, std::uint8_t flags, Reader& body,

@@ -48,6 +48,7 @@ inline constexpr std::uint32_t kMaxRemainingLength = 268'435'455;
 // The largest packet: 1 byte of type and flags, 4 bytes of Remaining Length, the body.
 inline constexpr std::uint32_t kMaxPacketSize = kMaxRemainingLength + 5;
 
+// What decode() and StreamDecoder need to know about the connection. A value type.
 struct DecodeOptions {
   // The connection's version. Unset until CONNECT was seen: then only CONNECT decodes, anything
   // else is a ProtocolError (MQTT 5 §3.1 [MQTT-3.1.0-1]). CONNECT always decodes in the version
@@ -58,12 +59,15 @@ struct DecodeOptions {
   std::uint32_t maximum_packet_size = kMaxPacketSize;
 };
 
+// One decoded packet and how many input bytes it took. Owns the packet (nothing in it points
+// into the input). A value type.
 struct Decoded {
   Packet packet;
   std::size_t size = 0;  // bytes consumed: the whole packet, fixed header included
 };
 
-// The fixed header (MQTT 5 §2.1.1) of a packet.
+// The fixed header (MQTT 5 §2.1.1) of a packet, as parsed before the body is at hand. A value
+// type.
 struct FixedHeader {
   std::uint8_t first_byte = 0;         // packet type << 4 | flags
   std::uint32_t remaining_length = 0;  // body bytes

@@ -137,11 +137,11 @@ Result<Packet> read_auth(Reader& r) {
     // MQTT 5 §3.15.2.1 lists the only valid Authenticate Reason Codes.
     if (!is_one_of(code, kAuthReasons)) return fail(MqttErrc::ProtocolError);
     a.reason = static_cast<AuthReason>(code);
-    // Like DISCONNECT, a missing Property Length (Remaining Length 1) means no properties.
-    if (!r.empty()) {
-      GW_TRY_VOID(read_properties(
-          r, kAuthProps, [&a](const RawProperty& p) { return store_auth_prop(p, a.props); }));
-    }
+    // MQTT 5 §3.15.2.1: Reason Code and Property Length are omitted together or not at all
+    // (unlike DISCONNECT, AUTH has no "Remaining Length < 2" rule), so Remaining Length 1 is a
+    // Malformed Packet: read_properties fails on the missing Property Length.
+    GW_TRY_VOID(read_properties(
+        r, kAuthProps, [&a](const RawProperty& p) { return store_auth_prop(p, a.props); }));
   }
   GW_TRY_VOID(expect_end(r));
   return Packet(std::move(a));

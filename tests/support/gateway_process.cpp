@@ -1,6 +1,6 @@
 #include "tests/support/gateway_process.hpp"
 
-#include <regex>
+#include <cctype>
 
 namespace gw::test {
 
@@ -11,13 +11,23 @@ GatewayProcess::GatewayProcess(const std::string& broker_yaml, const std::string
                      broker_yaml + extra_yaml;
   const auto file = dir_.write("gateway.yaml", yaml);
   proc_ = std::make_unique<Process>(std::vector<std::string>{gateway_binary(), "run", "--config", file});
-  static const std::regex kListening(R"(listening on 127\.0\.0\.1:(\d+))");
+  // Plain string search rather than std::regex: GCC 12's <regex> trips -Wmaybe-uninitialized
+  // under the sanitizer build.
+  static constexpr std::string_view kListening = "listening on 127.0.0.1:";
   wait_until([&] {
-    std::smatch m;
     const std::string& out = proc_->output();
-    if (std::regex_search(out, m, kListening)) {
-      port_ = static_cast<std::uint16_t>(std::stoi(m[1].str()));
-      return true;
+    const auto at = out.find(kListening);
+    if (at != std::string::npos) {
+      std::size_t i = at + kListening.size();
+      std::uint32_t port = 0;
+      while (i < out.size() && std::isdigit(static_cast<unsigned char>(out[i])) != 0) {
+        port = port * 10 + static_cast<std::uint32_t>(out[i] - '0');
+        ++i;
+      }
+      if (i < out.size() && port > 0 && port < 65536) {
+        port_ = static_cast<std::uint16_t>(port);
+        return true;
+      }
     }
     return !proc_->running();
   });

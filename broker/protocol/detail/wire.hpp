@@ -1,9 +1,9 @@
 // Internal to the codec, not part of the public API: Reader (bounds-checked cursor over input
-// bytes) and Writer (appends to a caller-owned buffer, or only counts, so that encoded_size and
-// encode share one code path and cannot disagree).
+// bytes) and Writer (writes into a region the caller sized, or only counts, so that
+// encoded_size and encode share one code path and cannot disagree).
 //
 // Ownership: Reader borrows the input span and hands out views into it; Writer borrows the
-// output vector. Neither outlives the call that creates it.
+// output region. Neither outlives the call that creates it.
 // Thread safety: single-threaded values.
 #pragma once
 
@@ -113,13 +113,15 @@ class Reader {
 class Writer {
  public:
   Writer() = default;  // counts only
-  explicit Writer(std::vector<std::byte>& out) noexcept : out_(&out) {}
+  // Writes at `out`, which must have room for everything written (the caller sized it with a
+  // counting Writer first).
+  explicit Writer(std::byte* out) noexcept : out_(out) {}
 
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
 
   void u8(std::uint8_t v) {
+    if (out_ != nullptr) out_[size_] = std::byte{v};
     ++size_;
-    if (out_ != nullptr) out_->push_back(std::byte{v});
   }
   void u16(std::uint16_t v) {
     u8(static_cast<std::uint8_t>(v >> 8));
@@ -141,11 +143,8 @@ class Writer {
     } while (v != 0);
   }
   void raw(std::string_view bytes) {
+    if (out_ != nullptr && !bytes.empty()) std::memcpy(out_ + size_, bytes.data(), bytes.size());
     size_ += bytes.size();
-    if (out_ != nullptr) {
-      const auto* p = reinterpret_cast<const std::byte*>(bytes.data());
-      out_->insert(out_->end(), p, p + bytes.size());
-    }
   }
   // Two-byte length and bytes: UTF-8 Encoded String or Binary Data (MQTT 5 §1.5.4, §1.5.6).
   void str(std::string_view s) {
@@ -155,7 +154,7 @@ class Writer {
   }
 
  private:
-  std::vector<std::byte>* out_ = nullptr;
+  std::byte* out_ = nullptr;
   std::size_t size_ = 0;
 };
 

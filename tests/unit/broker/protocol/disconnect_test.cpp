@@ -65,6 +65,10 @@ TEST(Auth, EncodesReasonWithEmptyProperties) {
   expect_codec(Auth{AuthReason::ReAuthenticate, {}}, V5, "f0 02 19 00");
 }
 
+TEST(Auth, RefusesReasonWithoutPropertyLength) {
+  EXPECT_EQ(decode_error("f0 01 18", V5), ec(MqttErrc::MalformedPacket));
+}
+
 TEST(Auth, RefusesAuthInV311) {
   EXPECT_EQ(decode_error("f0 00", V311), ec(MqttErrc::MalformedPacket));
 }
