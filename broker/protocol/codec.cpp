@@ -42,6 +42,10 @@ template <>
 std::uint8_t first_byte(const Publish& p) noexcept {
   return detail::publish_first_byte(p.qos, p.dup, p.retain);
 }
+template <>
+std::uint8_t first_byte(const PublishView& p) noexcept {
+  return detail::publish_first_byte(p.qos, p.dup, p.retain);
+}
 
 template <class P>
 ProtocolVersion effective_version(const P&, ProtocolVersion v) noexcept {
@@ -222,10 +226,19 @@ std::size_t encoded_size(const Publish& packet, ProtocolVersion version) {
   return packet_size_for(body_size(packet, version));
 }
 
+void encode(const PublishView& p, ProtocolVersion v, std::vector<std::byte>& out) {
+  encode_packet(p, v, out);
+}
+
+std::size_t encoded_size(const PublishView& packet, ProtocolVersion version) {
+  return packet_size_for(body_size(packet, version));
+}
+
 std::size_t publish_size(const Message& message, ProtocolVersion version,
                          std::optional<std::uint16_t> topic_alias) {
   Writer count;
   detail::write_publish_body(count, message.topic, message.qos, PacketId{1}, message.props,
+                             message.props.message_expiry,
                              topic_alias, {}, message.payload, version);
   return packet_size_for(count.size());
 }

@@ -37,6 +37,7 @@
 
 #include "broker/protocol/packet.hpp"
 #include "broker/protocol/protocol_version.hpp"
+#include "broker/protocol/publish_view.hpp"
 #include "core/message.hpp"
 #include "core/mqtt_errc.hpp"
 #include "core/result.hpp"
@@ -123,12 +124,15 @@ void encode(const Pingreq& packet, ProtocolVersion version, std::vector<std::byt
 void encode(const Pingresp& packet, ProtocolVersion version, std::vector<std::byte>& out);
 void encode(const Disconnect& packet, ProtocolVersion version, std::vector<std::byte>& out);
 void encode(const Auth& packet, ProtocolVersion version, std::vector<std::byte>& out);
+// The same bytes as encode(Publish) of the equivalent packet, without building one.
+void encode(const PublishView& packet, ProtocolVersion version, std::vector<std::byte>& out);
 
 // The exact number of bytes encode() appends for the same arguments: fixed header, Remaining
 // Length bytes and body. Same preconditions as encode(). Use it to honour a peer's Maximum
 // Packet Size before sending.
 [[nodiscard]] std::size_t encoded_size(const Packet& packet, ProtocolVersion version);
 [[nodiscard]] std::size_t encoded_size(const Publish& packet, ProtocolVersion version);
+[[nodiscard]] std::size_t encoded_size(const PublishView& packet, ProtocolVersion version);
 
 // The exact encoded size of a PUBLISH of `message` with a packet id when its QoS > 0, no DUP, and
 // (MQTT 5) the message's own properties plus an optional Topic Alias: what the bridge compares

@@ -180,11 +180,12 @@ Result<bool> store_message_prop(const RawProperty& p, MessageProps& props) {
   }
 }
 
-void put_message_props(Writer& w, const MessageProps& props) {
+void put_message_props(Writer& w, const MessageProps& props,
+                       std::optional<std::uint32_t> message_expiry) {
   if (props.payload_format) {
     put_u8(w, PropertyId::PayloadFormatIndicator, static_cast<std::uint8_t>(*props.payload_format));
   }
-  put_u32(w, PropertyId::MessageExpiryInterval, props.message_expiry);
+  put_u32(w, PropertyId::MessageExpiryInterval, message_expiry);
   put_str(w, PropertyId::ContentType, props.content_type);
   put_str(w, PropertyId::ResponseTopic, props.response_topic);
   put_str(w, PropertyId::CorrelationData, props.correlation_data);

@@ -27,14 +27,15 @@ Result<void> store_publish_prop(const RawProperty& p, PublishProps& props) {
 }  // namespace
 
 void write_publish_body(Writer& w, std::string_view topic, QoS qos, PacketId id,
-                        const MessageProps& message, std::optional<std::uint16_t> topic_alias,
+                        const MessageProps& message, std::optional<std::uint32_t> message_expiry,
+                        std::optional<std::uint16_t> topic_alias,
                         std::span<const std::uint32_t> subscription_ids, std::string_view payload,
                         ProtocolVersion v) {
   w.str(topic);
   if (qos != QoS::AtMostOnce) w.u16(static_cast<std::uint16_t>(id));
   if (v == ProtocolVersion::V5) {
     put_properties(w, [&](Writer& x) {
-      put_message_props(x, message);
+      put_message_props(x, message, message_expiry);
       put_u16(x, PropertyId::TopicAlias, topic_alias);
       for (const auto sid : subscription_ids) put_vbi(x, PropertyId::SubscriptionIdentifier, sid);
     });
@@ -43,8 +44,15 @@ void write_publish_body(Writer& w, std::string_view topic, QoS qos, PacketId id,
 }
 
 void write_body(Writer& w, const Publish& p, ProtocolVersion v) {
-  write_publish_body(w, p.topic.view(), p.qos, p.packet_id, p.props.message, p.props.topic_alias,
-                     p.props.subscription_ids, p.payload, v);
+  write_publish_body(w, p.topic.view(), p.qos, p.packet_id, p.props.message,
+                     p.props.message.message_expiry, p.props.topic_alias, p.props.subscription_ids,
+                     p.payload, v);
+}
+
+void write_body(Writer& w, const PublishView& p, ProtocolVersion v) {
+  write_publish_body(w, p.omit_topic ? std::string_view{} : std::string_view(p.message.topic),
+                     p.qos, p.packet_id, p.message.props, p.message_expiry, p.topic_alias,
+                     p.subscription_ids, p.message.payload, v);
 }
 
 Result<Packet> read_publish(Reader& r, std::uint8_t flags, ProtocolVersion v) {

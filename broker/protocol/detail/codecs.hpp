@@ -13,6 +13,7 @@
 
 #include "broker/protocol/detail/wire.hpp"
 #include "broker/protocol/packet.hpp"
+#include "broker/protocol/publish_view.hpp"
 #include "broker/protocol/protocol_version.hpp"
 
 namespace gw::broker::protocol::detail {
@@ -33,11 +34,13 @@ void write_body(Writer& w, const Auth& p, ProtocolVersion v);
 inline void write_body(Writer&, const Pingreq&, ProtocolVersion) {}
 inline void write_body(Writer&, const Pingresp&, ProtocolVersion) {}
 
-// The PUBLISH body from its parts, shared by Publish and publish_size(Message).
+// The PUBLISH body from its parts, shared by Publish, PublishView and publish_size(Message).
 void write_publish_body(Writer& w, std::string_view topic, QoS qos, PacketId id,
-                        const MessageProps& message, std::optional<std::uint16_t> topic_alias,
+                        const MessageProps& message, std::optional<std::uint32_t> message_expiry,
+                        std::optional<std::uint16_t> topic_alias,
                         std::span<const std::uint32_t> subscription_ids, std::string_view payload,
                         ProtocolVersion v);
+void write_body(Writer& w, const PublishView& p, ProtocolVersion v);
 
 [[nodiscard]] constexpr std::uint8_t publish_first_byte(QoS qos, bool dup, bool retain) noexcept {
   return static_cast<std::uint8_t>(0x30 | (dup ? 0x08 : 0) | (static_cast<unsigned>(qos) << 1) |

@@ -146,8 +146,13 @@ inline void put_user(Writer& w, const std::vector<UserProperty>& user) {
     w.str(u.value);
   }
 }
-// The gw::MessageProps fields, shared by PUBLISH and the will.
-void put_message_props(Writer& w, const MessageProps& props);
+// The gw::MessageProps fields, shared by PUBLISH and the will; `message_expiry` is written in
+// place of props.message_expiry (a forwarded message carries what is left of its interval).
+void put_message_props(Writer& w, const MessageProps& props,
+                       std::optional<std::uint32_t> message_expiry);
+inline void put_message_props(Writer& w, const MessageProps& props) {
+  put_message_props(w, props, props.message_expiry);
+}
 
 // The acknowledgements' properties (AckProps): MQTT 5 §3.4.2.2, §3.9.2.1, §3.11.2.1.
 inline constexpr PropertySet kAckProps = set_of(PropertyId::ReasonString, PropertyId::UserProperty);
