@@ -80,6 +80,17 @@ void Broker::on_connect(Client& client, Connect&& connect) {
     refuse(ConnackReason::NotAuthorized, "anonymous access disabled");
     return;
   }
+  // MQTT 5 §3.2.2.3.4 [MQTT-3.2.2-12] and §3.2.2.3.5 [MQTT-3.2.2-13]: a will the server cannot
+  // honour (QoS above Maximum QoS, Will Retain without Retain Available) rejects the connection.
+  // MQTT 3.1.1 announces no such limits: its will is lowered to them when published.
+  if (v5 && connect.will && connect.will->qos > options_.maximum_qos) {
+    refuse(ConnackReason::QosNotSupported, "will QoS above maximum QoS");
+    return;
+  }
+  if (v5 && connect.will && connect.will->retain && !options_.retain_available) {
+    refuse(ConnackReason::RetainNotSupported, "will retain but retain not available");
+    return;
+  }
 
   std::string client_id = connect.client_id;
   bool assigned = false;
@@ -123,10 +134,18 @@ void Broker::on_connect(Client& client, Connect&& connect) {
       old.client = nullptr;
       previous->detach_session();
       previous->disconnect(DisconnectReason::SessionTakenOver);
-      // The old connection ended without DISCONNECT: its will stands (MQTT 5 §3.1.2.5).
-      publish_will(old);
+      // The old connection ended without DISCONNECT: its will stands (MQTT 5 §3.1.2.5). With a
+      // Will Delay Interval it is held back, and the new connection to the session cancels it
+      // [MQTT-3.1.3-9]; with Clean Start the session ends below, which publishes it.
+      if (!old.will || old.will->delay_interval.value_or(0) == 0) publish_will(old);
     }
     old.expiry_timer.cancel();
+    if (!connect.clean_start) {
+      // MQTT 5 §3.1.3.2.2 [MQTT-3.1.3-9]: a new connection to the session before the delay
+      // passed: the pending will is not sent.
+      old.will_timer.cancel();
+      old.will.reset();
+    }
     if (connect.clean_start) {
       end_session(old);
     } else {
@@ -510,21 +529,27 @@ bool Broker::on_disconnect(Client& client, const Disconnect& disconnect) {
   return true;
 }
 
-void Broker::on_client_closed(Client& client) {
-  Session* session = client.session();
-  if (session == nullptr || session->client != &client) return;
-  session->client = nullptr;
-  publish_will(*session);
-  if (session->expiry_interval == 0) {
-    end_session(*session);
+void Broker::on_client_closed(Client& client, Session& session) {
+  if (session.client != &client) return;  // taken over: the new connection owns it now
+  session.client = nullptr;
+  const std::uint32_t delay = session.will ? session.will->delay_interval.value_or(0) : 0;
+  if (delay > 0 && session.expiry_interval > 0) {
+    // MQTT 5 §3.1.3.2.2: the will waits for its delay or the end of the session, whichever
+    // comes first (end_session publishes it then).
+    arm_will_delay(session, std::min(delay, session.expiry_interval));
   } else {
-    arm_session_expiry(*session);
+    publish_will(session);
+  }
+  if (session.expiry_interval == 0) {
+    end_session(session);
+  } else {
+    arm_session_expiry(session);
   }
 }
 
 void Broker::publish_will(Session& session) {
   if (!session.will) return;
-  // TODO(broker): Will Delay Interval (MQTT 5 §3.1.3.2.2); the will is published at once.
+  session.will_timer.cancel();
   auto will = std::move(*session.will);
   session.will.reset();
   auto message = std::make_shared<Message>();
@@ -537,7 +562,20 @@ void Broker::publish_will(Session& session) {
   route(message, session.id);
 }
 
+void Broker::arm_will_delay(Session& session, std::uint32_t seconds) {
+  session.will_timer.expires_after(std::chrono::seconds(seconds));
+  session.will_timer.async_wait([this, client_id = session.client_id, id = session.id](
+                                    std::error_code ec) {
+    if (ec) return;
+    auto it = sessions_.find(client_id);
+    if (it == sessions_.end() || it->second->id != id || it->second->client != nullptr) return;
+    publish_will(*it->second);
+  });
+}
+
 void Broker::end_session(Session& session) {
+  // MQTT 5 §3.1.3.2.2: a will still waiting out its delay is sent when the session ends.
+  publish_will(session);
   session.expiry_timer.cancel();
   tree_.remove_all(session.id);
   by_subscriber_.erase(session.id);

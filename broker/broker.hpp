@@ -67,9 +67,10 @@ class Broker {
   // A client DISCONNECT: `publish_will` only for reason 0x04; `session_expiry` when the
   // DISCONNECT changes it (MQTT 5 §3.14.2.2.2). Returns false for a protocol error.
   bool on_disconnect(Client& client, const protocol::Disconnect& disconnect);
-  // The connection is gone: detach it from its session, publish the will if it still stands,
-  // and start the session's expiry.
-  void on_client_closed(Client& client);
+  // The connection ended (closed by either side): detach it from `session` (the one it was
+  // attached to), publish the will if it still stands, and start the session's expiry (which
+  // may end the session at once). Called once per connection, by the Client.
+  void on_client_closed(Client& client, Session& session);
   void count_connection_closed() { --stats_.connections_current; }
   void count_protocol_error() { ++stats_.protocol_errors; }
 
@@ -87,6 +88,7 @@ class Broker {
   void publish_will(Session& session);
   void end_session(Session& session);
   void arm_session_expiry(Session& session);
+  void arm_will_delay(Session& session, std::uint32_t seconds);
   std::string assign_client_id();
   [[nodiscard]] std::optional<std::uint32_t> remaining_expiry(const OutgoingMessage& out) const;
 

@@ -1,6 +1,7 @@
 #include "broker/client.hpp"
 
 #include <type_traits>
+#include <utility>
 
 #include <asio/error.hpp>
 
@@ -192,6 +193,15 @@ void Client::close() {
   if (closing_) return;
   closing_ = true;
   keep_alive_timer_.cancel();
+  // The network connection ends here, not when the transport reports on_closed() (that waits for
+  // the peer's FIN, up to the linger time). Detach the session now (MQTT 5 §4.1: the session
+  // outlives the connection): messages routed meanwhile are queued for the next connection
+  // instead of being handed to a connection that sends nothing more, and the will of a
+  // server-closed connection is published now [MQTT-3.1.2-8], not after the linger.
+  if (session_ != nullptr) {
+    Session* session = std::exchange(session_, nullptr);
+    broker_.on_client_closed(*this, *session);
+  }
   transport_.close();
 }
 
@@ -234,8 +244,10 @@ void Client::on_closed(std::error_code ec) {
     broker_.log().debug("client {}: connection error: {}", peer(), ec.message());
   }
   broker_.count_connection_closed();
-  if (session_ != nullptr) broker_.on_client_closed(*this);
-  session_ = nullptr;
+  if (session_ != nullptr) {
+    Session* session = std::exchange(session_, nullptr);
+    broker_.on_client_closed(*this, *session);
+  }
 }
 
 }  // namespace gw::broker

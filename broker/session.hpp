@@ -49,7 +49,10 @@ struct Inflight {
 
 struct Session {
   Session(std::string client_id_, SubscriberId id_, asio::any_io_executor executor)
-      : client_id(std::move(client_id_)), id(id_), expiry_timer(std::move(executor)) {}
+      : client_id(std::move(client_id_)),
+        id(id_),
+        expiry_timer(executor),
+        will_timer(std::move(executor)) {}
 
   std::string client_id;
   SubscriberId id;
@@ -64,6 +67,8 @@ struct Session {
   asio::steady_timer expiry_timer;
 
   std::optional<protocol::Will> will;
+  // Runs while a will waits out its Will Delay Interval after the connection ended.
+  asio::steady_timer will_timer;
 
   // Towards the client.
   std::map<std::uint16_t, Inflight> inflight;  // by packet id, ascending = send order on resend

@@ -19,12 +19,12 @@ namespace gw::test {
 
 std::string gateway_binary() {
   const char* p = std::getenv("GW_BINARY");
-  return p != nullptr ? p : "edge-gateway";
+  return p != nullptr ? p : GW_TEST_BINARY;
 }
 
 std::string source_dir() {
   const char* p = std::getenv("GW_SOURCE_DIR");
-  return p != nullptr ? p : ".";
+  return p != nullptr ? p : GW_TEST_SOURCE_DIR;
 }
 
 bool wait_until(const std::function<bool()>& cond, std::chrono::milliseconds timeout) {

@@ -14,9 +14,9 @@
 
 namespace gw::test {
 
-// Path of the edge-gateway binary under test (ctest sets GW_BINARY).
+// Path of the edge-gateway binary under test: $GW_BINARY, else the one this build made.
 std::string gateway_binary();
-// Root of the source tree (ctest sets GW_SOURCE_DIR).
+// Root of the source tree: $GW_SOURCE_DIR, else the tree this build came from.
 std::string source_dir();
 
 // Polls `cond` until it returns true or `timeout` passes; returns the last value of `cond`.

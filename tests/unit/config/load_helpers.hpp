@@ -1,6 +1,8 @@
 // Helpers shared by the config tests: load a YAML string and look at what was reported.
 #pragma once
 
+#include "tests/support/process.hpp"
+
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
@@ -27,12 +29,7 @@ inline Loaded load(std::string_view yaml) {
 // The report for a config that must fail.
 inline std::string errors(std::string_view yaml) { return load(yaml).report; }
 
-// Root of the source tree: GW_SOURCE_DIR (set by ctest), else derived from this file's path
-// (tests/unit/config/ is three levels below the root), so the binary also runs by hand.
-inline std::filesystem::path source_dir() {
-  if (const char* p = std::getenv("GW_SOURCE_DIR"); p != nullptr && *p != '\0') return p;
-  return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path().parent_path();
-}
+inline std::filesystem::path source_dir() { return gw::test::source_dir(); }
 
 // Sets an environment variable for the scope of a test.
 class ScopedEnv {
