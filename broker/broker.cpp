@@ -342,22 +342,15 @@ bool Broker::send_publish(Session& session, const OutgoingMessage& out,
     ++stats_.dropped_expired;
     return false;
   }
-  auto topic = TopicName::make(out.message->topic);
-  GW_CHECK(topic.has_value());  // every routed topic was validated on the way in
-  Publish p{.topic = std::move(*topic),
-            .payload = out.message->payload,
-            .qos = out.qos,
-            .retain = out.retain,
-            .dup = dup,
-            .packet_id = id.value_or(PacketId{}),
-            .props = {}};
-  if (client->version() == ProtocolVersion::V5) {
-    p.props.message = out.message->props;
-    // MQTT 5 §3.3.2.3.3 [MQTT-3.3.2-6]: forward the interval minus the time it waited.
-    p.props.message.message_expiry = expiry;
-    p.props.subscription_ids = out.subscription_ids;
-  }
-  if (!client->send(p)) {
+  // Encoded straight from the shared message: no copy of topic, payload or properties.
+  const PublishView view{.message = *out.message,
+                         .qos = out.qos,
+                         .retain = out.retain,
+                         .dup = dup,
+                         .packet_id = id.value_or(PacketId{}),
+                         .message_expiry = expiry,
+                         .subscription_ids = out.subscription_ids};
+  if (!client->send(view)) {
     // MQTT 5 §3.1.2.11.4 [MQTT-3.1.2-25]: larger than the client accepts: dropped for this
     // client only, as if it had been delivered.
     ++stats_.dropped_too_large;

@@ -38,33 +38,30 @@ void Client::arm_connect_timeout() {
 
 void Client::on_data(std::span<const std::byte> data) {
   if (closing_) return;
-  decoder_.feed(data);
-  while (!closing_) {
-    auto next = decoder_.next();
-    if (!next) {
-      const auto code = to_mqtt_errc(next.error());
-      broker_.count_protocol_error();
-      if (!connected_) {
-        if (code == MqttErrc::UnsupportedProtocolVersion) {
-          // MQTT 5 §3.1.2.2 [MQTT-3.1.2-2]: answer in a form the client can read, then close.
-          const auto level = decoder_.refused_protocol_level().value_or(4);
-          const auto form = level >= 5 ? ProtocolVersion::V5 : ProtocolVersion::V311;
-          out_.clear();
-          encode(Connack{.reason = ConnackReason::UnsupportedProtocolVersion}, form, out_);
-          transport_.write(out_);
-        }
-        broker_.log().info("client {}: refused before CONNECT: {}", peer(), next.error().message());
-        close();
-      } else {
-        broker_.log().info("client {}: {}", peer(), next.error().message());
-        disconnect(static_cast<DisconnectReason>(code));
-      }
-      return;
+  // One clock read per read batch: every packet in it arrived at the same time.
+  last_packet_ = broker_.clock().steady();
+  auto consumed = decoder_.consume(data, [this](Packet&& packet) {
+    handle(std::move(packet));
+    return !closing_;
+  });
+  if (consumed || closing_) return;
+  const auto code = to_mqtt_errc(consumed.error());
+  broker_.count_protocol_error();
+  if (!connected_) {
+    if (code == MqttErrc::UnsupportedProtocolVersion) {
+      // MQTT 5 §3.1.2.2 [MQTT-3.1.2-2]: answer in a form the client can read, then close.
+      const auto level = decoder_.refused_protocol_level().value_or(4);
+      const auto form = level >= 5 ? ProtocolVersion::V5 : ProtocolVersion::V311;
+      out_.clear();
+      encode(Connack{.reason = ConnackReason::UnsupportedProtocolVersion}, form, out_);
+      transport_.write(out_);
     }
-    if (!*next) return;
-    last_packet_ = broker_.clock().steady();
-    handle(std::move(**next));
+    broker_.log().info("client {}: refused before CONNECT: {}", peer(), consumed.error().message());
+    close();
+    return;
   }
+  broker_.log().info("client {}: {}", peer(), consumed.error().message());
+  disconnect(static_cast<DisconnectReason>(code));
 }
 
 void Client::handle(Packet&& packet) {
@@ -173,6 +170,18 @@ bool Client::send(const Packet& packet) {
   }
   out_.clear();
   encode(packet, version_, out_);
+  transport_.write(out_);
+  return true;
+}
+
+bool Client::send(const PublishView& publish) {
+  if (closing_) return false;
+  // MQTT 5 §3.1.2.11.4 [MQTT-3.1.2-25]: never larger than the client's Maximum Packet Size.
+  if (maximum_packet_size_ < kMaxPacketSize && encoded_size(publish, version_) > maximum_packet_size_) {
+    return false;
+  }
+  out_.clear();
+  encode(publish, version_, out_);
   transport_.write(out_);
   return true;
 }

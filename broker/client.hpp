@@ -41,6 +41,7 @@ class Client final : public net::StreamHandler {
   // Encodes and queues a packet. A PUBLISH larger than the client's Maximum Packet Size is not
   // sent (MQTT 5 §3.1.2.11.4 [MQTT-3.1.2-25]); returns false then.
   bool send(const protocol::Packet& packet);
+  bool send(const protocol::PublishView& publish);
   // Ends the connection for a protocol reason: MQTT 5 clients get a DISCONNECT with `reason`
   // first (MQTT 3.1.1 has no server DISCONNECT: the connection just closes).
   void disconnect(protocol::DisconnectReason reason, std::string reason_string = {});

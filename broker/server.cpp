@@ -5,14 +5,16 @@
 namespace gw::broker {
 
 Server::Server(asio::io_context& io, BrokerOptions options, core::Clock& clock)
-    : io_(io), broker_(io, std::move(options), clock) {}
+    : io_(io),
+      broker_(io, std::move(options), clock),
+      read_buffer_(std::make_shared<net::SharedReadBuffer>()) {}
 
 Server::~Server() { stop(); }
 
 Result<void> Server::start() {
   for (const auto& opts : broker_.options().listeners) {
     auto listener = net::TcpListener::open(io_, opts, [this](asio::ip::tcp::socket socket) {
-      auto connection = std::make_shared<net::TcpConnection>(std::move(socket));
+      auto connection = std::make_shared<net::TcpConnection>(std::move(socket), read_buffer_);
       auto handler = broker_.accept(*connection);
       if (!handler) {
         connection->abort();

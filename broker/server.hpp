@@ -11,6 +11,7 @@
 #include <asio/io_context.hpp>
 
 #include "broker/broker.hpp"
+#include "broker/net/tcp_connection.hpp"
 #include "broker/net/tcp_listener.hpp"
 #include "broker/options.hpp"
 #include "core/clock.hpp"
@@ -39,6 +40,7 @@ class Server {
   asio::io_context& io_;
   Broker broker_;
   std::vector<std::unique_ptr<net::TcpListener>> listeners_;
+  std::shared_ptr<net::SharedReadBuffer> read_buffer_;
 };
 
 }  // namespace gw::broker

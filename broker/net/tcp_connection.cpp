@@ -16,10 +16,15 @@ std::string describe(const asio::ip::tcp::socket& s) {
 }
 }  // namespace
 
-TcpConnection::TcpConnection(asio::ip::tcp::socket socket)
-    : socket_(std::move(socket)), linger_(socket_.get_executor()), peer_(describe(socket_)) {
+TcpConnection::TcpConnection(asio::ip::tcp::socket socket,
+                             std::shared_ptr<SharedReadBuffer> read_buffer)
+    : socket_(std::move(socket)),
+      linger_(socket_.get_executor()),
+      peer_(describe(socket_)),
+      read_buffer_(std::move(read_buffer)) {
   std::error_code ec;
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);  // best effort; latency, not correctness
+  socket_.non_blocking(true, ec);  // reads happen after readiness; never block the core thread
 }
 
 TcpConnection::~TcpConnection() = default;
@@ -30,22 +35,30 @@ void TcpConnection::start(std::unique_ptr<StreamHandler> handler) {
 }
 
 void TcpConnection::read() {
-  socket_.async_read_some(asio::buffer(in_),
-                          [self = shared_from_this()](std::error_code ec, std::size_t n) {
-                            if (self->finished_) return;
-                            if (ec) {
-                              self->finish(ec);
-                              return;
-                            }
-                            // After close() input is drained and discarded until the peer's FIN:
-                            // closing with unread input would send RST and could destroy our last
-                            // packets (a CONNACK or DISCONNECT with the reason) in flight.
-                            if (!self->closing_) {
-                              self->handler_->on_data(
-                                  std::span<const std::byte>(self->in_.data(), n));
-                            }
-                            if (!self->finished_) self->read();
-                          });
+  socket_.async_wait(asio::ip::tcp::socket::wait_read, [self = shared_from_this()](
+                                                           std::error_code ec) {
+    if (self->finished_) return;
+    if (ec) {
+      self->finish(ec);
+      return;
+    }
+    auto& buffer = self->read_buffer_->bytes;
+    std::error_code read_ec;
+    const std::size_t n = self->socket_.read_some(asio::buffer(buffer), read_ec);
+    if (read_ec == asio::error::would_block || read_ec == asio::error::try_again) {
+      self->read();  // spurious wake-up
+      return;
+    }
+    if (read_ec) {
+      self->finish(read_ec);
+      return;
+    }
+    // After close() input is drained and discarded until the peer's FIN: closing with unread
+    // input would send RST and could destroy our last packets (a CONNACK or DISCONNECT with the
+    // reason) in flight.
+    if (!self->closing_) self->handler_->on_data(std::span<const std::byte>(buffer.data(), n));
+    if (!self->finished_) self->read();
+  });
 }
 
 void TcpConnection::write(std::span<const std::byte> bytes) {

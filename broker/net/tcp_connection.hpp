@@ -1,6 +1,7 @@
-// net::TcpConnection: one accepted TCP client. Reads into a fixed buffer and hands the bytes to
-// its StreamHandler; writes are queued and leave as one write per loop pass (TCP_NODELAY is on,
-// so batching is ours, not Nagle's).
+// net::TcpConnection: one accepted TCP client. Waits for readability, reads into the read buffer
+// shared by all connections of the core thread and hands the bytes to its StreamHandler at once,
+// so an idle connection holds no read buffer of its own; writes are queued and leave as one write
+// per loop pass (TCP_NODELAY is on, so batching is ours, not Nagle's).
 //
 // Ownership: shared_ptr, kept alive by its own pending asynchronous operations; it owns its
 // handler, so the handler lives exactly as long as the connection.
@@ -20,9 +21,15 @@
 
 namespace gw::broker::net {
 
+// The read buffer shared by every connection on one thread. Each read is handed to its handler
+// (which consumes or copies it) before any other read can land, so one buffer serves all.
+struct SharedReadBuffer {
+  std::array<std::byte, 64 * 1024> bytes;
+};
+
 class TcpConnection final : public Transport, public std::enable_shared_from_this<TcpConnection> {
  public:
-  explicit TcpConnection(asio::ip::tcp::socket socket);
+  TcpConnection(asio::ip::tcp::socket socket, std::shared_ptr<SharedReadBuffer> read_buffer);
   ~TcpConnection() override;
 
   // Takes the handler and starts reading. Call once, right after construction.
@@ -46,7 +53,7 @@ class TcpConnection final : public Transport, public std::enable_shared_from_thi
   asio::steady_timer linger_;
   std::string peer_;
   std::unique_ptr<StreamHandler> handler_;
-  std::array<std::byte, 16 * 1024> in_{};
+  std::shared_ptr<SharedReadBuffer> read_buffer_;
   std::vector<std::byte> queued_;   // appended to while writing_ is on the wire
   std::vector<std::byte> writing_;  // owned by the write in flight
   bool flush_scheduled_ = false;

@@ -11,10 +11,12 @@
 //     session.on_packet(std::move(**next));
 //   }
 //
-// Memory: buffers at most one packet, and never more than maximum_packet_size bytes of it: a
-// fixed header that announces more is refused with PacketTooLarge as soon as it is complete,
-// before its body arrives. The buffer is reused between packets (no allocation per packet in
-// the steady state beyond the decoded packet's own strings).
+// Memory and copies: consume() decodes packets that arrive whole straight from the caller's
+// bytes, without copying them; only a packet split across reads is buffered. feed()+next() copy
+// (convenient for tests and tools). Either way at most one packet is buffered and never more than
+// maximum_packet_size bytes of it: a fixed header that announces more is refused with
+// PacketTooLarge as soon as it is complete, before its body arrives. A buffer grown by a large
+// packet is released afterwards, so an idle connection holds no input buffer.
 //
 // Version: until a version is set, only CONNECT decodes; a CONNECT decoded while no version is
 // set sets the version to the one it announces.
@@ -39,8 +41,29 @@ class StreamDecoder {
  public:
   explicit StreamDecoder(DecodeOptions options = {}) : options_(options) {}
 
-  // Appends bytes received from the peer. Copies them; `bytes` may be reused afterwards.
+  // Appends a copy of bytes received from the peer; then call next() until it returns nullopt.
   void feed(std::span<const std::byte> bytes);
+
+  // The zero-copy path: decodes every complete packet in what is buffered followed by `bytes`,
+  // calling `on_packet(Packet&&)` for each until it returns false (the connection is closing;
+  // the rest is dropped). Keeps a trailing partial packet. `bytes` is not used after the call.
+  // Errors: those of next().
+  template <class F>
+  Result<void> consume(std::span<const std::byte> bytes, F&& on_packet) {
+    if (error_) return Failure{error_};
+    input_ = bytes;
+    for (;;) {
+      auto next_packet = next();
+      if (!next_packet) {
+        input_ = {};
+        return Failure{next_packet.error()};
+      }
+      if (!*next_packet) break;  // next() keeps any partial packet and empties input_
+      if (!on_packet(std::move(**next_packet))) break;
+    }
+    input_ = {};
+    return {};
+  }
 
   // The next complete packet, or nullopt when more bytes are needed.
   // Errors: those of decode(), notably PacketTooLarge before the body is buffered and
@@ -58,12 +81,20 @@ class StreamDecoder {
   }
 
   // Bytes received but not yet returned as packets.
-  [[nodiscard]] std::size_t buffered() const noexcept { return buffer_.size() - start_; }
+  [[nodiscard]] std::size_t buffered() const noexcept {
+    return buffer_.size() - start_ + input_.size();
+  }
 
  private:
   DecodeOptions options_;
-  std::vector<std::byte> buffer_;
-  std::size_t start_ = 0;  // first byte not yet decoded
+  // Moves bytes from input_ to buffer_ until it holds `size` undecoded bytes (or input_ runs out).
+  void top_up(std::size_t size);
+  Result<std::optional<Packet>> fail_with(std::error_code ec, std::span<const std::byte> pending);
+  Result<std::optional<Packet>> finish(Result<Decoded> decoded, std::span<const std::byte> pending);
+
+  std::vector<std::byte> buffer_;     // fed bytes, or the start of a packet split across reads
+  std::size_t start_ = 0;             // first byte of buffer_ not yet decoded
+  std::span<const std::byte> input_;  // borrowed, only during consume()
   std::error_code error_;
   std::optional<std::uint8_t> refused_level_;
 };

@@ -56,7 +56,8 @@ TEST(StreamDecoder, DecodesWhenFedByteByByte) {
 
 TEST(StreamDecoder, DecodesSeveralPacketsInOneChunk) {
   StreamDecoder dec;
-  dec.feed(three_packets());
+  const auto bytes = three_packets();  // borrowed until drained
+  dec.feed(bytes);
   expect_three_packets(drain(dec));
 }
 
@@ -157,6 +158,56 @@ TEST(StreamDecoder, ReusesItsBufferAcrossPackets) {
     EXPECT_EQ(drain(dec).size(), 2U);
     EXPECT_EQ(dec.buffered(), 0U);
   }
+}
+
+}  // namespace
+}  // namespace gw::broker::protocol::test
+
+namespace gw::broker::protocol::test {
+namespace {
+
+std::vector<Packet> consume_all(StreamDecoder& dec, std::span<const std::byte> bytes) {
+  std::vector<Packet> got;
+  auto r = dec.consume(bytes, [&](Packet&& p) {
+    got.push_back(std::move(p));
+    return true;
+  });
+  EXPECT_TRUE(r) << r.error().message();
+  return got;
+}
+
+TEST(StreamDecoder, ConsumesSplitPacketsAtEveryPointAndKeepsNothingAfter) {
+  const auto bytes = three_packets();
+  for (std::size_t cut = 0; cut <= bytes.size(); ++cut) {
+    StreamDecoder dec;
+    auto got = consume_all(dec, std::span(bytes).first(cut));
+    EXPECT_LT(dec.buffered(), 330U) << cut;  // at most the start of one packet
+    // The caller's buffer is reused between reads: the decoder must not keep pointing into it.
+    std::vector<std::byte> second(bytes.begin() + static_cast<std::ptrdiff_t>(cut), bytes.end());
+    for (auto& p : consume_all(dec, second)) got.push_back(std::move(p));
+    second.assign(second.size(), std::byte{0xEE});
+    expect_three_packets(got);
+    EXPECT_EQ(dec.buffered(), 0U);
+  }
+}
+
+TEST(StreamDecoder, ConsumeStopsWhenTheHandlerSaysSo) {
+  const auto bytes = three_packets();
+  StreamDecoder dec;
+  int calls = 0;
+  auto r = dec.consume(bytes, [&](Packet&&) { return ++calls < 2; });
+  ASSERT_TRUE(r);
+  EXPECT_EQ(calls, 2);
+}
+
+TEST(StreamDecoder, ConsumeReportsAndKeepsErrors) {
+  StreamDecoder dec(DecodeOptions{V5, 1024});
+  const auto oversize = hex("30 81 08");
+  auto r = dec.consume(oversize, [](Packet&&) { return true; });
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), ec(MqttErrc::PacketTooLarge));
+  auto again = dec.consume(hex("c0 00"), [](Packet&&) { return true; });
+  ASSERT_FALSE(again);
 }
 
 }  // namespace
