@@ -38,13 +38,28 @@ Broker::Broker(asio::io_context& io, BrokerOptions options, core::Clock& clock)
       options_(std::move(options)),
       clock_(clock),
       log_(core::make_logger("broker")),
-      rng_(std::random_device{}()) {}
+      tick_timer_(io),
+      rng_(std::random_device{}()) {
+  start_ticking();
+}
 
 Broker::~Broker() {
-  // Connections that outlive the broker during shutdown must not reach back into it.
-  for (auto& [id, session] : sessions_) {
-    if (session->client != nullptr) session->client->detach_session();
-  }
+  // Connections that outlive the broker during shutdown must not reach back into it: end them
+  // now, while the broker can still take their on_closed().
+  const std::vector<Client*> clients(clients_.begin(), clients_.end());
+  for (Client* c : clients) c->abort();
+}
+
+void Broker::shutdown() {
+  tick_timer_.cancel();
+  const std::vector<Client*> clients(clients_.begin(), clients_.end());
+  // MQTT 5 §3.14.2.1: tell MQTT 5 clients why (0x8B); MQTT 3.1.1 clients just see the close.
+  for (Client* c : clients) c->disconnect(DisconnectReason::ServerShuttingDown);
+}
+
+void Broker::on_client_gone(Client& client) {
+  clients_.erase(&client);
+  --stats_.connections_current;
 }
 
 std::unique_ptr<net::StreamHandler> Broker::accept(net::Transport& transport) {
@@ -58,7 +73,9 @@ std::unique_ptr<net::StreamHandler> Broker::accept(net::Transport& transport) {
   }
   ++stats_.connections_total;
   ++stats_.connections_current;
-  return std::make_unique<Client>(*this, transport, io_.get_executor());
+  auto client = std::make_unique<Client>(*this, transport);
+  clients_.insert(client.get());
+  return client;
 }
 
 void Broker::on_connect(Client& client, Connect&& connect) {
@@ -139,11 +156,11 @@ void Broker::on_connect(Client& client, Connect&& connect) {
       // [MQTT-3.1.3-9]; with Clean Start the session ends below, which publishes it.
       if (!old.will || old.will->delay_interval.value_or(0) == 0) publish_will(old);
     }
-    old.expiry_timer.cancel();
+    old.expires_at.reset();
     if (!connect.clean_start) {
       // MQTT 5 §3.1.3.2.2 [MQTT-3.1.3-9]: a new connection to the session before the delay
       // passed: the pending will is not sent.
-      old.will_timer.cancel();
+      old.will_at.reset();
       old.will.reset();
     }
     if (connect.clean_start) {
@@ -155,7 +172,7 @@ void Broker::on_connect(Client& client, Connect&& connect) {
   }
   if (session == nullptr) {
     const SubscriberId id{next_subscriber_++};
-    auto created = std::make_unique<Session>(client_id, id, io_.get_executor());
+    auto created = std::make_unique<Session>(client_id, id);
     session = created.get();
     sessions_.emplace(client_id, std::move(created));
     by_subscriber_.emplace(id, session);
@@ -529,20 +546,22 @@ void Broker::on_client_closed(Client& client, Session& session) {
   if (delay > 0 && session.expiry_interval > 0) {
     // MQTT 5 §3.1.3.2.2: the will waits for its delay or the end of the session, whichever
     // comes first (end_session publishes it then).
-    arm_will_delay(session, std::min(delay, session.expiry_interval));
+    session.will_at = clock_.steady() + std::chrono::seconds(std::min(delay, session.expiry_interval));
   } else {
     publish_will(session);
   }
   if (session.expiry_interval == 0) {
     end_session(session);
   } else {
-    arm_session_expiry(session);
+    if (session.expiry_interval != Session::kNever) {
+      session.expires_at = clock_.steady() + std::chrono::seconds(session.expiry_interval);
+    }
   }
 }
 
 void Broker::publish_will(Session& session) {
   if (!session.will) return;
-  session.will_timer.cancel();
+  session.will_at.reset();
   auto will = std::move(*session.will);
   session.will.reset();
   auto message = std::make_shared<Message>();
@@ -555,37 +574,49 @@ void Broker::publish_will(Session& session) {
   route(message, session.id);
 }
 
-void Broker::arm_will_delay(Session& session, std::uint32_t seconds) {
-  session.will_timer.expires_after(std::chrono::seconds(seconds));
-  session.will_timer.async_wait([this, client_id = session.client_id, id = session.id](
-                                    std::error_code ec) {
-    if (ec) return;
-    auto it = sessions_.find(client_id);
-    if (it == sessions_.end() || it->second->id != id || it->second->client != nullptr) return;
-    publish_will(*it->second);
-  });
-}
-
 void Broker::end_session(Session& session) {
   // MQTT 5 §3.1.3.2.2: a will still waiting out its delay is sent when the session ends.
   publish_will(session);
-  session.expiry_timer.cancel();
   tree_.remove_all(session.id);
   by_subscriber_.erase(session.id);
   sessions_.erase(session.client_id);  // destroys `session`
 }
 
-void Broker::arm_session_expiry(Session& session) {
-  if (session.expiry_interval == Session::kNever) return;
-  session.expiry_timer.expires_after(std::chrono::seconds(session.expiry_interval));
-  session.expiry_timer.async_wait([this, client_id = session.client_id, id = session.id](
-                                      std::error_code ec) {
+void Broker::start_ticking() {
+  tick_timer_.expires_after(kTickInterval);
+  tick_timer_.async_wait([this](std::error_code ec) {
     if (ec) return;
-    auto it = sessions_.find(client_id);
-    if (it == sessions_.end() || it->second->id != id || it->second->client != nullptr) return;
-    log_->debug("client '{}': session expired", client_id);
-    end_session(*it->second);
+    tick();
+    start_ticking();
   });
+}
+
+void Broker::tick() {
+  const auto now = clock_.steady();
+  // Copied first: a check may close a client, which unregisters it.
+  tick_clients_.assign(clients_.begin(), clients_.end());
+  for (Client* c : tick_clients_) {
+    if (clients_.contains(c)) c->on_tick(now);
+  }
+  tick_sessions_.clear();
+  for (auto& [client_id, session] : sessions_) {
+    if (session->client != nullptr) continue;
+    if ((session->will_at && *session->will_at <= now) ||
+        (session->expires_at && *session->expires_at <= now)) {
+      tick_sessions_.push_back(client_id);
+    }
+  }
+  for (const auto& client_id : tick_sessions_) {
+    auto it = sessions_.find(client_id);
+    if (it == sessions_.end()) continue;
+    Session& session = *it->second;
+    if (session.will_at && *session.will_at <= now) publish_will(session);
+    if (session.expires_at && *session.expires_at <= now) {
+      log_->debug("client '{}': session expired", client_id);
+      end_session(session);
+    }
+  }
+  if (const auto next = retained_.next_expiry(); next && *next <= now) retained_.purge_expired(now);
 }
 
 std::string Broker::assign_client_id() {

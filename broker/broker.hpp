@@ -16,8 +16,11 @@
 #include <random>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
+#include <vector>
 
 #include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
 #include <spdlog/logger.h>
 
 #include "broker/broker_stats.hpp"
@@ -42,6 +45,16 @@ class Broker {
   // A handler for a new connection on `transport`; nullptr when max_connections is reached
   // (the caller closes the transport).
   std::unique_ptr<net::StreamHandler> accept(net::Transport& transport);
+
+  // Ends every connection for a server shutdown: MQTT 5 clients get DISCONNECT 0x8B. Stops
+  // the deadline checks. Sessions stay as they are (persistence is a later step).
+  void shutdown();
+
+  // Checks every deadline against the clock: keep-alive and connect timeouts, Will Delay,
+  // Session Expiry, retained Message Expiry. Runs every kTickInterval on the io_context; tests
+  // with a FakeClock call it directly after advancing the clock.
+  void tick();
+  static constexpr std::chrono::milliseconds kTickInterval{100};
 
   // In-process publish (adapters, the bridge, $SYS): routed like a client's PUBLISH, with no
   // publishing session (No Local never applies). The topic must be a valid topic name.
@@ -71,7 +84,8 @@ class Broker {
   // attached to), publish the will if it still stands, and start the session's expiry (which
   // may end the session at once). Called once per connection, by the Client.
   void on_client_closed(Client& client, Session& session);
-  void count_connection_closed() { --stats_.connections_current; }
+  // The connection is gone for good (from Client::on_closed).
+  void on_client_gone(Client& client);
   void count_protocol_error() { ++stats_.protocol_errors; }
 
  private:
@@ -87,8 +101,7 @@ class Broker {
   void resume(Session& session);  // after CONNECT with Session Present: resend in-flight
   void publish_will(Session& session);
   void end_session(Session& session);
-  void arm_session_expiry(Session& session);
-  void arm_will_delay(Session& session, std::uint32_t seconds);
+  void start_ticking();
   std::string assign_client_id();
   [[nodiscard]] std::optional<std::uint32_t> remaining_expiry(const OutgoingMessage& out) const;
 
@@ -104,6 +117,10 @@ class Broker {
   std::unordered_map<std::string, std::unique_ptr<Session>> sessions_;
   std::unordered_map<SubscriberId, Session*> by_subscriber_;
   std::uint64_t next_subscriber_ = 1;
+  std::unordered_set<Client*> clients_;  // every connection not yet closed
+  asio::steady_timer tick_timer_;
+  std::vector<Client*> tick_clients_;      // scratch for tick()
+  std::vector<std::string> tick_sessions_;  // scratch for tick()
   std::mt19937_64 rng_;
 };
 

@@ -13,28 +13,15 @@ namespace gw::broker {
 
 using namespace protocol;
 
-Client::Client(Broker& broker, net::Transport& transport, asio::any_io_executor executor)
+Client::Client(Broker& broker, net::Transport& transport)
     : broker_(broker),
       transport_(transport),
       decoder_(DecodeOptions{.version = std::nullopt,
                              .maximum_packet_size = broker.options().max_packet_size}),
-      keep_alive_timer_(std::move(executor)),
-      last_packet_(broker.clock().steady()) {
-  arm_connect_timeout();
-}
+      created_(broker.clock().steady()),
+      last_packet_(created_) {}
 
 Client::~Client() = default;
-
-void Client::arm_connect_timeout() {
-  // MQTT 5 §3.1.4: a connection that does not send CONNECT in reasonable time is closed.
-  keep_alive_timer_.expires_after(broker_.options().connect_timeout);
-  keep_alive_timer_.async_wait([this](std::error_code ec) {
-    if (ec || connected_ || closing_) return;
-    broker_.log().info("client {}: no CONNECT within {} ms, closing", peer(),
-                       broker_.options().connect_timeout.count());
-    close();
-  });
-}
 
 void Client::on_data(std::span<const std::byte> data) {
   if (closing_) return;
@@ -201,7 +188,6 @@ void Client::disconnect(DisconnectReason reason, std::string reason_string) {
 void Client::close() {
   if (closing_) return;
   closing_ = true;
-  keep_alive_timer_.cancel();
   // The network connection ends here, not when the transport reports on_closed() (that waits for
   // the peer's FIN, up to the linger time). Detach the session now (MQTT 5 §4.1: the session
   // outlives the connection): messages routed meanwhile are queued for the next connection
@@ -223,36 +209,39 @@ void Client::accept_connect(Session& session, std::uint16_t keep_alive_s,
   receive_maximum_ = receive_maximum;
   maximum_packet_size_ = maximum_packet_size;
   request_problem_information_ = request_problem_information;
-  keep_alive_timer_.cancel();
-  arm_keep_alive();
 }
 
-void Client::arm_keep_alive() {
-  if (keep_alive_s_ == 0 || closing_) return;
+void Client::on_tick(std::chrono::steady_clock::time_point now) {
+  if (closing_) return;
+  if (!connected_) {
+    // MQTT 5 §3.1.4: a connection that does not send CONNECT in reasonable time is closed.
+    if (now - created_ >= broker_.options().connect_timeout) {
+      broker_.log().info("client {}: no CONNECT within {} ms, closing", peer(),
+                         broker_.options().connect_timeout.count());
+      close();
+    }
+    return;
+  }
   // MQTT 5 §3.1.2.10 [MQTT-3.1.2-22]: disconnect after one and a half Keep Alive periods
   // without a control packet from the client.
-  const auto limit = std::chrono::milliseconds(std::uint32_t{keep_alive_s_} * 1500);
-  const auto deadline = last_packet_ + limit;
-  const auto now = broker_.clock().steady();
-  keep_alive_timer_.expires_after(deadline > now ? deadline - now : std::chrono::steady_clock::duration{});
-  keep_alive_timer_.async_wait([this, limit](std::error_code ec) {
-    if (ec || closing_) return;
-    if (broker_.clock().steady() - last_packet_ >= limit) {
-      broker_.log().info("client {}: keep alive timeout", peer());
-      disconnect(DisconnectReason::KeepAliveTimeout);
-      return;
-    }
-    arm_keep_alive();
-  });
+  if (keep_alive_s_ != 0 &&
+      now - last_packet_ >= std::chrono::milliseconds(std::uint32_t{keep_alive_s_} * 1500)) {
+    broker_.log().info("client {}: keep alive timeout ({} s)", peer(), keep_alive_s_);
+    disconnect(DisconnectReason::KeepAliveTimeout);
+  }
+}
+
+void Client::abort() {
+  closing_ = true;
+  transport_.abort();
 }
 
 void Client::on_closed(std::error_code ec) {
   closing_ = true;
-  keep_alive_timer_.cancel();
   if (ec && ec != asio::error::eof) {
     broker_.log().debug("client {}: connection error: {}", peer(), ec.message());
   }
-  broker_.count_connection_closed();
+  broker_.on_client_gone(*this);
   if (session_ != nullptr) {
     Session* session = std::exchange(session_, nullptr);
     broker_.on_client_closed(*this, *session);

@@ -16,7 +16,6 @@
 #include <unordered_map>
 #include <vector>
 
-#include <asio/steady_timer.hpp>
 #include <spdlog/logger.h>
 
 #include "broker/net/transport.hpp"
@@ -30,7 +29,7 @@ struct Session;
 
 class Client final : public net::StreamHandler {
  public:
-  Client(Broker& broker, net::Transport& transport, asio::any_io_executor executor);
+  Client(Broker& broker, net::Transport& transport);
   ~Client() override;
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
@@ -47,6 +46,10 @@ class Client final : public net::StreamHandler {
   void disconnect(protocol::DisconnectReason reason, std::string reason_string = {});
   // Closes without a DISCONNECT (after a refusing CONNACK).
   void close();
+  // Drops the connection at once, queued bytes included (broker teardown).
+  void abort();
+  // Deadline checks (connect timeout, keep alive) against `now`; called by Broker::tick().
+  void on_tick(std::chrono::steady_clock::time_point now);
 
   [[nodiscard]] protocol::ProtocolVersion version() const { return version_; }
   [[nodiscard]] const std::string& peer() const { return transport_.peer(); }
@@ -66,8 +69,6 @@ class Client final : public net::StreamHandler {
  private:
   void handle(protocol::Packet&& packet);
   void on_publish(protocol::Publish&& publish);
-  void arm_keep_alive();
-  void arm_connect_timeout();
 
   Broker& broker_;
   net::Transport& transport_;
@@ -78,7 +79,7 @@ class Client final : public net::StreamHandler {
   Session* session_ = nullptr;
 
   std::uint16_t keep_alive_s_ = 0;
-  asio::steady_timer keep_alive_timer_;
+  std::chrono::steady_clock::time_point created_;
   std::chrono::steady_clock::time_point last_packet_;
   std::uint16_t receive_maximum_ = 65535;
   std::uint32_t maximum_packet_size_ = protocol::kMaxPacketSize;

@@ -18,8 +18,6 @@
 #include <unordered_set>
 #include <vector>
 
-#include <asio/steady_timer.hpp>
-
 #include "broker/protocol/connect.hpp"
 #include "broker/protocol/packet_id.hpp"
 #include "broker/protocol/protocol_version.hpp"
@@ -48,11 +46,8 @@ struct Inflight {
 };
 
 struct Session {
-  Session(std::string client_id_, SubscriberId id_, asio::any_io_executor executor)
-      : client_id(std::move(client_id_)),
-        id(id_),
-        expiry_timer(executor),
-        will_timer(std::move(executor)) {}
+  Session(std::string client_id_, SubscriberId id_)
+      : client_id(std::move(client_id_)), id(id_) {}
 
   std::string client_id;
   SubscriberId id;
@@ -64,11 +59,12 @@ struct Session {
   std::uint32_t expiry_interval = 0;
   // CONNECT asked for 0: a DISCONNECT may then not set one [MQTT-3.14.2-2].
   bool connect_expiry_zero = true;
-  asio::steady_timer expiry_timer;
+  // While no connection is attached: when the session ends (nullopt: never).
+  std::optional<std::chrono::steady_clock::time_point> expires_at;
 
   std::optional<protocol::Will> will;
-  // Runs while a will waits out its Will Delay Interval after the connection ended.
-  asio::steady_timer will_timer;
+  // While a will waits out its Will Delay Interval after the connection ended: when it is sent.
+  std::optional<std::chrono::steady_clock::time_point> will_at;
 
   // Towards the client.
   std::map<std::uint16_t, Inflight> inflight;  // by packet id, ascending = send order on resend

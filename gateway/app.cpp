@@ -4,6 +4,7 @@
 
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
+#include <asio/steady_timer.hpp>
 
 #include "broker/server.hpp"
 #include "core/clock.hpp"
@@ -24,7 +25,13 @@ struct App::Impl {
         return;
       }
       log->info("signal {} received, stopping", sig);
-      io.stop();
+      if (broker) {
+        broker->stop();
+        broker->broker().shutdown();
+      }
+      // Bounded grace for the DISCONNECTs to leave; then the loop ends whatever is pending.
+      grace.expires_after(kShutdownGrace);
+      grace.async_wait([this](std::error_code) { io.stop(); });
     });
   }
 
@@ -33,6 +40,8 @@ struct App::Impl {
   // Declared before everything that uses it, so it is destroyed last.
   asio::io_context io{1};
   asio::signal_set signals{io, SIGINT, SIGTERM, SIGHUP};
+  asio::steady_timer grace{io};
+  static constexpr std::chrono::milliseconds kShutdownGrace{300};
   std::unique_ptr<broker::Server> broker;
 };
 

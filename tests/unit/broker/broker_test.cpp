@@ -1,0 +1,342 @@
+// The broker core without sockets: clients talk to it through an in-memory transport and time is
+// a FakeClock, so keep-alive, session expiry, will delay and message expiry are tested exactly,
+// without waiting.
+#include "broker/broker.hpp"
+
+#include <memory>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "broker/protocol/codec.hpp"
+#include "broker/protocol/stream_decoder.hpp"
+
+namespace gw::broker {
+namespace {
+
+using namespace std::chrono_literals;
+using namespace protocol;
+
+// net::Transport in memory. close() is completed by finish() (the peer's FIN); abort() completes
+// at once, like TcpConnection.
+class FakeTransport final : public net::Transport {
+ public:
+  void write(std::span<const std::byte> bytes) override {
+    if (!closed && !finished) written.insert(written.end(), bytes.begin(), bytes.end());
+  }
+  void close() override { closed = true; }
+  void abort() override { finish(); }
+  [[nodiscard]] std::size_t pending_bytes() const override { return 0; }
+  [[nodiscard]] const std::string& peer() const override { return peer_; }
+
+  void finish() {
+    if (finished) return;
+    finished = true;
+    if (handler != nullptr) handler->on_closed({});
+  }
+
+  std::vector<std::byte> written;
+  bool closed = false;
+  bool finished = false;
+  net::StreamHandler* handler = nullptr;
+
+ private:
+  std::string peer_ = "test:1";
+};
+
+// One client connection: sends packets in, reads what the broker wrote back.
+class Conn {
+ public:
+  Conn(Broker& broker, ProtocolVersion v = ProtocolVersion::V5)
+      : version_(v), decoder_(DecodeOptions{.version = v, .maximum_packet_size = kMaxPacketSize}) {
+    handler_ = broker.accept(transport_);
+    transport_.handler = handler_.get();
+  }
+  ~Conn() { transport_.finish(); }
+  Conn(const Conn&) = delete;
+  Conn& operator=(const Conn&) = delete;
+
+  void send(const Packet& p) {
+    std::vector<std::byte> bytes;
+    encode(p, version_, bytes);
+    handler_->on_data(bytes);
+  }
+  // Packets written by the broker since the last call.
+  std::vector<Packet> received() {
+    std::vector<Packet> out = std::move(pending_);
+    pending_.clear();
+    auto r = decoder_.consume(std::span(transport_.written).subspan(consumed_), [&](Packet&& p) {
+      out.push_back(std::move(p));
+      return true;
+    });
+    EXPECT_TRUE(r) << r.error().message();
+    consumed_ = transport_.written.size();
+    return out;
+  }
+  Connack connect(Connect c) {
+    c.version = version_;
+    send(c);
+    auto got = received();
+    EXPECT_FALSE(got.empty());
+    if (got.empty() || !std::holds_alternative<Connack>(got.front())) return Connack{};
+    // What followed the CONNACK (a resumed session's messages) is kept for received().
+    pending_.assign(std::make_move_iterator(got.begin() + 1), std::make_move_iterator(got.end()));
+    return std::get<Connack>(got.front());
+  }
+  void drop() { transport_.finish(); }  // the network connection dies
+  [[nodiscard]] bool closed() const { return transport_.closed || transport_.finished; }
+
+ private:
+  ProtocolVersion version_;
+  FakeTransport transport_;
+  std::unique_ptr<net::StreamHandler> handler_;
+  StreamDecoder decoder_;
+  std::size_t consumed_ = 0;
+  std::vector<Packet> pending_;
+};
+
+Connect connect_packet(std::string id, std::uint16_t keep_alive = 0) {
+  Connect c;
+  c.client_id = std::move(id);
+  c.keep_alive = keep_alive;
+  return c;
+}
+
+Subscribe subscribe_packet(std::string filter, QoS qos = QoS::AtLeastOnce) {
+  Subscribe s;
+  s.packet_id = PacketId{1};
+  s.subscriptions.push_back({*TopicFilter::make(std::move(filter)), {.max_qos = qos}});
+  return s;
+}
+
+Publish publish_packet(std::string topic, std::string payload, QoS qos = QoS::AtMostOnce) {
+  Publish p;
+  p.topic = *TopicName::make(std::move(topic));
+  p.payload = std::move(payload);
+  p.qos = qos;
+  if (qos != QoS::AtMostOnce) p.packet_id = PacketId{9};
+  return p;
+}
+
+template <class P>
+std::vector<P> only(const std::vector<Packet>& packets) {
+  std::vector<P> out;
+  for (const auto& p : packets) {
+    if (const auto* x = std::get_if<P>(&p)) out.push_back(*x);
+  }
+  return out;
+}
+
+class BrokerTest : public ::testing::Test {
+ protected:
+  BrokerOptions options() {
+    BrokerOptions o;
+    o.connect_timeout = 5s;
+    return o;
+  }
+  core::FakeClock clock_;
+  asio::io_context io_;
+  std::unique_ptr<Broker> broker_ = std::make_unique<Broker>(io_, options(), clock_);
+};
+
+TEST_F(BrokerTest, KeepAliveDisconnectsAtOneAndAHalfIntervals) {
+  Conn c(*broker_);
+  c.connect(connect_packet("dev", 10));
+  clock_.advance(14'999ms);
+  broker_->tick();
+  EXPECT_FALSE(c.closed());
+  EXPECT_TRUE(c.received().empty());
+  clock_.advance(1ms);
+  broker_->tick();
+  EXPECT_TRUE(c.closed());
+  const auto got = only<Disconnect>(c.received());
+  ASSERT_EQ(got.size(), 1U);
+  EXPECT_EQ(got[0].reason, DisconnectReason::KeepAliveTimeout);
+}
+
+TEST_F(BrokerTest, AnyPacketRestartsTheKeepAliveInterval) {
+  Conn c(*broker_);
+  c.connect(connect_packet("dev", 10));
+  clock_.advance(14s);
+  c.send(Pingreq{});
+  clock_.advance(14s);
+  broker_->tick();
+  EXPECT_FALSE(c.closed());
+  clock_.advance(1s);
+  broker_->tick();
+  EXPECT_TRUE(c.closed());
+}
+
+TEST_F(BrokerTest, ClosesConnectionThatSendsNoConnectWithinTimeout) {
+  Conn c(*broker_);
+  clock_.advance(4'999ms);
+  broker_->tick();
+  EXPECT_FALSE(c.closed());
+  clock_.advance(1ms);
+  broker_->tick();
+  EXPECT_TRUE(c.closed());
+}
+
+TEST_F(BrokerTest, SessionLivesForItsExpiryIntervalAfterDisconnect) {
+  {
+    Conn c(*broker_);
+    auto p = connect_packet("dev");
+    p.clean_start = false;
+    p.props.session_expiry = 60;
+    c.connect(p);
+    c.drop();
+  }
+  EXPECT_EQ(broker_->session_count(), 1U);
+  clock_.advance(59s);
+  broker_->tick();
+  EXPECT_EQ(broker_->session_count(), 1U);
+  clock_.advance(1s);
+  broker_->tick();
+  EXPECT_EQ(broker_->session_count(), 0U);
+}
+
+TEST_F(BrokerTest, WillWaitsForItsDelayThenIsPublished) {
+  Conn watcher(*broker_);
+  watcher.connect(connect_packet("watcher"));
+  watcher.send(subscribe_packet("will/#"));
+  watcher.received();
+  {
+    Conn c(*broker_);
+    auto p = connect_packet("dev");
+    p.props.session_expiry = 100;
+    p.will = Will{.topic = *TopicName::make("will/dev"), .payload = "gone", .delay_interval = 30};
+    c.connect(p);
+    c.drop();
+  }
+  clock_.advance(29s);
+  broker_->tick();
+  EXPECT_TRUE(only<Publish>(watcher.received()).empty());
+  clock_.advance(1s);
+  broker_->tick();
+  const auto got = only<Publish>(watcher.received());
+  ASSERT_EQ(got.size(), 1U);
+  EXPECT_EQ(got[0].topic.str(), "will/dev");
+  EXPECT_EQ(got[0].payload, "gone");
+}
+
+TEST_F(BrokerTest, WillIsSentWhenSessionEndsBeforeItsDelay) {
+  Conn watcher(*broker_);
+  watcher.connect(connect_packet("watcher"));
+  watcher.send(subscribe_packet("will/#"));
+  watcher.received();
+  {
+    Conn c(*broker_);
+    auto p = connect_packet("dev");
+    p.props.session_expiry = 10;
+    p.will = Will{.topic = *TopicName::make("will/dev"), .payload = "gone", .delay_interval = 100};
+    c.connect(p);
+    c.drop();
+  }
+  clock_.advance(10s);
+  broker_->tick();
+  EXPECT_EQ(only<Publish>(watcher.received()).size(), 1U);
+  EXPECT_EQ(broker_->session_count(), 1U);  // only the watcher's
+}
+
+TEST_F(BrokerTest, ReconnectBeforeWillDelayCancelsTheWill) {
+  Conn watcher(*broker_);
+  watcher.connect(connect_packet("watcher"));
+  watcher.send(subscribe_packet("will/#"));
+  watcher.received();
+  auto p = connect_packet("dev");
+  p.clean_start = false;
+  p.props.session_expiry = 100;
+  p.will = Will{.topic = *TopicName::make("will/dev"), .payload = "gone", .delay_interval = 30};
+  {
+    Conn c(*broker_);
+    c.connect(p);
+    c.drop();
+  }
+  clock_.advance(10s);
+  Conn again(*broker_);
+  p.will.reset();
+  EXPECT_TRUE(again.connect(p).session_present);
+  clock_.advance(60s);
+  broker_->tick();
+  EXPECT_TRUE(only<Publish>(watcher.received()).empty());
+}
+
+TEST_F(BrokerTest, MessageExpiryCountsDownWhileQueuedAndExpiredMessagesAreDropped) {
+  auto sub = connect_packet("sub");
+  sub.clean_start = false;
+  sub.props.session_expiry = 3600;
+  {
+    Conn c(*broker_);
+    c.connect(sub);
+    c.send(subscribe_packet("data/#"));
+    c.received();
+    c.drop();
+  }
+  Conn pub(*broker_);
+  pub.connect(connect_packet("pub"));
+  auto keep = publish_packet("data/a", "keep", QoS::AtLeastOnce);
+  keep.props.message.message_expiry = 10;
+  auto lose = publish_packet("data/b", "lose", QoS::AtLeastOnce);
+  lose.props.message.message_expiry = 3;
+  pub.send(keep);
+  pub.send(lose);
+  clock_.advance(4s);
+  Conn c(*broker_);
+  EXPECT_TRUE(c.connect(sub).session_present);
+  const auto got = only<Publish>(c.received());
+  ASSERT_EQ(got.size(), 1U);
+  EXPECT_EQ(got[0].payload, "keep");
+  EXPECT_EQ(got[0].props.message.message_expiry, 6U);  // MQTT 5 §3.3.2.3.3 [MQTT-3.3.2-6]
+  EXPECT_EQ(broker_->stats().dropped_expired, 1U);
+}
+
+TEST_F(BrokerTest, ExpiredRetainedMessageIsNotDeliveredOnSubscribe) {
+  Conn pub(*broker_);
+  pub.connect(connect_packet("pub"));
+  auto p = publish_packet("state/a", "on");
+  p.retain = true;
+  p.props.message.message_expiry = 5;
+  pub.send(p);
+  clock_.advance(5s);
+  broker_->tick();
+  Conn sub(*broker_);
+  sub.connect(connect_packet("sub"));
+  sub.send(subscribe_packet("state/#"));
+  EXPECT_TRUE(only<Publish>(sub.received()).empty());
+}
+
+TEST_F(BrokerTest, InProcessPublishReachesSubscribers) {
+  Conn sub(*broker_);
+  sub.connect(connect_packet("sub"));
+  sub.send(subscribe_packet("gw/+/temp", QoS::AtMostOnce));
+  sub.received();
+  broker_->publish(Message{.topic = "gw/boiler/temp", .payload = "21.5"});
+  broker_->publish(Message{.topic = "gw/+/bad", .payload = "refused: wildcard"});
+  const auto got = only<Publish>(sub.received());
+  ASSERT_EQ(got.size(), 1U);
+  EXPECT_EQ(got[0].payload, "21.5");
+}
+
+TEST_F(BrokerTest, ShutdownSendsServerShuttingDownToV5Clients) {
+  Conn v5(*broker_);
+  v5.connect(connect_packet("a"));
+  Conn v311(*broker_, ProtocolVersion::V311);
+  v311.connect(connect_packet("b"));
+  broker_->shutdown();
+  const auto got = only<Disconnect>(v5.received());
+  ASSERT_EQ(got.size(), 1U);
+  EXPECT_EQ(got[0].reason, DisconnectReason::ServerShuttingDown);
+  EXPECT_TRUE(v5.closed());
+  EXPECT_TRUE(v311.received().empty());
+  EXPECT_TRUE(v311.closed());
+}
+
+TEST_F(BrokerTest, DestroyingTheBrokerEndsOpenConnectionsSafely) {
+  Conn c(*broker_);
+  c.connect(connect_packet("a"));
+  broker_.reset();
+  EXPECT_TRUE(c.closed());
+}
+
+}  // namespace
+}  // namespace gw::broker
