@@ -183,12 +183,15 @@ void Broker::on_connect(Client& client, Connect&& connect) {
   session->will = std::move(connect.will);
   session->client = &client;
 
-  const std::uint16_t client_receive_max =
-      v5 ? connect.props.receive_maximum.value_or(65535) : 65535;
-  const std::uint32_t client_max_packet =
-      v5 ? connect.props.maximum_packet_size.value_or(kMaxPacketSize) : kMaxPacketSize;
-  const bool problem_info = v5 ? connect.props.request_problem_information.value_or(true) : true;
-  client.accept_connect(*session, keep_alive, client_receive_max, client_max_packet, problem_info);
+  Client::Negotiated negotiated{.keep_alive_s = keep_alive};
+  if (v5) {
+    const auto& p = connect.props;
+    negotiated.receive_maximum = p.receive_maximum.value_or(65535);
+    negotiated.maximum_packet_size = p.maximum_packet_size.value_or(kMaxPacketSize);
+    negotiated.topic_alias_maximum = p.topic_alias_maximum.value_or(0);
+    negotiated.request_problem_information = p.request_problem_information.value_or(true);
+  }
+  client.accept_connect(*session, negotiated);
 
   Connack ack{.session_present = session_present, .reason = ConnackReason::Success};
   if (v5) {

@@ -163,12 +163,27 @@ bool Client::send(const Packet& packet) {
 
 bool Client::send(const PublishView& publish) {
   if (closing_) return false;
+  PublishView view = publish;
+  // MQTT 5 §3.3.2.3.4: a client that announced a Topic Alias Maximum gets aliases: the topic
+  // once with its alias, then the alias alone. New topics beyond the maximum go out in full.
+  std::optional<std::pair<std::string, std::uint16_t>> new_alias;
+  if (topic_alias_maximum_ > 0) {
+    if (auto it = out_aliases_.find(view.message.topic); it != out_aliases_.end()) {
+      view.topic_alias = it->second;
+      view.omit_topic = true;
+    } else if (out_aliases_.size() < topic_alias_maximum_) {
+      const auto alias = static_cast<std::uint16_t>(out_aliases_.size() + 1);
+      view.topic_alias = alias;
+      new_alias.emplace(view.message.topic, alias);
+    }
+  }
   // MQTT 5 §3.1.2.11.4 [MQTT-3.1.2-25]: never larger than the client's Maximum Packet Size.
-  if (maximum_packet_size_ < kMaxPacketSize && encoded_size(publish, version_) > maximum_packet_size_) {
+  if (maximum_packet_size_ < kMaxPacketSize && encoded_size(view, version_) > maximum_packet_size_) {
     return false;
   }
+  if (new_alias) out_aliases_.insert(std::move(*new_alias));  // only once actually sent
   out_.clear();
-  encode(publish, version_, out_);
+  encode(view, version_, out_);
   transport_.write(out_);
   return true;
 }
@@ -200,15 +215,14 @@ void Client::close() {
   transport_.close();
 }
 
-void Client::accept_connect(Session& session, std::uint16_t keep_alive_s,
-                            std::uint16_t receive_maximum, std::uint32_t maximum_packet_size,
-                            bool request_problem_information) {
+void Client::accept_connect(Session& session, const Negotiated& n) {
   connected_ = true;
   session_ = &session;
-  keep_alive_s_ = keep_alive_s;
-  receive_maximum_ = receive_maximum;
-  maximum_packet_size_ = maximum_packet_size;
-  request_problem_information_ = request_problem_information;
+  keep_alive_s_ = n.keep_alive_s;
+  receive_maximum_ = n.receive_maximum;
+  maximum_packet_size_ = n.maximum_packet_size;
+  topic_alias_maximum_ = n.topic_alias_maximum;
+  request_problem_information_ = n.request_problem_information;
 }
 
 void Client::on_tick(std::chrono::steady_clock::time_point now) {

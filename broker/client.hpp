@@ -59,9 +59,16 @@ class Client final : public net::StreamHandler {
   [[nodiscard]] std::uint32_t maximum_packet_size() const { return maximum_packet_size_; }
   [[nodiscard]] bool wants_problem_information() const { return request_problem_information_; }
 
+  // What the client announced in CONNECT (MQTT 5 §3.1.2.11), and the keep alive in force.
+  struct Negotiated {
+    std::uint16_t keep_alive_s = 0;
+    std::uint16_t receive_maximum = 65535;
+    std::uint32_t maximum_packet_size = protocol::kMaxPacketSize;
+    std::uint16_t topic_alias_maximum = 0;  // aliases we may use towards the client
+    bool request_problem_information = true;
+  };
   // Set by the Broker when CONNECT is accepted.
-  void accept_connect(Session& session, std::uint16_t keep_alive_s, std::uint16_t receive_maximum,
-                      std::uint32_t maximum_packet_size, bool request_problem_information);
+  void accept_connect(Session& session, const Negotiated& negotiated);
   // The session attached by accept_connect(), until the connection closes or is taken over.
   [[nodiscard]] Session* session() const { return session_; }
   void detach_session() { session_ = nullptr; }
@@ -79,6 +86,7 @@ class Client final : public net::StreamHandler {
   Session* session_ = nullptr;
 
   std::uint16_t keep_alive_s_ = 0;
+  std::uint16_t topic_alias_maximum_ = 0;
   std::chrono::steady_clock::time_point created_;
   std::chrono::steady_clock::time_point last_packet_;
   std::uint16_t receive_maximum_ = 65535;
@@ -87,6 +95,8 @@ class Client final : public net::StreamHandler {
 
   // MQTT 5 §3.3.2.3.4: topic aliases the client set for its PUBLISHes on this connection.
   std::unordered_map<std::uint16_t, protocol::TopicName> topic_aliases_;
+  // Aliases we assigned towards the client, first come first served up to its maximum.
+  std::unordered_map<std::string, std::uint16_t> out_aliases_;
 
   std::vector<std::byte> out_;  // encode scratch, reused
 };

@@ -317,6 +317,43 @@ TEST_F(BrokerTest, InProcessPublishReachesSubscribers) {
   EXPECT_EQ(got[0].payload, "21.5");
 }
 
+TEST_F(BrokerTest, SendsTopicAliasesUpToTheClientsMaximum) {
+  Conn sub(*broker_);
+  auto c = connect_packet("sub");
+  c.props.topic_alias_maximum = 2;
+  sub.connect(c);
+  sub.send(subscribe_packet("t/#", QoS::AtMostOnce));
+  sub.received();
+  for (const char* topic : {"t/1", "t/2", "t/3", "t/1", "t/3", "t/2"}) {
+    broker_->publish(Message{.topic = topic, .payload = topic});
+  }
+  const auto got = only<Publish>(sub.received());
+  ASSERT_EQ(got.size(), 6U);
+  struct Want {
+    std::string topic;
+    std::optional<std::uint16_t> alias;
+  };
+  const Want want[] = {{"t/1", 1}, {"t/2", 2}, {"t/3", std::nullopt},
+                       {"", 1},    {"t/3", std::nullopt}, {"", 2}};
+  for (std::size_t i = 0; i < 6; ++i) {
+    EXPECT_EQ(got[i].topic.str(), want[i].topic) << i;
+    EXPECT_EQ(got[i].props.topic_alias, want[i].alias) << i;
+  }
+}
+
+TEST_F(BrokerTest, SendsNoTopicAliasesToAClientThatAllowsNone) {
+  Conn sub(*broker_);
+  sub.connect(connect_packet("sub"));
+  sub.send(subscribe_packet("t/#", QoS::AtMostOnce));
+  sub.received();
+  broker_->publish(Message{.topic = "t/1", .payload = "x"});
+  broker_->publish(Message{.topic = "t/1", .payload = "y"});
+  for (const auto& p : only<Publish>(sub.received())) {
+    EXPECT_EQ(p.topic.str(), "t/1");
+    EXPECT_FALSE(p.props.topic_alias);
+  }
+}
+
 TEST_F(BrokerTest, ShutdownSendsServerShuttingDownToV5Clients) {
   Conn v5(*broker_);
   v5.connect(connect_packet("a"));
