@@ -274,6 +274,12 @@ std::size_t Broker::route(const std::shared_ptr<const Message>& message,
   tree_.match(message->topic, aggregator_.visitor());
   const auto deliveries = aggregator_.finish();
   for (const Delivery& d : deliveries) {
+    if (auto local = local_.find(d.subscriber); local != local_.end()) {
+      if (!(local->second.no_local && from == local->second.owner)) {
+        local_queue_.emplace_back(d.subscriber, message);
+      }
+      continue;
+    }
     auto it = by_subscriber_.find(d.subscriber);
     if (it == by_subscriber_.end()) continue;
     // MQTT 5 §3.3.1.3 [MQTT-3.3.1-12]: RETAIN is cleared on forwarding unless Retain As Published.
@@ -282,7 +288,75 @@ std::size_t Broker::route(const std::shared_ptr<const Message>& message,
                             d.retain_as_published && message->retain,
                             {d.subscription_ids.begin(), d.subscription_ids.end()}, now});
   }
-  return deliveries.size();
+  const std::size_t n = deliveries.size();
+  drain_local();
+  return n;
+}
+
+void Broker::drain_local() {
+  if (draining_local_) return;  // the outer call drains what nested routing queued
+  draining_local_ = true;
+  // Index loop: a handler may publish, which appends to the queue.
+  for (std::size_t i = 0; i < local_queue_.size(); ++i) {
+    const auto id = local_queue_[i].first;
+    auto message = local_queue_[i].second;
+    auto it = local_.find(id);
+    if (it == local_.end()) continue;  // unsubscribed meanwhile
+    const auto handler = it->second.handler;
+    (*handler)(message);
+  }
+  local_queue_.clear();
+  draining_local_ = false;
+}
+
+SubscriberId Broker::add_local_subscriber() { return SubscriberId{next_subscriber_++}; }
+
+void Broker::remove_local_subscriber(SubscriberId owner) {
+  for (auto it = local_.begin(); it != local_.end();) {
+    if (it->second.owner == owner) {
+      tree_.remove_all(it->first);
+      it = local_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+std::optional<SubscriberId> Broker::find_local(SubscriberId owner, std::string_view filter) const {
+  for (const auto& [id, sub] : local_) {
+    if (sub.owner == owner && sub.filter == filter) return id;
+  }
+  return std::nullopt;
+}
+
+void Broker::subscribe_local(SubscriberId owner, const TopicFilter& filter, LocalHandler handler,
+                             bool no_local, bool send_retained) {
+  const auto existing = find_local(owner, filter.str());
+  const SubscriberId id = existing.value_or(SubscriberId{next_subscriber_++});
+  local_[id] = LocalSubscription{owner, filter.str(),
+                                 std::make_shared<const LocalHandler>(std::move(handler)), no_local};
+  if (!existing) {
+    tree_.subscribe(filter.str(), id, broker::SubscriptionOptions{.max_qos = QoS::ExactlyOnce});
+  }
+  if (send_retained && !filter.is_shared()) {
+    retained_.match(filter.filter(), clock_.steady(), [&](const RetainedMatch& m) {
+      local_queue_.emplace_back(id, m.message);
+    });
+    drain_local();
+  }
+}
+
+bool Broker::unsubscribe_local(SubscriberId owner, std::string_view filter) {
+  const auto id = find_local(owner, filter);
+  if (!id) return false;
+  tree_.unsubscribe(filter, *id);
+  local_.erase(*id);
+  return true;
+}
+
+void Broker::publish_local(Message message, SubscriberId from) {
+  ++stats_.messages_received;
+  route(std::make_shared<const Message>(std::move(message)), from);
 }
 
 std::size_t Broker::quota(const Session& session) const {

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string_view>
 #include <memory>
 #include <random>
 #include <string>
@@ -57,8 +58,19 @@ class Broker {
   static constexpr std::chrono::milliseconds kTickInterval{100};
 
   // In-process publish (adapters, the bridge, $SYS): routed like a client's PUBLISH, with no
-  // publishing session (No Local never applies). The topic must be a valid topic name.
+  // publishing session (No Local never applies). A topic that is not a valid topic name is
+  // refused with a log line. LocalClient is the richer interface.
   void publish(Message message);
+
+  // --- called by LocalClient (see local_client.hpp) ---
+  using LocalHandler = std::function<void(const std::shared_ptr<const Message>&)>;
+  SubscriberId add_local_subscriber();
+  void remove_local_subscriber(SubscriberId id);
+  void subscribe_local(SubscriberId id, const protocol::TopicFilter& filter, LocalHandler handler,
+                       bool no_local, bool send_retained);
+  bool unsubscribe_local(SubscriberId id, std::string_view filter);
+  // `topic` already validated.
+  void publish_local(Message message, SubscriberId from);
 
   [[nodiscard]] const BrokerOptions& options() const { return options_; }
   [[nodiscard]] const BrokerStats& stats() const { return stats_; }
@@ -118,6 +130,22 @@ class Broker {
   std::unordered_map<SubscriberId, Session*> by_subscriber_;
   std::uint64_t next_subscriber_ = 1;
   std::unordered_set<Client*> clients_;  // every connection not yet closed
+
+  // In-process subscriptions: each (LocalClient, filter) is its own subscriber in the tree, so
+  // every filter has its own handler. Deliveries to them are queued during routing and run after
+  // it, so a handler may publish, subscribe or unsubscribe without re-entering route().
+  struct LocalSubscription {
+    SubscriberId owner;  // the LocalClient
+    std::string filter;
+    std::shared_ptr<const LocalHandler> handler;  // shared: a handler may unsubscribe itself
+    bool no_local = false;
+  };
+  std::unordered_map<SubscriberId, LocalSubscription> local_;
+  std::vector<std::pair<SubscriberId, std::shared_ptr<const Message>>> local_queue_;
+  bool draining_local_ = false;
+  void drain_local();
+  [[nodiscard]] std::optional<SubscriberId> find_local(SubscriberId owner,
+                                                       std::string_view filter) const;
   asio::steady_timer tick_timer_;
   std::vector<Client*> tick_clients_;      // scratch for tick()
   std::vector<std::string> tick_sessions_;  // scratch for tick()

@@ -2,6 +2,7 @@
 // a FakeClock, so keep-alive, session expiry, will delay and message expiry are tested exactly,
 // without waiting.
 #include "broker/broker.hpp"
+#include "broker/local_client.hpp"
 
 #include <memory>
 #include <vector>
@@ -366,6 +367,90 @@ TEST_F(BrokerTest, ShutdownSendsServerShuttingDownToV5Clients) {
   EXPECT_TRUE(v5.closed());
   EXPECT_TRUE(v311.received().empty());
   EXPECT_TRUE(v311.closed());
+}
+
+using Received = std::vector<std::string>;
+LocalClient::Handler collect(Received& into) {
+  return [&into](const std::shared_ptr<const Message>& m) { into.push_back(m->topic + "=" + m->payload); };
+}
+
+TEST_F(BrokerTest, LocalClientGetsEachFilterThroughItsOwnHandler) {
+  LocalClient local(*broker_, "adapters");
+  Received set, status;
+  ASSERT_TRUE(local.subscribe("plant/+/set", collect(set)));
+  ASSERT_TRUE(local.subscribe("plant/#", collect(status)));
+  Conn c(*broker_);
+  c.connect(connect_packet("hmi"));
+  c.send(publish_packet("plant/valve/set", "1"));
+  EXPECT_EQ(set, Received{"plant/valve/set=1"});
+  EXPECT_EQ(status, Received{"plant/valve/set=1"});
+  EXPECT_TRUE(local.unsubscribe("plant/#"));
+  EXPECT_FALSE(local.unsubscribe("plant/#"));
+  c.send(publish_packet("plant/valve/set", "0"));
+  EXPECT_EQ(set.size(), 2U);
+  EXPECT_EQ(status.size(), 1U);
+}
+
+TEST_F(BrokerTest, LocalClientPublishReachesMqttSubscribersAndRefusesWildcards) {
+  LocalClient local(*broker_, "adapters");
+  Conn sub(*broker_);
+  sub.connect(connect_packet("hmi"));
+  sub.send(subscribe_packet("plant/#", QoS::AtMostOnce));
+  sub.received();
+  ASSERT_TRUE(local.publish(Message{.topic = "plant/boiler/temp", .payload = "21.5"}));
+  auto bad = local.publish(Message{.topic = "plant/#", .payload = "x"});
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error(), MqttErrc::TopicNameInvalid);
+  const auto got = only<Publish>(sub.received());
+  ASSERT_EQ(got.size(), 1U);
+  EXPECT_EQ(got[0].payload, "21.5");
+}
+
+TEST_F(BrokerTest, LocalNoLocalSuppressesOnlyOwnMessages) {
+  LocalClient bridge(*broker_, "bridge");
+  LocalClient other(*broker_, "adapters");
+  Received got;
+  ASSERT_TRUE(bridge.subscribe("data/#", collect(got), {.no_local = true}));
+  ASSERT_TRUE(bridge.publish(Message{.topic = "data/from-cloud", .payload = "a"}));
+  ASSERT_TRUE(other.publish(Message{.topic = "data/from-field", .payload = "b"}));
+  EXPECT_EQ(got, Received{"data/from-field=b"});
+}
+
+TEST_F(BrokerTest, LocalHandlerMayPublishAndUnsubscribeWhileHandling) {
+  LocalClient relay(*broker_, "relay");
+  LocalClient watcher(*broker_, "watcher");
+  Received out;
+  ASSERT_TRUE(watcher.subscribe("out/#", collect(out)));
+  int calls = 0;
+  ASSERT_TRUE(relay.subscribe("in/#", [&](const std::shared_ptr<const Message>& m) {
+    ++calls;
+    ASSERT_TRUE(relay.publish(Message{.topic = "out/" + m->payload, .payload = m->payload}));
+    relay.unsubscribe("in/#");
+  }));
+  ASSERT_TRUE(watcher.publish(Message{.topic = "in/1", .payload = "x"}));
+  ASSERT_TRUE(watcher.publish(Message{.topic = "in/2", .payload = "y"}));
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(out, Received{"out/x=x"});
+}
+
+TEST_F(BrokerTest, LocalSubscribeDeliversRetainedMessagesUnlessAskedNotTo) {
+  LocalClient local(*broker_, "bridge");
+  ASSERT_TRUE(local.publish(Message{.topic = "state/a", .payload = "on", .retain = true}));
+  Received with, without;
+  ASSERT_TRUE(local.subscribe("state/#", collect(with)));
+  ASSERT_TRUE(local.subscribe("state/+", collect(without), {.send_retained = false}));
+  EXPECT_EQ(with, Received{"state/a=on"});
+  EXPECT_TRUE(without.empty());
+}
+
+TEST_F(BrokerTest, DestroyedLocalClientReceivesNothingMore) {
+  Received got;
+  {
+    LocalClient local(*broker_, "tmp");
+    ASSERT_TRUE(local.subscribe("x/#", collect(got)));
+  }
+  broker_->publish(Message{.topic = "x/1", .payload = "late"});
+  EXPECT_TRUE(got.empty());
 }
 
 TEST_F(BrokerTest, DestroyingTheBrokerEndsOpenConnectionsSafely) {

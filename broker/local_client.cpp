@@ -1,0 +1,32 @@
+#include "broker/local_client.hpp"
+
+#include "broker/protocol/topic_filter.hpp"
+#include "broker/protocol/topic_name.hpp"
+
+namespace gw::broker {
+
+LocalClient::LocalClient(Broker& broker, std::string name)
+    : broker_(broker), name_(std::move(name)), id_(broker.add_local_subscriber()) {}
+
+LocalClient::~LocalClient() { broker_.remove_local_subscriber(id_); }
+
+Result<void> LocalClient::publish(Message message) {
+  if (auto topic = protocol::TopicName::make(message.topic); !topic) return Failure{topic.error()};
+  broker_.publish_local(std::move(message), id_);
+  return {};
+}
+
+Result<void> LocalClient::subscribe(std::string filter, Handler handler,
+                                    SubscribeOptions options) {
+  auto valid = protocol::TopicFilter::make(std::move(filter));
+  if (!valid) return Failure{valid.error()};
+  broker_.subscribe_local(id_, *valid, std::move(handler), options.no_local,
+                          options.send_retained);
+  return {};
+}
+
+bool LocalClient::unsubscribe(std::string_view filter) {
+  return broker_.unsubscribe_local(id_, filter);
+}
+
+}  // namespace gw::broker
