@@ -93,6 +93,18 @@ void Broker::on_connect(Client& client, Connect&& connect) {
     refuse(ConnackReason::BadAuthenticationMethod, "enhanced authentication not supported");
     return;
   }
+  if (options_.redirect) {
+    // MQTT 5 §4.11 Server redirection.
+    ++stats_.connections_refused;
+    Connack ack{.reason = options_.redirect->permanent ? ConnackReason::ServerMoved
+                                                       : ConnackReason::UseAnotherServer};
+    if (v5) ack.props.server_reference = options_.redirect->server_reference;
+    log_->info("client {} '{}': redirected to {}", client.peer(), connect.client_id,
+               options_.redirect->server_reference);
+    client.send(ack);
+    client.close();
+    return;
+  }
   if (!options_.allow_anonymous && !connect.username) {
     refuse(ConnackReason::NotAuthorized, "anonymous access disabled");
     return;
@@ -207,6 +219,11 @@ void Broker::on_connect(Client& client, Connect&& connect) {
     if (!options_.subscription_identifiers) p.subscription_identifiers_available = false;
     if (!options_.shared_subscriptions) p.shared_subscription_available = false;
     if (server_keep_alive) p.server_keep_alive = keep_alive;
+    // MQTT 5 §3.1.2.11.6 / §3.2.2.3.15: only to a client that asked for it.
+    if (connect.props.request_response_information.value_or(false) &&
+        !options_.response_information.empty()) {
+      p.response_information = options_.response_information;
+    }
   }
   client.send(ack);
   log_->debug("client {} '{}': connected (MQTT {}, keep alive {} s, session {})", client.peer(),

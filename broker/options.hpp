@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,19 @@ struct BrokerOptions {
   // Per client: QoS 1/2 PUBLISHes we send before waiting for acknowledgements (the client's own
   // Receive Maximum lowers it further). 1..65535.
   std::uint32_t max_inflight = 64;
+
+  // MQTT 5 Response Information (§3.1.2.11.6) returned in CONNACK to clients that set Request
+  // Response Information, e.g. a topic prefix for request/response; empty = none is returned.
+  std::string response_information;
+
+  // Send every client elsewhere (MQTT 5 §4.11): CONNACK 0x9C "use another server" (temporary)
+  // or 0x9D "server moved" (permanent) with Server Reference; MQTT 3.1.1 clients, who cannot be
+  // told where, get return code 3 "server unavailable".
+  struct Redirect {
+    std::string server_reference;  // e.g. "10.0.0.7:1883"
+    bool permanent = false;
+  };
+  std::optional<Redirect> redirect;
 
   // Clients without credentials may connect. There is no authentication section yet, so this is
   // true; config/ warns when it is combined with a listener on a non-loopback address.

@@ -453,6 +453,37 @@ TEST_F(BrokerTest, DestroyedLocalClientReceivesNothingMore) {
   EXPECT_TRUE(got.empty());
 }
 
+TEST(BrokerOptionsTest, ResponseInformationOnlyForClientsThatAskForIt) {
+  core::FakeClock clock;
+  asio::io_context io;
+  BrokerOptions o;
+  o.response_information = "replies/";
+  Broker broker(io, o, clock);
+  Conn asks(broker);
+  auto c = connect_packet("asks");
+  c.props.request_response_information = true;
+  EXPECT_EQ(asks.connect(c).props.response_information, "replies/");
+  Conn silent(broker);
+  EXPECT_FALSE(silent.connect(connect_packet("silent")).props.response_information);
+}
+
+TEST(BrokerOptionsTest, RedirectRefusesWithServerReference) {
+  for (const bool permanent : {false, true}) {
+    core::FakeClock clock;
+    asio::io_context io;
+    BrokerOptions o;
+    o.redirect = BrokerOptions::Redirect{.server_reference = "10.1.2.3:1883", .permanent = permanent};
+    Broker broker(io, o, clock);
+    Conn v5(broker);
+    const auto ack = v5.connect(connect_packet("a"));
+    EXPECT_EQ(ack.reason, permanent ? ConnackReason::ServerMoved : ConnackReason::UseAnotherServer);
+    EXPECT_EQ(ack.props.server_reference, "10.1.2.3:1883");
+    EXPECT_TRUE(v5.closed());
+    Conn v311(broker, ProtocolVersion::V311);
+    EXPECT_EQ(v311.connect(connect_packet("b")).reason, ConnackReason::ServerUnavailable);
+  }
+}
+
 TEST_F(BrokerTest, DestroyingTheBrokerEndsOpenConnectionsSafely) {
   Conn c(*broker_);
   c.connect(connect_packet("a"));
