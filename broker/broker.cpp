@@ -494,6 +494,7 @@ void Broker::resume(Session& session) {
   // MQTT 5 §4.4 [MQTT-4.4.0-1]: on a resumed session, resend unacknowledged PUBLISHes (DUP set)
   // and PUBRELs, in their original order.
   for (auto it = session.inflight.begin(); it != session.inflight.end();) {
+    if (session.client == nullptr) return;
     const PacketId id{it->first};
     if (it->second.state == Inflight::State::AwaitPubcomp) {
       session.client->send(Pubrel{.packet_id = id});

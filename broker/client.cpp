@@ -157,8 +157,7 @@ bool Client::send(const Packet& packet) {
   }
   out_.clear();
   encode(packet, version_, out_);
-  transport_.write(out_);
-  return true;
+  return write_out();
 }
 
 bool Client::send(const PublishView& publish) {
@@ -184,7 +183,21 @@ bool Client::send(const PublishView& publish) {
   if (new_alias) out_aliases_.insert(std::move(*new_alias));  // only once actually sent
   out_.clear();
   encode(view, version_, out_);
+  return write_out();
+}
+
+bool Client::write_out() {
+  if (stuck_) return false;
   transport_.write(out_);
+  // A client that stops reading cannot make us buffer without bound: QoS 0 deliveries stop at
+  // max_queued_bytes (Broker::deliver), and anything that still piles up past twice that
+  // (acknowledgements to a flooding publisher that never reads) ends the connection — on the
+  // next tick, not here, where the caller may still be working on its session.
+  if (transport_.pending_bytes() > 2 * broker_.options().max_queued_bytes) {
+    broker_.log().warn("client {}: not reading ({} bytes unsent), disconnecting", peer(),
+                       transport_.pending_bytes());
+    stuck_ = true;
+  }
   return true;
 }
 
@@ -227,6 +240,10 @@ void Client::accept_connect(Session& session, const Negotiated& n) {
 
 void Client::on_tick(std::chrono::steady_clock::time_point now) {
   if (closing_) return;
+  if (stuck_) {
+    abort();
+    return;
+  }
   if (!connected_) {
     // MQTT 5 §3.1.4: a connection that does not send CONNECT in reasonable time is closed.
     if (now - created_ >= broker_.options().connect_timeout) {

@@ -75,6 +75,7 @@ class Client final : public net::StreamHandler {
 
  private:
   void handle(protocol::Packet&& packet);
+  bool write_out();  // queues out_; ends a connection whose unsent bytes grow past the limit
   void on_publish(protocol::Publish&& publish);
 
   Broker& broker_;
@@ -83,6 +84,7 @@ class Client final : public net::StreamHandler {
   protocol::ProtocolVersion version_ = protocol::ProtocolVersion::V5;
   bool connected_ = false;  // CONNECT accepted
   bool closing_ = false;    // no more packets are handled
+  bool stuck_ = false;      // stopped reading: aborted at the next tick
   Session* session_ = nullptr;
 
   std::uint16_t keep_alive_s_ = 0;

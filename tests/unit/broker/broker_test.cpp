@@ -27,7 +27,8 @@ class FakeTransport final : public net::Transport {
   }
   void close() override { closed = true; }
   void abort() override { finish(); }
-  [[nodiscard]] std::size_t pending_bytes() const override { return 0; }
+  // A stalled peer reads nothing: everything written stays pending.
+  [[nodiscard]] std::size_t pending_bytes() const override { return stalled ? written.size() : 0; }
   [[nodiscard]] const std::string& peer() const override { return peer_; }
 
   void finish() {
@@ -39,6 +40,7 @@ class FakeTransport final : public net::Transport {
   std::vector<std::byte> written;
   bool closed = false;
   bool finished = false;
+  bool stalled = false;
   net::StreamHandler* handler = nullptr;
 
  private:
@@ -85,6 +87,7 @@ class Conn {
     return std::get<Connack>(got.front());
   }
   void drop() { transport_.finish(); }  // the network connection dies
+  void stall() { transport_.stalled = true; }
   [[nodiscard]] bool closed() const { return transport_.closed || transport_.finished; }
 
  private:
@@ -482,6 +485,42 @@ TEST(BrokerOptionsTest, RedirectRefusesWithServerReference) {
     Conn v311(broker, ProtocolVersion::V311);
     EXPECT_EQ(v311.connect(connect_packet("b")).reason, ConnackReason::ServerUnavailable);
   }
+}
+
+TEST(BrokerBackpressureTest, SlowSubscriberLosesQos0InsteadOfGrowingMemory) {
+  core::FakeClock clock;
+  asio::io_context io;
+  BrokerOptions o;
+  o.max_queued_bytes = 4096;
+  Broker broker(io, o, clock);
+  Conn slow(broker);
+  slow.connect(connect_packet("slow"));
+  slow.send(subscribe_packet("t", QoS::AtMostOnce));
+  slow.stall();
+  Conn fast(broker);
+  fast.connect(connect_packet("fast"));
+  fast.send(subscribe_packet("t", QoS::AtMostOnce));
+  fast.received();
+  for (int i = 0; i < 100; ++i) broker.publish(Message{.topic = "t", .payload = std::string(100, 'x')});
+  EXPECT_EQ(only<Publish>(fast.received()).size(), 100U);  // the fast one is not slowed down
+  EXPECT_GT(broker.stats().dropped_queue_full, 50U);
+  broker.tick();
+  EXPECT_FALSE(slow.closed());  // dropping QoS 0 is enough; the client may catch up
+}
+
+TEST(BrokerBackpressureTest, ClientThatNeverReadsIsDisconnectedAtTwiceTheQueueLimit) {
+  core::FakeClock clock;
+  asio::io_context io;
+  BrokerOptions o;
+  o.max_queued_bytes = 1024;
+  Broker broker(io, o, clock);
+  Conn c(broker);
+  c.connect(connect_packet("flooder"));
+  c.stall();
+  for (int i = 0; i < 1100; ++i) c.send(Pingreq{});  // 2-byte PINGRESPs pile up unread
+  EXPECT_FALSE(c.closed());  // never closed in the middle of handling
+  broker.tick();
+  EXPECT_TRUE(c.closed());
 }
 
 TEST_F(BrokerTest, DestroyingTheBrokerEndsOpenConnectionsSafely) {
