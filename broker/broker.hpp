@@ -78,6 +78,9 @@ class Broker {
   [[nodiscard]] spdlog::logger& log() const { return *log_; }
   [[nodiscard]] asio::any_io_executor executor() const { return io_.get_executor(); }
   [[nodiscard]] std::size_t session_count() const { return sessions_.size(); }
+  // Scratch for encoding one packet, shared by all connections (core thread only): the bytes are
+  // copied into the connection's write queue at once, so no connection keeps a buffer of its own.
+  [[nodiscard]] std::vector<std::byte>& encode_buffer() { return encode_buffer_; }
 
   // --- called by Client ---
   void on_connect(Client& client, protocol::Connect&& connect);
@@ -130,6 +133,7 @@ class Broker {
   std::unordered_map<SubscriberId, Session*> by_subscriber_;
   std::uint64_t next_subscriber_ = 1;
   std::unordered_set<Client*> clients_;  // every connection not yet closed
+  std::vector<std::byte> encode_buffer_;
 
   // In-process subscriptions: each (LocalClient, filter) is its own subscriber in the tree, so
   // every filter has its own handler. Deliveries to them are queued during routing and run after

@@ -39,9 +39,10 @@ void Client::on_data(std::span<const std::byte> data) {
       // MQTT 5 §3.1.2.2 [MQTT-3.1.2-2]: answer in a form the client can read, then close.
       const auto level = decoder_.refused_protocol_level().value_or(4);
       const auto form = level >= 5 ? ProtocolVersion::V5 : ProtocolVersion::V311;
-      out_.clear();
-      encode(Connack{.reason = ConnackReason::UnsupportedProtocolVersion}, form, out_);
-      transport_.write(out_);
+      auto& out = broker_.encode_buffer();
+      out.clear();
+      encode(Connack{.reason = ConnackReason::UnsupportedProtocolVersion}, form, out);
+      transport_.write(out);
     }
     broker_.log().info("client {}: refused before CONNECT: {}", peer(), consumed.error().message());
     close();
@@ -155,8 +156,9 @@ bool Client::send(const Packet& packet) {
   if (const auto* p = std::get_if<Publish>(&packet)) {
     if (encoded_size(*p, version_) > maximum_packet_size_) return false;
   }
-  out_.clear();
-  encode(packet, version_, out_);
+  auto& out = broker_.encode_buffer();
+  out.clear();
+  encode(packet, version_, out);
   return write_out();
 }
 
@@ -181,14 +183,15 @@ bool Client::send(const PublishView& publish) {
     return false;
   }
   if (new_alias) out_aliases_.insert(std::move(*new_alias));  // only once actually sent
-  out_.clear();
-  encode(view, version_, out_);
+  auto& out = broker_.encode_buffer();
+  out.clear();
+  encode(view, version_, out);
   return write_out();
 }
 
-bool Client::write_out() {
+bool Client::write_out() {  // sends what was just encoded into the broker's encode buffer
   if (stuck_) return false;
-  transport_.write(out_);
+  transport_.write(broker_.encode_buffer());
   // A client that stops reading cannot make us buffer without bound: QoS 0 deliveries stop at
   // max_queued_bytes (Broker::deliver), and anything that still piles up past twice that
   // (acknowledgements to a flooding publisher that never reads) ends the connection — on the

@@ -75,7 +75,8 @@ class Client final : public net::StreamHandler {
 
  private:
   void handle(protocol::Packet&& packet);
-  bool write_out();  // queues out_; ends a connection whose unsent bytes grow past the limit
+  // Queues the broker's encode buffer; marks a connection whose unsent bytes grow past the limit.
+  bool write_out();
   void on_publish(protocol::Publish&& publish);
 
   Broker& broker_;
@@ -100,7 +101,6 @@ class Client final : public net::StreamHandler {
   // Aliases we assigned towards the client, first come first served up to its maximum.
   std::unordered_map<std::string, std::uint16_t> out_aliases_;
 
-  std::vector<std::byte> out_;  // encode scratch, reused
 };
 
 }  // namespace gw::broker

@@ -10,7 +10,7 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
+#include <list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -68,7 +68,9 @@ struct Session {
 
   // Towards the client.
   std::map<std::uint16_t, Inflight> inflight;  // by packet id, ascending = send order on resend
-  std::deque<OutgoingMessage> queue;
+  // A list, not a deque: libstdc++'s deque allocates ~600 bytes even when empty, and most
+  // sessions never queue anything.
+  std::list<OutgoingMessage> queue;
   std::size_t queued_bytes = 0;
   std::uint16_t last_packet_id = 0;
 

@@ -95,7 +95,12 @@ void TcpConnection::flush() {
   writing_.swap(queued_);
   asio::async_write(socket_, asio::buffer(writing_),
                     [self = shared_from_this()](std::error_code ec, std::size_t) {
-                      self->writing_.clear();
+                      // A burst's buffer is not kept by a connection that goes quiet.
+                      if (self->writing_.capacity() > kKeepWriteCapacity) {
+                        self->writing_ = {};
+                      } else {
+                        self->writing_.clear();
+                      }
                       if (self->finished_) return;
                       if (ec) {
                         self->finish(ec);

@@ -48,6 +48,7 @@ class TcpConnection final : public Transport, public std::enable_shared_from_thi
   void finish(std::error_code ec);
 
   static constexpr std::chrono::seconds kLinger{2};
+  static constexpr std::size_t kKeepWriteCapacity = 64 * 1024;
 
   asio::ip::tcp::socket socket_;
   asio::steady_timer linger_;
