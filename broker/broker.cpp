@@ -192,7 +192,7 @@ void Broker::on_connect(Client& client, Connect&& connect) {
   session->version = connect.version;
   session->expiry_interval = expiry;
   session->connect_expiry_zero = requested_expiry == 0;
-  session->will = std::move(connect.will);
+  session->will = connect.will ? std::make_unique<Will>(std::move(*connect.will)) : nullptr;
   session->client = &client;
 
   Client::Negotiated negotiated{.keep_alive_s = keep_alive};

@@ -115,15 +115,19 @@ void Client::on_publish(Publish&& publish) {
         return;
       }
       if (publish.topic.empty()) {
-        auto it = topic_aliases_.find(alias);
-        if (it == topic_aliases_.end()) {
-          // [MQTT-3.3.2-? ] an alias that was never set: Protocol Error (MQTT 5 §3.3.2.3.4).
+        const TopicName* known = nullptr;
+        if (topic_aliases_) {
+          if (auto it = topic_aliases_->find(alias); it != topic_aliases_->end()) known = &it->second;
+        }
+        if (known == nullptr) {
+          // MQTT 5 §3.3.2.3.4: an alias the client never set is a Protocol Error.
           disconnect(DisconnectReason::ProtocolError, "unknown topic alias");
           return;
         }
-        publish.topic = it->second;
+        publish.topic = *known;
       } else {
-        topic_aliases_.insert_or_assign(alias, publish.topic);
+        if (!topic_aliases_) topic_aliases_ = std::make_unique<InboundAliases>();
+        topic_aliases_->insert_or_assign(alias, publish.topic);
       }
       publish.props.topic_alias.reset();  // aliases are per connection, never forwarded
     }
@@ -169,11 +173,12 @@ bool Client::send(const PublishView& publish) {
   // once with its alias, then the alias alone. New topics beyond the maximum go out in full.
   std::optional<std::pair<std::string, std::uint16_t>> new_alias;
   if (topic_alias_maximum_ > 0) {
-    if (auto it = out_aliases_.find(view.message.topic); it != out_aliases_.end()) {
+    if (!out_aliases_) out_aliases_ = std::make_unique<OutboundAliases>();
+    if (auto it = out_aliases_->find(view.message.topic); it != out_aliases_->end()) {
       view.topic_alias = it->second;
       view.omit_topic = true;
-    } else if (out_aliases_.size() < topic_alias_maximum_) {
-      const auto alias = static_cast<std::uint16_t>(out_aliases_.size() + 1);
+    } else if (out_aliases_->size() < topic_alias_maximum_) {
+      const auto alias = static_cast<std::uint16_t>(out_aliases_->size() + 1);
       view.topic_alias = alias;
       new_alias.emplace(view.message.topic, alias);
     }
@@ -182,7 +187,7 @@ bool Client::send(const PublishView& publish) {
   if (maximum_packet_size_ < kMaxPacketSize && encoded_size(view, version_) > maximum_packet_size_) {
     return false;
   }
-  if (new_alias) out_aliases_.insert(std::move(*new_alias));  // only once actually sent
+  if (new_alias) out_aliases_->insert(std::move(*new_alias));  // only once actually sent
   auto& out = broker_.encode_buffer();
   out.clear();
   encode(view, version_, out);

@@ -97,9 +97,12 @@ class Client final : public net::StreamHandler {
   bool request_problem_information_ = true;
 
   // MQTT 5 §3.3.2.3.4: topic aliases the client set for its PUBLISHes on this connection.
-  std::unordered_map<std::uint16_t, protocol::TopicName> topic_aliases_;
+  // Both alias maps are allocated on first use: most clients never use aliases.
+  using InboundAliases = std::unordered_map<std::uint16_t, protocol::TopicName>;
+  using OutboundAliases = std::unordered_map<std::string, std::uint16_t>;
+  std::unique_ptr<InboundAliases> topic_aliases_;
   // Aliases we assigned towards the client, first come first served up to its maximum.
-  std::unordered_map<std::string, std::uint16_t> out_aliases_;
+  std::unique_ptr<OutboundAliases> out_aliases_;
 
 };
 

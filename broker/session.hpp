@@ -62,7 +62,8 @@ struct Session {
   // While no connection is attached: when the session ends (nullopt: never).
   std::optional<std::chrono::steady_clock::time_point> expires_at;
 
-  std::optional<protocol::Will> will;
+  // Allocated only when the client has a will: most sessions do not, and a Will is large.
+  std::unique_ptr<protocol::Will> will;
   // While a will waits out its Will Delay Interval after the connection ended: when it is sent.
   std::optional<std::chrono::steady_clock::time_point> will_at;
 

@@ -19,7 +19,6 @@ std::string describe(const asio::ip::tcp::socket& s) {
 TcpConnection::TcpConnection(asio::ip::tcp::socket socket,
                              std::shared_ptr<SharedReadBuffer> read_buffer)
     : socket_(std::move(socket)),
-      linger_(socket_.get_executor()),
       peer_(describe(socket_)),
       read_buffer_(std::move(read_buffer)) {
   std::error_code ec;
@@ -85,8 +84,9 @@ void TcpConnection::flush() {
       std::error_code ignored;
       socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
       // Bounded wait for the peer's FIN; read() finishes earlier when it arrives.
-      linger_.expires_after(kLinger);
-      linger_.async_wait([self = shared_from_this()](std::error_code ec) {
+      // Created only now: a connection spends almost all its life without needing it.
+      linger_ = std::make_unique<asio::steady_timer>(socket_.get_executor(), kLinger);
+      linger_->async_wait([self = shared_from_this()](std::error_code ec) {
         if (!ec) self->finish({});
       });
     }
@@ -124,7 +124,7 @@ void TcpConnection::abort() {
 void TcpConnection::finish(std::error_code ec) {
   if (finished_) return;
   finished_ = true;
-  linger_.cancel();
+  if (linger_) linger_->cancel();
   std::error_code ignored;
   socket_.close(ignored);
   // The handler is told once; it is destroyed with this connection when the last pending

@@ -51,7 +51,7 @@ class TcpConnection final : public Transport, public std::enable_shared_from_thi
   static constexpr std::size_t kKeepWriteCapacity = 64 * 1024;
 
   asio::ip::tcp::socket socket_;
-  asio::steady_timer linger_;
+  std::unique_ptr<asio::steady_timer> linger_;  // only while closing
   std::string peer_;
   std::unique_ptr<StreamHandler> handler_;
   std::shared_ptr<SharedReadBuffer> read_buffer_;
