@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 
 #include "config/endpoint.hpp"
 
@@ -19,6 +20,20 @@ YAML::Mark listener_mark(const YAML::Node& broker, std::size_t i, std::string_vi
   return v.IsDefined() ? v.Mark() : list[i].Mark();
 }
 
+bool is_wildcard(const std::string& address) { return address == "0.0.0.0" || address == "::"; }
+
+// An earlier listener on the same port that covers listeners[i]'s address, or covered by it: a
+// wildcard address of the same family (the broker binds IPv6 sockets v6-only, so 0.0.0.0 and
+// :: do not overlap).
+std::optional<std::size_t> overlapping(const std::vector<broker::ListenerOptions>& ls, std::size_t i) {
+  const auto v6 = [](const std::string& a) { return a.find(':') != std::string::npos; };
+  for (std::size_t j = 0; j < i; ++j) {
+    if (ls[j].port != ls[i].port || v6(ls[j].address) != v6(ls[i].address)) continue;
+    if (is_wildcard(ls[j].address) || is_wildcard(ls[i].address)) return j;
+  }
+  return std::nullopt;
+}
+
 void check_broker(const broker::BrokerOptions& o, const YAML::Node& node, const Cursor& at) {
   std::map<std::pair<std::string, std::uint16_t>, std::size_t> binds;
   std::map<std::string, std::size_t> names;
@@ -32,6 +47,16 @@ void check_broker(const broker::BrokerOptions& o, const YAML::Node& node, const 
         li.key("bind", {}).error(listener_mark(node, i, "bind"),
                                  bind + " is already used by broker.listeners[" +
                                      std::to_string(it->second) + "]");
+      } else if (auto other = overlapping(o.listeners, i)) {
+        // The kernel refuses the second bind (EADDRINUSE) once the wildcard socket listens.
+        const auto& w = o.listeners[*other];
+        const std::string& wildcard = is_wildcard(w.address) ? w.address : l.address;
+        li.key("bind", {}).error(
+            listener_mark(node, i, "bind"),
+            bind + " overlaps " + format_endpoint({w.address, w.port}) + " (broker.listeners[" +
+                std::to_string(*other) + "]): " + (wildcard == "::" ? "[::]" : wildcard) +
+                " covers every " + (wildcard == "::" ? "IPv6" : "IPv4") + " address on port " +
+                std::to_string(l.port));
       }
     }
     if (!l.name.empty()) {

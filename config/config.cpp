@@ -9,6 +9,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "config/broker_section.hpp"
+#include "config/document.hpp"
 #include "config/endpoint.hpp"
 #include "config/gateway_section.hpp"
 
@@ -29,23 +30,20 @@ const Schema<Config>& config_schema() {
 std::vector<FieldInfo> reference() { return config_schema().describe(""); }
 
 std::optional<Config> load_string(std::string_view yaml, Diagnostics& diag) {
+  const std::optional<YAML::Node> root = parse_document(yaml, diag);
+  if (!root) return std::nullopt;
   Config config;
   try {
-    const std::vector<YAML::Node> docs = YAML::LoadAll(std::string(yaml));
-    if (docs.size() > 1) {
-      diag.error(docs[1].Mark(), "a second YAML document starts here; put everything in one");
-    }
-    if (docs.empty() || docs.front().IsNull()) {
+    if (root->IsNull()) {
       diag.warning(YAML::Mark::null_mark(), "the file is empty; every option has its default");
-    } else if (!docs.front().IsMap()) {
-      diag.error(docs.front().Mark(), "the top level must be a mapping of sections (gateway:, "
-                                      "broker:), got " + describe_node(docs.front()));
+    } else if (!root->IsMap()) {
+      diag.error(root->Mark(), "the top level must be a mapping of sections (gateway:, "
+                               "broker:), got " + describe_node(*root));
     } else {
-      config_schema().parse(docs.front(), config, Cursor(diag, ""));
+      config_schema().parse(*root, config, Cursor(diag, ""));
     }
-  } catch (const YAML::ParserException& e) {
-    diag.error(e.mark, "YAML syntax error: " + e.msg);
   } catch (const YAML::Exception& e) {
+    // Schemas read nodes without conversions that throw; this is a last line of defence.
     diag.error(e.mark, e.msg);
   } catch (const std::exception& e) {
     diag.error(YAML::Mark::null_mark(), std::string("cannot load the configuration: ") + e.what());

@@ -8,8 +8,9 @@
 //
 // Adding a section: give the module a `<module>/options.hpp`, write `config/<module>_section.cpp`
 // with its Schema (see gateway_section.cpp), add a member here and one field() line to the root
-// schema in config.cpp, and document the keys in docs/configuration.md (a test checks that every
-// key is mentioned there).
+// schema in config.cpp, document the keys in docs/configuration.md (a test checks that every
+// key is mentioned there), and regenerate config/schema.json (GW_WRITE_SCHEMA=1 unit_config
+// --gtest_filter='JsonSchema.*'; a test fails while it is stale).
 //
 // Thread safety: load_* are reentrant; they read the process environment for ${VAR}.
 #pragma once
@@ -45,5 +46,11 @@ struct Config {
 // The root schema (top-level keys) and every key it accepts, for the reference and its tests.
 [[nodiscard]] const Schema<Config>& config_schema();
 [[nodiscard]] std::vector<FieldInfo> reference();
+
+// config/schema.json: a JSON Schema (draft 2020-12) of the file, generated from the same field
+// tables — types, ranges, enums, defaults, descriptions, required keys, no unknown keys, the
+// shape of durations, sizes and addresses. Pretty-printed, ending in a newline. A unit test
+// keeps the committed file equal to it (GW_WRITE_SCHEMA=1 rewrites it).
+[[nodiscard]] std::string json_schema();
 
 }  // namespace gw::config

@@ -38,6 +38,16 @@ bool is_hostname(const std::string& s) {
   return label > 0 && s.back() != '-';
 }
 
+// One spelling per address, so that [0::0]:1883 and [::]:1883 are seen as the same listener.
+std::string canonical_ipv6(const std::string& s) {
+  in6_addr a{};
+  char out[INET6_ADDRSTRLEN] = {};
+  if (inet_pton(AF_INET6, s.c_str(), &a) != 1 || inet_ntop(AF_INET6, &a, out, sizeof out) == nullptr) {
+    return s;
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string format_endpoint(const Endpoint& e) {
@@ -53,34 +63,47 @@ std::string EndpointKind::range() const {
   return "port " + std::to_string(min_port) + "..65535";
 }
 
+JsonSpec EndpointKind::json() const {
+  // The shape only; the address itself and the port's range are checked by the loader.
+  std::string host = R"([0-9]{1,3}(?:\.[0-9]{1,3}){3}|\[[0-9A-Fa-f:.]+\])";
+  if (allow_hostname) host += R"(|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)";
+  return {.pattern = "^(?:" + host + "):[0-9]{1,5}$", .range = range()};
+}
+
 std::optional<Endpoint> EndpointKind::parse(const YAML::Node& node, const Cursor& at) const {
   const std::string shape = allow_hostname ? "host:port (broker.example.com:8883, [::1]:1883)"
                                            : "address:port (127.0.0.1:1883, [::1]:1883)";
   auto s = read_scalar(node, at, shape);
   if (!s) return std::nullopt;
   const std::string& text = s->text;
+  const auto shape_error = [&](const std::string& why) {
+    at.error(s->mark, "expected " + shape + ", got '" + text + "' (" + why + ")");
+    return std::nullopt;
+  };
   std::string host;
   std::string port;
   if (text.starts_with('[')) {
     const auto close = text.find(']');
-    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') {
-      at.error(s->mark, "expected " + shape + ", got '" + text + "'");
-      return std::nullopt;
-    }
+    if (close == std::string::npos) return shape_error("the ']' after the IPv6 address is missing");
+    if (close + 1 >= text.size()) return shape_error("the port is missing");
+    if (text[close + 1] != ':') return shape_error("expected ':' and the port after ']'");
     host = text.substr(1, close - 1);
     port = text.substr(close + 2);
     if (!is_ipv6(host)) {
       at.error(s->mark, "'" + host + "' is not an IPv6 address");
       return std::nullopt;
     }
+    host = canonical_ipv6(host);
   } else {
     const auto colon = text.rfind(':');
-    if (colon == std::string::npos) {
-      at.error(s->mark, "expected " + shape + ", got '" + text + "' (the port is missing)");
-      return std::nullopt;
-    }
+    if (colon == std::string::npos) return shape_error("the port is missing");
     host = text.substr(0, colon);
     port = text.substr(colon + 1);
+    if (host.empty()) {
+      return shape_error(allow_hostname ? "the host is missing"
+                                        : "the address is missing; 0.0.0.0 listens on all IPv4 "
+                                          "interfaces");
+    }
     if (host.find(':') != std::string::npos) {
       at.error(s->mark, "IPv6 addresses need brackets: [" + host + "]:" + port);
       return std::nullopt;
@@ -93,6 +116,7 @@ std::optional<Endpoint> EndpointKind::parse(const YAML::Node& node, const Cursor
       return std::nullopt;
     }
   }
+  if (port.empty()) return shape_error("the port is missing");
   const bool digits = !port.empty() && port.find_first_not_of("0123456789") == std::string::npos;
   if (!digits) {
     at.error(s->mark, "port '" + port + "' is not a number");

@@ -12,6 +12,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "config/cursor.hpp"
+#include "config/json_spec.hpp"
 
 namespace gw::config {
 
@@ -34,6 +35,7 @@ struct EndpointKind {
   [[nodiscard]] std::string type() const { return "host:port"; }
   [[nodiscard]] std::string range() const;
   [[nodiscard]] std::string show(const Endpoint& e) const { return format_endpoint(e); }
+  [[nodiscard]] JsonSpec json() const;
 };
 
 }  // namespace gw::config

@@ -47,6 +47,17 @@ std::optional<std::string> Text::parse(const YAML::Node& node, const Cursor& at)
   return std::move(s->text);
 }
 
+JsonSpec Text::json() const {
+  JsonSpec j;
+  if (min_length > 0) j.min_length = min_length;
+  j.max_length = max_length;
+  return j;
+}
+
+JsonSpec Identifier::json() const {
+  return {.pattern = "^[A-Za-z0-9._-]{1," + std::to_string(max_length) + "}$"};
+}
+
 std::string Identifier::range() const {
   return "1.." + std::to_string(max_length) + " of A-Z a-z 0-9 . _ -";
 }

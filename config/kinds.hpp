@@ -5,6 +5,7 @@
 //   std::string type() const;                 // for the reference: "integer", "duration", ...
 //   std::string range() const;                // "1..65535", "trace|debug|...", or ""
 //   std::string show(const value_type&) const;  // renders a default for the reference
+//   JsonSpec json() const;                    // what it accepts, for config/schema.json
 //
 // and is bound to a struct member by config::field() (schema.hpp). Kinds never clamp: a value
 // outside the range is reported with the range and not stored. Add a kind here when a new value
@@ -25,6 +26,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "config/cursor.hpp"
+#include "config/json_spec.hpp"
 #include "config/scalar.hpp"
 #include "config/suggest.hpp"
 #include "config/units.hpp"
@@ -63,6 +65,13 @@ struct Integer {
   [[nodiscard]] std::string type() const { return "integer"; }
   [[nodiscard]] std::string range() const { return std::to_string(min) + ".." + std::to_string(max); }
   [[nodiscard]] std::string show(I v) const { return std::to_string(v); }
+  [[nodiscard]] JsonSpec json() const {
+    JsonSpec j;
+    j.type = JsonSpec::Type::Integer;
+    j.minimum = static_cast<std::int64_t>(min);
+    j.maximum = static_cast<std::int64_t>(max);
+    return j;
+  }
 };
 
 // true or false, nothing else (YAML 1.1's yes/no/on/off are rejected as too easy to misread).
@@ -72,6 +81,7 @@ struct Bool {
   [[nodiscard]] std::string type() const { return "boolean"; }
   [[nodiscard]] std::string range() const { return "true|false"; }
   [[nodiscard]] std::string show(bool v) const { return v ? "true" : "false"; }
+  [[nodiscard]] JsonSpec json() const { return {.type = JsonSpec::Type::Boolean}; }
 };
 
 // Any text of min_length..max_length bytes.
@@ -83,6 +93,7 @@ struct Text {
   [[nodiscard]] std::string type() const { return "string"; }
   [[nodiscard]] std::string range() const;
   [[nodiscard]] std::string show(const std::string& v) const { return v.empty() ? "\"\"" : v; }
+  [[nodiscard]] JsonSpec json() const;
 };
 
 // A name that is safe as a topic level, a file name and a log tag: 1..max_length characters of
@@ -94,6 +105,7 @@ struct Identifier {
   [[nodiscard]] std::string type() const { return "identifier"; }
   [[nodiscard]] std::string range() const;
   [[nodiscard]] std::string show(const std::string& v) const { return v; }
+  [[nodiscard]] JsonSpec json() const;
 };
 
 // One of a fixed set of words; never a number.
@@ -120,6 +132,11 @@ struct Enum {
       if (value == v) return word;
     }
     return "?";
+  }
+  [[nodiscard]] JsonSpec json() const {
+    JsonSpec j;
+    for (const auto& w : words) j.choices.push_back(w.first);
+    return j;
   }
 
  private:
@@ -163,11 +180,18 @@ struct Duration {
   [[nodiscard]] std::string show(D v) const {
     return format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(v));
   }
+  [[nodiscard]] JsonSpec json() const {
+    return {.pattern = duration_pattern(), .range = range() + wholeness()};
+  }
 
  private:
   static std::string unit_name() {
     if constexpr (std::is_same_v<typename D::period, std::ratio<1>>) return "seconds";
     return "units of this field";
+  }
+  static std::string wholeness() {
+    if constexpr (std::is_same_v<typename D::period, std::milli>) return "";
+    return ", whole " + unit_name();
   }
 };
 
@@ -196,6 +220,7 @@ struct Size {
   [[nodiscard]] std::string type() const { return "size"; }
   [[nodiscard]] std::string range() const { return show(min) + ".." + show(max); }
   [[nodiscard]] std::string show(I v) const { return format_size(static_cast<std::uint64_t>(v)); }
+  [[nodiscard]] JsonSpec json() const { return {.pattern = size_pattern(), .range = range()}; }
 };
 
 // An MQTT QoS level: the numbers 0, 1, 2 (the one enum written as a number, as in MQTT itself).
@@ -205,6 +230,7 @@ struct QosLevel {
   [[nodiscard]] std::string type() const { return "integer"; }
   [[nodiscard]] std::string range() const { return "0..2"; }
   [[nodiscard]] std::string show(QoS v) const { return std::to_string(static_cast<int>(v)); }
+  [[nodiscard]] JsonSpec json() const { return Integer<int>{0, 2}.json(); }
 };
 
 }  // namespace gw::config

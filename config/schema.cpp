@@ -55,6 +55,11 @@ void walk_map(const YAML::Node& node, const Cursor& at, const std::vector<KeySpe
         continue;
       }
       const auto m = match_key(keys, key);
+      if (!m && key == "<<" && k.Tag() == "?") {
+        // yaml-cpp 0.7 does not implement YAML 1.1 merge keys; it would be an unknown key.
+        key_at.error(k.Mark(), "merge keys ('<<') are not supported; write the keys out");
+        continue;
+      }
       if (!m) {
         std::vector<std::string> names;
         for (const auto& spec : keys) {

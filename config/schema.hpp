@@ -17,19 +17,26 @@
 // that are not plain scalars, missing required keys, `x` given together with `x_file` for
 // secrets. Cross-field rules go into the optional Check, run after the fields.
 //
+// The same table describes the section twice more: describe() gives the reference rows
+// (docs/configuration.md), json_keys() the published JSON Schema (config/schema.json, rendered
+// by json_schema() in json_schema.cpp).
+//
 // Thread safety: schemas are immutable after construction; build them once as function-local
 // statics and share them.
 #pragma once
 
+#include <concepts>
 #include <functional>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include <yaml-cpp/yaml.h>
 
 #include "config/cursor.hpp"
+#include "config/json_spec.hpp"
 #include "config/kinds.hpp"
 #include "config/scalar.hpp"
 #include "config/secret_file.hpp"
@@ -62,6 +69,10 @@ struct Field {
   std::function<std::string(const T&)> show;
   // Nested sections and lists: the rows of their own fields.
   std::function<void(const std::string& path, std::vector<FieldInfo>& rows)> describe;
+  // For config/schema.json: what the value accepts (computed on demand, nested schemas
+  // included), and the member's value in a T as JSON text ("" for none).
+  std::function<JsonSpec()> json;
+  std::function<std::string(const T&)> json_value;
 };
 
 namespace detail {
@@ -84,6 +95,39 @@ concept Nested = requires(const K& k, const std::string& p, std::vector<FieldInf
   k.describe(p, rows);
 };
 
+template <class K>
+concept HasJsonValue = requires(const K& k, const typename K::value_type& v) {
+  { k.json_value(v) } -> std::convertible_to<std::string>;
+};
+
+// A value as JSON text for the schema's "default": numbers and booleans as the reference shows
+// them, strings quoted; "" when there is nothing useful to show (an empty string, a section).
+template <class K>
+std::string json_value_of(const K& kind, const typename K::value_type& v) {
+  if constexpr (HasJsonValue<K>) {
+    return kind.json_value(v);
+  } else {
+    switch (kind.json().type) {
+      case JsonSpec::Type::Integer:
+      case JsonSpec::Type::Boolean:
+        return kind.show(v);
+      case JsonSpec::Type::String: {
+        std::string text;
+        if constexpr (std::is_same_v<typename K::value_type, std::string>) {
+          text = v;
+        } else {
+          text = kind.show(v);
+        }
+        return text.empty() ? std::string() : json_quote(text);
+      }
+      case JsonSpec::Type::Object:
+      case JsonSpec::Type::Array:
+        break;
+    }
+    return {};
+  }
+}
+
 template <class T, class K, class Set, class Get>
 Field<T> make_field(std::string key, K kind, Set set, Get get, std::string doc, Need need) {
   Field<T> f;
@@ -101,6 +145,8 @@ Field<T> make_field(std::string key, K kind, Set set, Get get, std::string doc, 
       kind.describe(path, rows);
     };
   }
+  f.json = [kind] { return kind.json(); };
+  f.json_value = [kind, get](const T& t) { return json_value_of(kind, get(t)); };
   return f;
 }
 
@@ -133,6 +179,7 @@ Field<T> secret(std::string key, std::string T::*member, std::string doc, Need n
   Field<T> f = field(std::move(key), member, Text{}, std::move(doc), need);
   f.type = "secret";
   f.show = [](const T&) { return std::string(); };
+  f.json_value = [](const T&) { return std::string(); };
   f.parse_file = [member](const YAML::Node& value, T& out, const Cursor& at) {
     auto path = Text{1}.parse(value, at);
     if (!path) return;
@@ -188,6 +235,29 @@ class Schema {
 
   [[nodiscard]] const std::string& name() const { return name_; }
 
+  // The keys for config/schema.json, defaults from T{}.
+  [[nodiscard]] std::vector<JsonKey> json_keys() const {
+    const T defaults{};
+    std::vector<JsonKey> keys;
+    for (const auto& f : fields_) {
+      keys.push_back({f.key, f.doc, f.need == Need::Required, static_cast<bool>(f.parse_file),
+                      f.json(), f.json_value(defaults)});
+    }
+    return keys;
+  }
+  // `t` as a JSON object, with the keys that are required or differ from T{}: how a default
+  // list entry is written in the schema.
+  [[nodiscard]] std::string json_object(const T& t) const {
+    const T defaults{};
+    std::string out;
+    for (const auto& f : fields_) {
+      const std::string v = f.json_value(t);
+      if (v.empty() || (f.need != Need::Required && f.show(t) == f.show(defaults))) continue;
+      out += (out.empty() ? "{" : ",") + json_quote(f.key) + ":" + v;
+    }
+    return out.empty() ? "{}" : out + "}";
+  }
+
  private:
   std::string name_;
   std::vector<Field<T>> fields_;
@@ -212,6 +282,9 @@ struct Section {
   void describe(const std::string& path, std::vector<FieldInfo>& rows) const {
     schema->describe(path, rows);
   }
+  [[nodiscard]] JsonSpec json() const {
+    return {.type = JsonSpec::Type::Object, .keys = schema->json_keys()};
+  }
 };
 
 // A list of mappings, each parsed by `schema` onto a default-constructed element. A given list
@@ -226,11 +299,20 @@ struct List {
 
   std::optional<value_type> parse(const YAML::Node& node, const Cursor& at) const {
     if (!node.IsSequence()) {
-      at.error(mark_of(node, at), "expected a list of " + schema->name() + ", got " + describe_node(node));
+      at.error(mark_of(node, at),
+               "expected a list of " + schema->name() + "s, got " + describe_node(node));
       return std::nullopt;
     }
-    if (node.size() < min_items || node.size() > max_items) {
-      at.error(node.Mark(), std::to_string(node.size()) + " entries out of range " + range());
+    if (node.size() < min_items) {
+      at.error(node.size() == 0 ? mark_of(node, at) : node.Mark(),
+               (node.size() == 0 ? std::string("the list is empty") : "only " + std::to_string(node.size())) +
+                   "; at least " + count(min_items) + " required");
+      return std::nullopt;
+    }
+    if (node.size() > max_items) {
+      // At the first entry too many, which is where the user has to cut.
+      at.error(node[max_items].Mark(), std::to_string(node.size()) + " " + schema->name() +
+                                           "s; at most " + std::to_string(max_items) + " are allowed");
       return std::nullopt;
     }
     value_type out;
@@ -242,13 +324,29 @@ struct List {
     }
     return out;
   }
-  [[nodiscard]] std::string type() const { return "list of " + schema->name(); }
+  [[nodiscard]] std::string type() const { return "list of " + schema->name() + "s"; }
   [[nodiscard]] std::string range() const {
     return std::to_string(min_items) + ".." + std::to_string(max_items) + " entries";
   }
   [[nodiscard]] std::string show(const value_type&) const { return default_text; }
   void describe(const std::string& path, std::vector<FieldInfo>& rows) const {
     schema->describe(path + "[]", rows);
+  }
+  [[nodiscard]] JsonSpec json() const {
+    return {.type = JsonSpec::Type::Array,
+            .min_length = min_items,
+            .max_length = max_items,
+            .keys = schema->json_keys()};
+  }
+  [[nodiscard]] std::string json_value(const value_type& v) const {
+    std::string out = "[";
+    for (const auto& e : v) out += (out.size() > 1 ? "," : "") + schema->json_object(e);
+    return out + "]";
+  }
+
+ private:
+  [[nodiscard]] std::string count(std::size_t n) const {
+    return std::to_string(n) + " " + schema->name() + (n == 1 ? " is" : "s are");
   }
 };
 

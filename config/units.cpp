@@ -58,6 +58,13 @@ std::optional<std::uint64_t> parse_with_units(std::string_view text, const std::
     error = quoted + ": fractions are not supported; use a smaller unit";
     return std::nullopt;
   }
+  // "0x10s", "5s 3ms": not one number and one unit, whatever the letters are.
+  for (char c : unit) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) {
+      error = quoted + " is not a whole number with a unit, like " + std::string(examples);
+      return std::nullopt;
+    }
+  }
   std::uint64_t n = 0;
   const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
   (void)end;
@@ -85,6 +92,17 @@ std::optional<std::uint64_t> parse_with_units(std::string_view text, const std::
         {"hr", "h"}, {"hrs", "h"}, {"hour", "h"}, {"hours", "h"}, {"day", "d"}, {"days", "d"}}};
     for (const auto& [spelled, u] : kSpelled) {
       if (spelled == unit) hint = "; did you mean '" + std::string(u) + "'?";
+    }
+    // Units are case-sensitive ("10S", "5MS"); say which one was meant.
+    const auto lower = [](std::string_view w) {
+      std::string out(w);
+      for (char& c : out) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+      return out;
+    };
+    for (const auto& u : units) {
+      if (hint.empty() && lower(unit) == u.name) {
+        hint = "; did you mean '" + std::string(u.name) + "'? Units are case-sensitive";
+      }
     }
   } else {
     hint = did_you_mean(unit, names(units));
@@ -131,5 +149,20 @@ std::string format_duration(std::chrono::milliseconds d) {
 }
 
 std::string format_size(std::uint64_t bytes) { return format_with_units(bytes, kSizeUnits, "B"); }
+
+namespace {
+template <std::size_t N>
+std::string pattern_for(const std::array<Unit, N>& units) {
+  std::string alternatives;
+  // Smallest first, as the messages list them.
+  for (std::size_t k = 0; k < N; ++k) {
+    alternatives += (k == 0 ? "" : "|") + std::string(units[N - 1 - k].name);
+  }
+  return "^[0-9]+ *(?:" + alternatives + ")$";
+}
+}  // namespace
+
+std::string duration_pattern() { return pattern_for(kDurationUnits); }
+std::string size_pattern() { return pattern_for(kSizeUnits); }
 
 }  // namespace gw::config

@@ -30,4 +30,9 @@ namespace gw::config {
 [[nodiscard]] std::string format_duration(std::chrono::milliseconds d);
 [[nodiscard]] std::string format_size(std::uint64_t bytes);
 
+// ECMA-262 patterns for the shape parse_duration / parse_size accept (a whole number, optional
+// spaces, one unit), for the JSON Schema: "^[0-9]+ *(?:ms|s|m|h|d)$".
+[[nodiscard]] std::string duration_pattern();
+[[nodiscard]] std::string size_pattern();
+
 }  // namespace gw::config

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the gateway's demo: installs what is missing, builds, and starts edge-gateway in the
-# foreground with examples/demo.yaml. Stop it with Ctrl-C.
+# foreground with config/examples/demo.yaml. Stop it with Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -13,4 +13,4 @@ edge-gateway demo: MQTT broker on 127.0.0.1:1883. In another terminal try
   mosquitto_pub -h 127.0.0.1 -t demo/hello -m world
 Ctrl-C stops the gateway.
 MSG
-exec build/bin/edge-gateway run --config examples/demo.yaml "$@"
+exec build/bin/edge-gateway run --config config/examples/demo.yaml "$@"

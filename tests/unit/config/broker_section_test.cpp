@@ -100,7 +100,8 @@ TEST(BrokerSection, ReportsAMissingBind) {
 
 TEST(BrokerSection, RejectsAnEmptyListenerList) {
   EXPECT_EQ(errors("broker:\n  listeners: []\n"),
-            "t.yaml:2:14: error: broker.listeners: 0 entries out of range 1..16 entries\n");
+            "t.yaml:2:14: error: broker.listeners: the list is empty; at least 1 listener is "
+            "required\n");
 }
 
 TEST(BrokerSection, RejectsTwoListenersOnTheSameAddress) {

@@ -88,12 +88,12 @@ TEST(Schema, ReportsANonMappingWithWhatWasFound) {
   EXPECT_EQ(parse("items:\n  - just-a-name\n").report,
             "s.yaml:2:5: error: opts.items[0]: expected a mapping, got 'just-a-name'\n");
   EXPECT_EQ(parse("items: 3\n").report,
-            "s.yaml:1:8: error: opts.items: expected a list of item, got '3'\n");
+            "s.yaml:1:8: error: opts.items: expected a list of items, got '3'\n");
 }
 
 TEST(Schema, ReportsAListWithTooManyEntries) {
   EXPECT_EQ(parse("items: [{name: a}, {name: b}, {name: c}]\n").report,
-            "s.yaml:1:8: error: opts.items: 3 entries out of range 0..2 entries\n");
+            "s.yaml:1:31: error: opts.items: 3 items; at most 2 are allowed\n");
 }
 
 TEST(Schema, ReportsAnEmptyValueAtItsKey) {
