@@ -106,6 +106,19 @@ const Schema<broker::ListenerOptions>& listener_schema() {
   return schema;
 }
 
+const Schema<broker::BrokerOptions::Redirect>& redirect_schema() {
+  using R = broker::BrokerOptions::Redirect;
+  static const Schema<R> schema{
+      "redirect",
+      {
+          field("server", &R::server_reference, Text{1, 255},
+                "Server Reference sent to MQTT 5 clients, e.g. 10.0.0.7:1883.", Need::Required),
+          field("permanent", &R::permanent, Bool{},
+                "true: CONNACK 0x9D (Server moved); false: 0x9C (Use another server)."),
+      }};
+  return schema;
+}
+
 const Schema<broker::BrokerOptions>& broker_schema() {
   using B = broker::BrokerOptions;
   static const Schema<B> schema{
@@ -152,6 +165,15 @@ const Schema<broker::BrokerOptions>& broker_schema() {
                 "QoS 1/2 messages sent to a client before waiting for acknowledgements."),
           field("allow_anonymous", &B::allow_anonymous, Bool{},
                 "Clients may connect without credentials."),
+          field("response_information", &B::response_information, Text{0, 1024},
+                "MQTT 5 Response Information returned to clients that request it, e.g. a topic "
+                "prefix for replies; empty = none."),
+          field<B>(
+              "redirect", Section<broker::BrokerOptions::Redirect>{&redirect_schema()},
+              [](B& b, broker::BrokerOptions::Redirect&& r) { b.redirect = std::move(r); },
+              [](const B& b) { return b.redirect.value_or(broker::BrokerOptions::Redirect{}); },
+              "Refuse every client and send it to another server (MQTT 5 server redirection); "
+              "MQTT 3.1.1 clients get 'server unavailable'."),
       },
       check_broker};
   return schema;

@@ -19,6 +19,27 @@ TEST(BrokerSection, HasOneLoopbackListenerWhenThereIsNoBrokerSection) {
   EXPECT_EQ(r.config->broker.listeners[0].port, 1883);
 }
 
+TEST(BrokerSection, ParsesRedirectAndResponseInformation) {
+  auto r = load(R"(broker:
+  response_information: "replies/"
+  redirect:
+    server: 10.0.0.7:1883
+    permanent: true
+)");
+  ASSERT_TRUE(r.config) << r.report;
+  EXPECT_EQ(r.config->broker.response_information, "replies/");
+  ASSERT_TRUE(r.config->broker.redirect);
+  EXPECT_EQ(r.config->broker.redirect->server_reference, "10.0.0.7:1883");
+  EXPECT_TRUE(r.config->broker.redirect->permanent);
+  auto none = load("broker: {}\n");
+  ASSERT_TRUE(none.config) << none.report;
+  EXPECT_FALSE(none.config->broker.redirect);
+}
+
+TEST(BrokerSection, RedirectNeedsAServer) {
+  EXPECT_NE(errors("broker:\n  redirect:\n    permanent: true\n").find("server"), std::string::npos);
+}
+
 TEST(BrokerSection, ParsesEveryKey) {
   auto r = load(R"(broker:
   listeners:
