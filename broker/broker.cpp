@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 
+#include <asio/post.hpp>
 #include <fmt/format.h>
 
 #include "broker/protocol/topic_name.hpp"
@@ -261,12 +262,15 @@ void Broker::on_publish(Client& client, Publish&& publish) {
         return;
       }
       // MQTT 5 §3.3.4 [MQTT-3.3.4-9]: more unacknowledged QoS 2 than our Receive Maximum.
-      if (session.awaiting_pubrel.size() >= options_.receive_maximum) {
+      // MQTT 3.1.1 announces no such limit, so its clients are held only to the packet ids.
+      if (client.version() == ProtocolVersion::V5 &&
+          session.awaiting_pubrel.size() >= options_.receive_maximum) {
         client.disconnect(DisconnectReason::ReceiveMaximumExceeded);
         return;
       }
-      const auto n = route(message, session.id);
+      // Recorded before routing, which must not be followed by any use of `session`.
       session.awaiting_pubrel.insert(raw);
+      const auto n = route(message, session.id);
       client.send(Pubrec{.packet_id = id,
                          .reason = n == 0 ? PubrecReason::NoMatchingSubscribers : PubrecReason::Success});
       return;
@@ -290,40 +294,61 @@ std::size_t Broker::route(const std::shared_ptr<const Message>& message,
   aggregator_.reset(from);
   tree_.match(message->topic, aggregator_.visitor());
   const auto deliveries = aggregator_.finish();
+  std::size_t delivered = 0;
   for (const Delivery& d : deliveries) {
     if (auto local = local_.find(d.subscriber); local != local_.end()) {
       if (!(local->second.no_local && from == local->second.owner)) {
         local_queue_.emplace_back(d.subscriber, message);
+        ++delivered;
       }
       continue;
     }
     auto it = by_subscriber_.find(d.subscriber);
     if (it == by_subscriber_.end()) continue;
+    ++delivered;
     // MQTT 5 §3.3.1.3 [MQTT-3.3.1-12]: RETAIN is cleared on forwarding unless Retain As Published.
     deliver(*it->second,
             OutgoingMessage{message, std::min(message->qos, d.max_qos),
                             d.retain_as_published && message->retain,
                             {d.subscription_ids.begin(), d.subscription_ids.end()}, now});
   }
-  const std::size_t n = deliveries.size();
-  drain_local();
-  return n;
+  schedule_local_drain();
+  return delivered;
+}
+
+void Broker::schedule_local_drain() {
+  if (local_queue_.empty() || local_drain_posted_) return;
+  local_drain_posted_ = true;
+  // Handlers run from the event loop, never inside routing: nothing up the stack can be holding
+  // a Session or Client that a handler's actions (publish, shutdown, ...) might end.
+  asio::post(io_, [this, alive = std::weak_ptr<void>(alive_)] {
+    if (alive.expired()) return;
+    local_drain_posted_ = false;
+    drain_local();
+  });
 }
 
 void Broker::drain_local() {
-  if (draining_local_) return;  // the outer call drains what nested routing queued
-  draining_local_ = true;
-  // Index loop: a handler may publish, which appends to the queue.
-  for (std::size_t i = 0; i < local_queue_.size(); ++i) {
-    const auto id = local_queue_[i].first;
-    auto message = local_queue_[i].second;
+  // Swapped out first: handlers may publish, which queues for the next drain.
+  std::vector<std::pair<SubscriberId, std::shared_ptr<const Message>>> batch;
+  batch.swap(local_queue_);
+  for (auto& [id, message] : batch) {
     auto it = local_.find(id);
     if (it == local_.end()) continue;  // unsubscribed meanwhile
-    const auto handler = it->second.handler;
-    (*handler)(message);
+    const auto handler = it->second.handler;  // shared: the handler may unsubscribe itself
+    try {
+      (*handler)(message);
+    } catch (const std::exception& e) {
+      // STYLE: nothing throws through the data path; one bad handler must not stop the others.
+      ++stats_.local_handler_errors;
+      log_->error("in-process subscriber '{}': handler failed on '{}': {}", it->second.filter,
+                  message->topic, e.what());
+    }
   }
-  local_queue_.clear();
-  draining_local_ = false;
+  if (local_queue_.empty()) {  // keep the capacity for the next batch
+    batch.clear();
+    local_queue_.swap(batch);
+  }
 }
 
 SubscriberId Broker::add_local_subscriber() { return SubscriberId{next_subscriber_++}; }
@@ -359,7 +384,7 @@ void Broker::subscribe_local(SubscriberId owner, const TopicFilter& filter, Loca
     retained_.match(filter.filter(), clock_.steady(), [&](const RetainedMatch& m) {
       local_queue_.emplace_back(id, m.message);
     });
-    drain_local();
+    schedule_local_drain();
   }
 }
 
@@ -392,14 +417,14 @@ void Broker::deliver(Session& session, OutgoingMessage out) {
   }
   if (out.qos == QoS::AtMostOnce) {
     // A reader that does not keep up loses QoS 0 messages, not the broker's memory.
-    if (session.client->pending_bytes() > options_.max_queued_bytes) {
+    if (session.client->pending_bytes() > options_.max_queued_bytes ||
+        send_publish(session, out, std::nullopt) == SendOutcome::Unsent) {
       ++stats_.dropped_queue_full;
-      return;
     }
-    send_publish(session, out, std::nullopt, false);
     return;
   }
-  if (session.queue.empty() && session.inflight.size() < quota(session)) {
+  if (session.queue.empty() && session.unsent == 0 && sent_in_flight(session) < quota(session) &&
+      session.client->pending_bytes() <= options_.max_queued_bytes) {
     start_inflight(session, std::move(out));
     return;
   }
@@ -422,16 +447,24 @@ void Broker::enqueue(Session& session, OutgoingMessage out) {
   session.queue.push_back(std::move(out));
 }
 
+std::size_t Broker::sent_in_flight(const Session& session) {
+  return session.inflight.size() - session.unsent;
+}
+
 void Broker::start_inflight(Session& session, OutgoingMessage out) {
   const auto id = session.next_packet_id();
   if (!id) {
     enqueue(session, std::move(out));
     return;
   }
-  if (!send_publish(session, out, id, false)) return;  // expired or too large: not in flight
+  const auto outcome = send_publish(session, out, id);
+  if (outcome == SendOutcome::Dropped) return;  // expired or too large: never in flight
   const auto state = out.qos == QoS::AtLeastOnce ? Inflight::State::AwaitPuback
                                                  : Inflight::State::AwaitPubrec;
-  session.inflight.emplace(static_cast<std::uint16_t>(*id), Inflight{std::move(out), state});
+  const bool unsent = outcome == SendOutcome::Unsent;
+  session.inflight.emplace(static_cast<std::uint16_t>(*id),
+                           Inflight{std::move(out), state, session.next_seq++, unsent, !unsent});
+  if (unsent) ++session.unsent;
 }
 
 std::optional<std::uint32_t> Broker::remaining_expiry(const OutgoingMessage& out) const {
@@ -443,47 +476,83 @@ std::optional<std::uint32_t> Broker::remaining_expiry(const OutgoingMessage& out
   return static_cast<std::uint32_t>(*expiry - waited_s);
 }
 
-bool Broker::send_publish(Session& session, const OutgoingMessage& out,
-                          std::optional<PacketId> id, bool dup) {
+Broker::SendOutcome Broker::send_publish(Session& session, const OutgoingMessage& out,
+                                         std::optional<PacketId> id, bool resend) {
   Client* client = session.client;
-  if (client == nullptr) return false;
-  const auto expiry = remaining_expiry(out);
-  // MQTT 5 §3.3.2.3.3 [MQTT-3.3.2-5]: an expired message is not delivered.
+  if (client == nullptr) return SendOutcome::Unsent;
+  auto expiry = remaining_expiry(out);
   if (expiry && *expiry == 0) {
-    ++stats_.dropped_expired;
-    return false;
+    // MQTT 5 §3.3.2.3.3 [MQTT-3.3.2-5]: an expired message is not delivered; but one whose
+    // delivery already started is completed (the client may hold its packet id).
+    if (!resend) {
+      ++stats_.dropped_expired;
+      return SendOutcome::Dropped;
+    }
+    expiry = 1;
   }
   // Encoded straight from the shared message: no copy of topic, payload or properties.
   const PublishView view{.message = *out.message,
                          .qos = out.qos,
                          .retain = out.retain,
-                         .dup = dup,
+                         .dup = resend,
                          .packet_id = id.value_or(PacketId{}),
                          .message_expiry = expiry,
                          .subscription_ids = out.subscription_ids};
-  if (!client->send(view)) {
-    // MQTT 5 §3.1.2.11.4 [MQTT-3.1.2-25]: larger than the client accepts: dropped for this
-    // client only, as if it had been delivered.
-    ++stats_.dropped_too_large;
-    if (worth_logging(stats_.dropped_too_large)) {
-      log_->warn("client '{}': message on '{}' exceeds its maximum packet size {}, dropped ({} so far)",
-                 session.client_id, out.message->topic, client->maximum_packet_size(),
-                 stats_.dropped_too_large);
-    }
-    return false;
+  switch (client->send(view)) {
+    case Client::SendResult::Sent:
+      ++stats_.messages_sent;
+      return SendOutcome::Sent;
+    case Client::SendResult::NotWritable:
+      return SendOutcome::Unsent;
+    case Client::SendResult::TooLarge:
+      break;
   }
-  ++stats_.messages_sent;
-  return true;
+  // MQTT 5 §3.1.2.11.4 [MQTT-3.1.2-25]: larger than the client accepts: dropped for this
+  // client only, as if it had been delivered.
+  ++stats_.dropped_too_large;
+  if (worth_logging(stats_.dropped_too_large)) {
+    log_->warn("client '{}': message on '{}' exceeds its maximum packet size {}, dropped ({} so far)",
+               session.client_id, out.message->topic, client->maximum_packet_size(),
+               stats_.dropped_too_large);
+  }
+  return SendOutcome::Dropped;
+}
+
+Inflight* Broker::first_unsent(Session& session) {
+  Inflight* first = nullptr;
+  for (auto& [id, e] : session.inflight) {
+    if (e.unsent && (first == nullptr || e.seq < first->seq)) first = &e;
+  }
+  return first;
 }
 
 void Broker::pump(Session& session) {
-  while (session.client != nullptr && !session.queue.empty() &&
-         session.inflight.size() < quota(session)) {
+  while (session.client != nullptr && sent_in_flight(session) < quota(session)) {
+    // In-flight messages waiting for quota go first, in their original order.
+    if (session.unsent > 0) {
+      Inflight* e = first_unsent(session);
+      const PacketId id{static_cast<std::uint16_t>(
+          std::find_if(session.inflight.begin(), session.inflight.end(),
+                       [e](const auto& kv) { return &kv.second == e; })
+              ->first)};
+      const auto outcome = send_publish(session, e->out, id, e->was_sent);
+      if (outcome == SendOutcome::Unsent) return;
+      --session.unsent;
+      if (outcome == SendOutcome::Dropped) {
+        session.inflight.erase(static_cast<std::uint16_t>(id));
+        continue;
+      }
+      e->unsent = false;
+      e->was_sent = true;
+      continue;
+    }
+    if (session.queue.empty()) return;
+    if (session.client->pending_bytes() > options_.max_queued_bytes) return;
     OutgoingMessage out = std::move(session.queue.front());
     session.queue.pop_front();
     session.queued_bytes -= RetainedStore::message_bytes(*out.message);
     if (out.qos == QoS::AtMostOnce) {
-      send_publish(session, out, std::nullopt, false);
+      if (send_publish(session, out, std::nullopt) == SendOutcome::Unsent) ++stats_.dropped_queue_full;
     } else {
       start_inflight(session, std::move(out));
     }
@@ -492,20 +561,22 @@ void Broker::pump(Session& session) {
 
 void Broker::resume(Session& session) {
   // MQTT 5 §4.4 [MQTT-4.4.0-1]: on a resumed session, resend unacknowledged PUBLISHes (DUP set)
-  // and PUBRELs, in their original order.
-  for (auto it = session.inflight.begin(); it != session.inflight.end();) {
-    if (session.client == nullptr) return;
-    const PacketId id{it->first};
-    if (it->second.state == Inflight::State::AwaitPubcomp) {
-      session.client->send(Pubrel{.packet_id = id});
-      ++it;
+  // and PUBRELs, in their original order. PUBRELs go at once; PUBLISHes become unsent and leave
+  // through pump() within the new connection's Receive Maximum [MQTT-3.3.4-9].
+  std::vector<std::pair<std::uint64_t, std::uint16_t>> order;
+  order.reserve(session.inflight.size());
+  for (const auto& [id, e] : session.inflight) order.emplace_back(e.seq, id);
+  std::sort(order.begin(), order.end());
+  session.unsent = 0;
+  for (const auto& [seq, id] : order) {
+    Inflight& e = session.inflight.at(id);
+    if (e.state == Inflight::State::AwaitPubcomp) {
+      if (session.client != nullptr) session.client->send(Pubrel{.packet_id = PacketId{id}});
+      e.unsent = false;
       continue;
     }
-    if (!send_publish(session, it->second.out, id, true)) {
-      it = session.inflight.erase(it);  // expired or now too large for the new connection
-      continue;
-    }
-    ++it;
+    e.unsent = true;
+    ++session.unsent;
   }
   pump(session);
 }
@@ -514,6 +585,7 @@ void Broker::on_puback(Client& client, const Puback& ack) {
   Session& session = *client.session();
   auto it = session.inflight.find(static_cast<std::uint16_t>(ack.packet_id));
   if (it == session.inflight.end() || it->second.state != Inflight::State::AwaitPuback) return;
+  if (it->second.unsent) --session.unsent;  // acknowledged from an earlier connection
   session.inflight.erase(it);
   pump(session);
 }
@@ -525,6 +597,10 @@ void Broker::on_pubrec(Client& client, const Pubrec& rec) {
     // MQTT 5 §3.6.2.1: answer a PUBREC we cannot match with PUBREL 0x92.
     client.send(Pubrel{.packet_id = rec.packet_id, .reason = PubrelReason::PacketIdentifierNotFound});
     return;
+  }
+  if (it->second.unsent) {  // received on an earlier connection, acknowledged now
+    it->second.unsent = false;
+    --session.unsent;
   }
   if (static_cast<std::uint8_t>(rec.reason) >= 0x80) {
     // MQTT 5 §4.3.3: a failed PUBREC ends the exchange; the id is free again.
@@ -672,6 +748,10 @@ void Broker::publish_will(Session& session) {
 void Broker::end_session(Session& session) {
   // MQTT 5 §3.1.3.2.2: a will still waiting out its delay is sent when the session ends.
   publish_will(session);
+  if (const auto lost = session.queue.size() + session.inflight.size(); lost > 0) {
+    stats_.dropped_session_ended += lost;
+    log_->info("client '{}': session ended with {} undelivered messages", session.client_id, lost);
+  }
   tree_.remove_all(session.id);
   by_subscriber_.erase(session.id);
   sessions_.erase(session.client_id);  // destroys `session`
@@ -695,7 +775,11 @@ void Broker::tick() {
   }
   tick_sessions_.clear();
   for (auto& [client_id, session] : sessions_) {
-    if (session->client != nullptr) continue;
+    if (session->client != nullptr) {
+      // Work held back while the client was not reading goes out once it reads again.
+      if (!session->queue.empty() || session->unsent > 0) pump(*session);
+      continue;
+    }
     if ((session->will_at && *session->will_at <= now) ||
         (session->expires_at && *session->expires_at <= now)) {
       tick_sessions_.push_back(client_id);

@@ -111,8 +111,16 @@ class Broker {
   void start_inflight(Session& session, OutgoingMessage out);
   [[nodiscard]] std::size_t quota(const Session& session) const;
   void pump(Session& session);  // send queued messages while the client has quota
-  bool send_publish(Session& session, const OutgoingMessage& out, std::optional<protocol::PacketId> id,
-                    bool dup);
+  enum class SendOutcome : std::uint8_t {
+    Sent,
+    Dropped,  // expired or too large for the client: counted, never to be sent
+    Unsent,   // the client cannot take it now (gone, or not reading): keep it
+  };
+  // `resend`: delivery started on an earlier connection (DUP, and expiry no longer applies).
+  SendOutcome send_publish(Session& session, const OutgoingMessage& out,
+                           std::optional<protocol::PacketId> id, bool resend = false);
+  static std::size_t sent_in_flight(const Session& session);
+  static Inflight* first_unsent(Session& session);
   void resume(Session& session);  // after CONNECT with Session Present: resend in-flight
   void publish_will(Session& session);
   void end_session(Session& session);
@@ -146,8 +154,11 @@ class Broker {
   };
   std::unordered_map<SubscriberId, LocalSubscription> local_;
   std::vector<std::pair<SubscriberId, std::shared_ptr<const Message>>> local_queue_;
-  bool draining_local_ = false;
+  bool local_drain_posted_ = false;
+  void schedule_local_drain();
   void drain_local();
+  // Expires with the broker: work posted to the io_context checks it first.
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
   [[nodiscard]] std::optional<SubscriberId> find_local(SubscriberId owner,
                                                        std::string_view filter) const;
   asio::steady_timer tick_timer_;

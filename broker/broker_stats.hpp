@@ -19,6 +19,8 @@ struct BrokerStats {
   std::uint64_t dropped_expired = 0;       // Message Expiry Interval passed while queued
   std::uint64_t dropped_qos0_offline = 0;  // QoS 0 for a session without a connection
   std::uint64_t protocol_errors = 0;       // connections closed for malformed or forbidden input
+  std::uint64_t local_handler_errors = 0;  // in-process subscriber handlers that threw
+  std::uint64_t dropped_session_ended = 0; // queued or in-flight when their session ended
 };
 
 }  // namespace gw::broker

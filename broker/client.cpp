@@ -25,9 +25,11 @@ Client::~Client() = default;
 
 void Client::on_data(std::span<const std::byte> data) {
   if (closing_) return;
-  // One clock read per read batch: every packet in it arrived at the same time.
-  last_packet_ = broker_.clock().steady();
-  auto consumed = decoder_.consume(data, [this](Packet&& packet) {
+  // One clock read per read batch: every packet in it arrived at the same time. Only complete
+  // packets count for keep alive: a client trickling the bytes of one packet is not "alive".
+  const auto now = broker_.clock().steady();
+  auto consumed = decoder_.consume(data, [this, now](Packet&& packet) {
+    last_packet_ = now;
     handle(std::move(packet));
     return !closing_;
   });
@@ -166,8 +168,8 @@ bool Client::send(const Packet& packet) {
   return write_out();
 }
 
-bool Client::send(const PublishView& publish) {
-  if (closing_) return false;
+Client::SendResult Client::send(const PublishView& publish) {
+  if (closing_ || stuck_) return SendResult::NotWritable;
   PublishView view = publish;
   // MQTT 5 §3.3.2.3.4: a client that announced a Topic Alias Maximum gets aliases: the topic
   // once with its alias, then the alias alone. New topics beyond the maximum go out in full.
@@ -177,7 +179,8 @@ bool Client::send(const PublishView& publish) {
     if (auto it = out_aliases_->find(view.message.topic); it != out_aliases_->end()) {
       view.topic_alias = it->second;
       view.omit_topic = true;
-    } else if (out_aliases_->size() < topic_alias_maximum_) {
+    } else if (out_aliases_->size() < std::min(topic_alias_maximum_, kMaxOutboundAliases) &&
+               view.message.topic.size() <= kMaxAliasedTopic) {
       const auto alias = static_cast<std::uint16_t>(out_aliases_->size() + 1);
       view.topic_alias = alias;
       new_alias.emplace(view.message.topic, alias);
@@ -185,13 +188,14 @@ bool Client::send(const PublishView& publish) {
   }
   // MQTT 5 §3.1.2.11.4 [MQTT-3.1.2-25]: never larger than the client's Maximum Packet Size.
   if (maximum_packet_size_ < kMaxPacketSize && encoded_size(view, version_) > maximum_packet_size_) {
-    return false;
+    return SendResult::TooLarge;
   }
   if (new_alias) out_aliases_->insert(std::move(*new_alias));  // only once actually sent
   auto& out = broker_.encode_buffer();
   out.clear();
   encode(view, version_, out);
-  return write_out();
+  write_out();
+  return SendResult::Sent;
 }
 
 bool Client::write_out() {  // sends what was just encoded into the broker's encode buffer

@@ -38,9 +38,11 @@ class Client final : public net::StreamHandler {
   void on_closed(std::error_code ec) override;
 
   // Encodes and queues a packet. A PUBLISH larger than the client's Maximum Packet Size is not
-  // sent (MQTT 5 §3.1.2.11.4 [MQTT-3.1.2-25]); returns false then.
+  // sent (MQTT 5 §3.1.2.11.4 [MQTT-3.1.2-25]); returns false then, or when the connection is
+  // closing or has stopped reading.
   bool send(const protocol::Packet& packet);
-  bool send(const protocol::PublishView& publish);
+  enum class SendResult : std::uint8_t { Sent, TooLarge, NotWritable };
+  SendResult send(const protocol::PublishView& publish);
   // Ends the connection for a protocol reason: MQTT 5 clients get a DISCONNECT with `reason`
   // first (MQTT 3.1.1 has no server DISCONNECT: the connection just closes).
   void disconnect(protocol::DisconnectReason reason, std::string reason_string = {});
@@ -103,6 +105,10 @@ class Client final : public net::StreamHandler {
   std::unique_ptr<InboundAliases> topic_aliases_;
   // Aliases we assigned towards the client, first come first served up to its maximum.
   std::unique_ptr<OutboundAliases> out_aliases_;
+  // The client chooses its Topic Alias Maximum (up to 65,535); what we keep for it is ours to
+  // bound: at most this many aliases, for topics up to this long.
+  static constexpr std::uint16_t kMaxOutboundAliases = 64;
+  static constexpr std::size_t kMaxAliasedTopic = 1024;
 
 };
 

@@ -9,9 +9,10 @@
 //     ...  // runs on the core thread; may publish, subscribe and unsubscribe
 //   });
 //
-// Delivery: synchronous on the core thread, after the publishing call has routed the message to
-// every subscriber (callbacks never run re-entrantly inside routing). Local subscribers have no
-// QoS, queue or session: they see every message while subscribed.
+// Delivery: on the core thread, from the event loop right after the routing that matched it
+// (never inside routing, so a handler may do anything a core-thread caller may). Handlers that
+// throw are logged and counted; the others still run. Local subscribers have no QoS or session:
+// they see every message routed while subscribed.
 //
 // Ownership: borrows the Broker, which must outlive it; unsubscribes everything when destroyed.
 // Thread safety: core thread only. From another thread, asio::post to the core first.

@@ -39,10 +39,17 @@ struct OutgoingMessage {
 };
 
 // A QoS 1/2 PUBLISH sent and not yet completed.
+// A QoS 1/2 PUBLISH that owns a packet id until it completes. `unsent` entries are waiting for
+// quota on the current connection (after a resume with a smaller Receive Maximum, or when the
+// client stopped reading); they are sent in `seq` order, which is the original order even after
+// packet ids wrap around [MQTT-4.6.0-1].
 struct Inflight {
   enum class State : std::uint8_t { AwaitPuback, AwaitPubrec, AwaitPubcomp };
   OutgoingMessage out;
   State state = State::AwaitPuback;
+  std::uint64_t seq = 0;
+  bool unsent = false;
+  bool was_sent = false;  // on some connection: a resend carries DUP and ignores expiry
 };
 
 struct Session {
@@ -68,7 +75,9 @@ struct Session {
   std::optional<std::chrono::steady_clock::time_point> will_at;
 
   // Towards the client.
-  std::map<std::uint16_t, Inflight> inflight;  // by packet id, ascending = send order on resend
+  std::map<std::uint16_t, Inflight> inflight;  // by packet id
+  std::size_t unsent = 0;                       // entries of `inflight` with unsent set
+  std::uint64_t next_seq = 0;
   // A list, not a deque: libstdc++'s deque allocates ~600 bytes even when empty, and most
   // sessions never queue anything.
   std::list<OutgoingMessage> queue;

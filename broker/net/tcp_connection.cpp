@@ -81,14 +81,10 @@ void TcpConnection::flush() {
   if (finished_ || !writing_.empty()) return;
   if (queued_.empty()) {
     if (closing_) {
+      // Everything is out: send our FIN and wait (within close()'s deadline) for the peer's;
+      // read() finishes when it arrives.
       std::error_code ignored;
       socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-      // Bounded wait for the peer's FIN; read() finishes earlier when it arrives.
-      // Created only now: a connection spends almost all its life without needing it.
-      linger_ = std::make_unique<asio::steady_timer>(socket_.get_executor(), kLinger);
-      linger_->async_wait([self = shared_from_this()](std::error_code ec) {
-        if (!ec) self->finish({});
-      });
     }
     return;
   }
@@ -113,6 +109,13 @@ void TcpConnection::flush() {
 void TcpConnection::close() {
   if (closing_ || finished_) return;
   closing_ = true;
+  // One deadline for the whole close, started now: a peer that stops reading (zero window)
+  // would otherwise hold the connection, its slot and its unsent bytes forever.
+  // Created only now: a connection spends almost all its life without needing it.
+  linger_ = std::make_unique<asio::steady_timer>(socket_.get_executor(), kCloseDeadline);
+  linger_->async_wait([self = shared_from_this()](std::error_code ec) {
+    if (!ec) self->finish({});
+  });
   if (writing_.empty() && !flush_scheduled_) flush();
 }
 

@@ -29,6 +29,9 @@ struct SharedReadBuffer {
 
 class TcpConnection final : public Transport, public std::enable_shared_from_this<TcpConnection> {
  public:
+  // close() flushes what is queued and waits for the peer's FIN, for at most this long.
+  static constexpr std::chrono::seconds kCloseDeadline{3};
+
   TcpConnection(asio::ip::tcp::socket socket, std::shared_ptr<SharedReadBuffer> read_buffer);
   ~TcpConnection() override;
 
@@ -47,7 +50,6 @@ class TcpConnection final : public Transport, public std::enable_shared_from_thi
   void flush();
   void finish(std::error_code ec);
 
-  static constexpr std::chrono::seconds kLinger{2};
   static constexpr std::size_t kKeepWriteCapacity = 64 * 1024;
 
   asio::ip::tcp::socket socket_;

@@ -138,6 +138,11 @@ class BrokerTest : public ::testing::Test {
     o.connect_timeout = 5s;
     return o;
   }
+  // Runs what the broker posted (in-process deliveries).
+  void settle() {
+    io_.restart();
+    io_.poll();
+  }
   core::FakeClock clock_;
   asio::io_context io_;
   std::unique_ptr<Broker> broker_ = std::make_unique<Broker>(io_, options(), clock_);
@@ -385,11 +390,14 @@ TEST_F(BrokerTest, LocalClientGetsEachFilterThroughItsOwnHandler) {
   Conn c(*broker_);
   c.connect(connect_packet("hmi"));
   c.send(publish_packet("plant/valve/set", "1"));
+  EXPECT_TRUE(set.empty());  // never inside routing
+  settle();
   EXPECT_EQ(set, Received{"plant/valve/set=1"});
   EXPECT_EQ(status, Received{"plant/valve/set=1"});
   EXPECT_TRUE(local.unsubscribe("plant/#"));
   EXPECT_FALSE(local.unsubscribe("plant/#"));
   c.send(publish_packet("plant/valve/set", "0"));
+  settle();
   EXPECT_EQ(set.size(), 2U);
   EXPECT_EQ(status.size(), 1U);
 }
@@ -416,6 +424,7 @@ TEST_F(BrokerTest, LocalNoLocalSuppressesOnlyOwnMessages) {
   ASSERT_TRUE(bridge.subscribe("data/#", collect(got), {.no_local = true}));
   ASSERT_TRUE(bridge.publish(Message{.topic = "data/from-cloud", .payload = "a"}));
   ASSERT_TRUE(other.publish(Message{.topic = "data/from-field", .payload = "b"}));
+  settle();
   EXPECT_EQ(got, Received{"data/from-field=b"});
 }
 
@@ -432,6 +441,7 @@ TEST_F(BrokerTest, LocalHandlerMayPublishAndUnsubscribeWhileHandling) {
   }));
   ASSERT_TRUE(watcher.publish(Message{.topic = "in/1", .payload = "x"}));
   ASSERT_TRUE(watcher.publish(Message{.topic = "in/2", .payload = "y"}));
+  settle();
   EXPECT_EQ(calls, 1);
   EXPECT_EQ(out, Received{"out/x=x"});
 }
@@ -442,6 +452,7 @@ TEST_F(BrokerTest, LocalSubscribeDeliversRetainedMessagesUnlessAskedNotTo) {
   Received with, without;
   ASSERT_TRUE(local.subscribe("state/#", collect(with)));
   ASSERT_TRUE(local.subscribe("state/+", collect(without), {.send_retained = false}));
+  settle();
   EXPECT_EQ(with, Received{"state/a=on"});
   EXPECT_TRUE(without.empty());
 }
@@ -453,6 +464,7 @@ TEST_F(BrokerTest, DestroyedLocalClientReceivesNothingMore) {
     ASSERT_TRUE(local.subscribe("x/#", collect(got)));
   }
   broker_->publish(Message{.topic = "x/1", .payload = "late"});
+  settle();
   EXPECT_TRUE(got.empty());
 }
 
@@ -521,6 +533,140 @@ TEST(BrokerBackpressureTest, ClientThatNeverReadsIsDisconnectedAtTwiceTheQueueLi
   EXPECT_FALSE(c.closed());  // never closed in the middle of handling
   broker.tick();
   EXPECT_TRUE(c.closed());
+}
+
+TEST_F(BrokerTest, LocalHandlerThatShutsTheBrokerDownIsSafe) {
+  LocalClient cmd(*broker_, "cmd");
+  ASSERT_TRUE(cmd.subscribe("cmd/stop", [&](const std::shared_ptr<const Message>&) {
+    broker_->shutdown();
+  }));
+  Conn pub(*broker_);
+  pub.connect(connect_packet("pub"));  // session expiry 0: ends with the connection
+  pub.send(publish_packet("cmd/stop", "now", QoS::ExactlyOnce));
+  EXPECT_EQ(only<Pubrec>(pub.received()).size(), 1U);
+  settle();
+  EXPECT_TRUE(pub.closed());
+}
+
+TEST_F(BrokerTest, ThrowingLocalHandlerIsCountedAndOthersKeepWorking) {
+  LocalClient a(*broker_, "a");
+  int calls = 0;
+  ASSERT_TRUE(a.subscribe("x", [&](const std::shared_ptr<const Message>&) {
+    if (++calls == 1) throw std::runtime_error("bad JSON");
+  }));
+  ASSERT_TRUE(a.publish(Message{.topic = "x", .payload = "{"}));
+  settle();
+  ASSERT_TRUE(a.publish(Message{.topic = "x", .payload = "{}"}));
+  settle();
+  EXPECT_EQ(calls, 2);
+  EXPECT_EQ(broker_->stats().local_handler_errors, 1U);
+}
+
+Publish numbered(std::string topic, std::string payload, QoS qos, std::uint16_t id) {
+  auto p = publish_packet(std::move(topic), std::move(payload), qos);
+  p.packet_id = PacketId{id};
+  return p;
+}
+
+Connect persistent(std::string id) {
+  auto c = connect_packet(std::move(id));
+  c.clean_start = false;
+  c.props.session_expiry = 600;
+  return c;
+}
+
+TEST_F(BrokerTest, ResumeRespectsTheNewConnectionsReceiveMaximum) {
+  Conn pub(*broker_);
+  pub.connect(connect_packet("pub"));
+  {
+    Conn s(*broker_);
+    s.connect(persistent("s"));
+    s.send(subscribe_packet("t"));
+    s.received();
+    for (int i = 0; i < 10; ++i) pub.send(numbered("t", std::to_string(i), QoS::AtLeastOnce, 1));
+    EXPECT_EQ(only<Publish>(s.received()).size(), 10U);
+    s.drop();
+  }
+  Conn s(*broker_);
+  auto c = persistent("s");
+  c.props.receive_maximum = 2;
+  EXPECT_TRUE(s.connect(c).session_present);
+  auto got = only<Publish>(s.received());
+  ASSERT_EQ(got.size(), 2U);  // MQTT 5 §3.3.4 [MQTT-3.3.4-9]
+  std::string order;
+  for (int round = 0; round < 10 && !got.empty(); ++round) {
+    for (const auto& p : got) {
+      EXPECT_TRUE(p.dup);
+      order += p.payload;
+      s.send(Puback{.packet_id = p.packet_id});
+    }
+    got = only<Publish>(s.received());
+  }
+  EXPECT_EQ(order, "0123456789");
+}
+
+TEST_F(BrokerTest, ResendKeepsTheOriginalOrderWhenPacketIdsWrap) {
+  Conn pub(*broker_);
+  pub.connect(connect_packet("pub"));
+  {
+    Conn s(*broker_);
+    s.connect(persistent("s"));
+    s.send(subscribe_packet("t"));
+    s.received();
+    for (int i = 0; i < 65532; ++i) {
+      pub.send(numbered("t", "old", QoS::AtLeastOnce, 1));
+      for (const auto& p : only<Publish>(s.received())) s.send(Puback{.packet_id = p.packet_id});
+    }
+    for (int i = 0; i < 4; ++i) pub.send(numbered("t", std::to_string(i), QoS::AtLeastOnce, 1));
+    const auto got = only<Publish>(s.received());
+    ASSERT_EQ(got.size(), 4U);
+    EXPECT_EQ(static_cast<int>(got[3].packet_id), 1);  // wrapped
+    s.drop();
+  }
+  Conn s(*broker_);
+  EXPECT_TRUE(s.connect(persistent("s")).session_present);
+  std::string order;
+  for (const auto& p : only<Publish>(s.received())) order += p.payload;
+  EXPECT_EQ(order, "0123");  // [MQTT-4.6.0-1]
+}
+
+TEST(BrokerBackpressureTest, SubscriberThatStopsReadingKeepsItsQos1Messages) {
+  core::FakeClock clock;
+  asio::io_context io;
+  BrokerOptions o;
+  o.max_packet_size = 1024;
+  o.max_queued_bytes = 1024;
+  Broker broker(io, o, clock);
+  {
+    Conn s(broker);
+    s.connect(persistent("s"));
+    s.send(subscribe_packet("t"));
+    s.stall();
+    Conn pub(broker);
+    pub.connect(connect_packet("pub"));
+    for (int i = 0; i < 40; ++i) pub.send(numbered("t", std::string(200, 'x'), QoS::AtLeastOnce, 1));
+    broker.tick();
+  }
+  EXPECT_EQ(broker.stats().dropped_too_large, 0U);
+  Conn s(broker);
+  EXPECT_TRUE(s.connect(persistent("s")).session_present);
+  std::size_t delivered = 0;
+  for (int round = 0; round < 40; ++round) {
+    const auto got = only<Publish>(s.received());
+    if (got.empty()) break;
+    delivered += got.size();
+    for (const auto& p : got) s.send(Puback{.packet_id = p.packet_id});
+  }
+  EXPECT_EQ(delivered + broker.stats().dropped_queue_full, 40U);
+  EXPECT_GT(delivered, 5U);
+}
+
+TEST_F(BrokerTest, V311ClientMayPipelineMoreQos2ThanTheV5ReceiveMaximum) {
+  Conn c(*broker_, ProtocolVersion::V311);
+  c.connect(connect_packet("old"));
+  for (std::uint16_t i = 1; i <= 100; ++i) c.send(numbered("t", "x", QoS::ExactlyOnce, i));
+  EXPECT_FALSE(c.closed());
+  EXPECT_EQ(only<Pubrec>(c.received()).size(), 100U);
 }
 
 TEST_F(BrokerTest, DestroyingTheBrokerEndsOpenConnectionsSafely) {
