@@ -1,24 +1,30 @@
 #!/usr/bin/env bash
 # Runs the same MQTT load scenarios against edge-gateway and Mosquitto on this machine, side by
-# side, and prints a markdown table of the medians over REPS repetitions.
+# side, in one run, and prints markdown tables of the medians over REPS repetitions, with the
+# ratio edge-gateway / Mosquitto and a verdict against the project's targets.
 #
 #   cmake --preset default && cmake --build --preset default
 #   tests/bench/broker_vs_mosquitto.sh
 #
 # Builds nothing: expects $BUILD_DIR/bin/edge-gateway and $BUILD_DIR/bin/mqtt_load.
 # Environment (defaults in brackets):
-#   BUILD_DIR  build directory, relative to the repository or absolute [build]
-#   MOSQUITTO  the Mosquitto binary [/usr/sbin/mosquitto]
-#   REPS       repetitions of every scenario [3]
-#   DURATION   publish phase of each throughput scenario, seconds [3]
-#   MAX_LOAD   before each repetition wait (at most LOAD_WAIT s) for the 1-minute load average to
-#              drop below this [nproc + 1]
-#   LOAD_WAIT  [60]
-#   OUT        directory for results.jsonl, the broker logs and configs [a new mktemp -d]
+#   BUILD_DIR      build directory, relative to the repository or absolute [build]
+#   MOSQUITTO      the Mosquitto binary [/usr/sbin/mosquitto]
+#   REPS           repetitions of every scenario [3]
+#   DURATION       publish phase of each throughput scenario, seconds [3]
+#   FANOUT_PROCS   mqtt_load processes sharing the 100 fan-out subscribers [2]
+#   IDLE_MAX       the large idle-connection scenario [10000, lowered to fit `ulimit -Hn`]
+#   CYCLES         connect cycles per connect-rate run [10000]
+#   ONLY           run only scenarios whose id (a, a', b, ..., f2) is in this space-separated list
+#   MAX_LOAD       before each repetition wait (at most LOAD_WAIT s) for the 1-minute load average to
+#                  drop below this [nproc + 1]
+#   LOAD_WAIT      [60]
+#   OUT            directory for results.jsonl, the broker logs and configs [a new mktemp -d]
 #
 # Every broker is started fresh for every run (so VmHWM is the peak of that run alone), on a
-# loopback port, and killed by the trap whatever happens. Everything is bounded in time: mqtt_load
-# stops by itself (publish phase + drain timeout), broker start-up waits at most 10 s.
+# 127.0.0.1 port, and killed by the trap whatever happens, together with any helper mqtt_load.
+# Everything is bounded in time and count: mqtt_load stops by itself (publish phase + drain
+# timeout, cycle count + timeout), broker start-up and helper readiness wait at most 10 / 30 s.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -29,6 +35,10 @@ LOAD=$BUILD_DIR/bin/mqtt_load
 MOSQUITTO=${MOSQUITTO:-/usr/sbin/mosquitto}
 REPS=${REPS:-3}
 DURATION=${DURATION:-3}
+FANOUT_PROCS=${FANOUT_PROCS:-2}
+IDLE_MAX=${IDLE_MAX:-10000}
+CYCLES=${CYCLES:-10000}
+ONLY=${ONLY:-}
 NPROC=$(nproc)
 MAX_LOAD=${MAX_LOAD:-$((NPROC + 1))}
 LOAD_WAIT=${LOAD_WAIT:-60}
@@ -40,6 +50,16 @@ for bin in "$GATEWAY" "$LOAD" "$MOSQUITTO"; do
   fi
 done
 command -v python3 >/dev/null || { echo "broker_vs_mosquitto: python3 is needed for the table" >&2; exit 2; }
+((100 % FANOUT_PROCS == 0)) || { echo "broker_vs_mosquitto: FANOUT_PROCS must divide 100" >&2; exit 2; }
+
+# One descriptor per connection in the broker and in mqtt_load (separate processes), plus slack.
+# The soft limit is raised to the hard one; if that is still too low the idle scenario shrinks.
+ulimit -n "$(ulimit -Hn)"
+fd_limit=$(ulimit -n)
+if [[ $fd_limit != unlimited ]] && ((IDLE_MAX > fd_limit - 200)); then
+  echo "# fd limit $fd_limit: the large idle scenario uses $((fd_limit - 200)) connections instead of $IDLE_MAX" >&2
+  IDLE_MAX=$((fd_limit - 200))
+fi
 
 OUT=${OUT:-$(mktemp -d /tmp/broker-bench.XXXXXX)}
 mkdir -p "$OUT"
@@ -50,7 +70,12 @@ RESULTS=$OUT/results.jsonl
 
 BROKER_PID=""
 BROKER_PORT=""
+HELPER_PIDS=()
 cleanup() {
+  local pid
+  for pid in "${HELPER_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${HELPER_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  HELPER_PIDS=()
   if [[ -n $BROKER_PID ]]; then
     kill "$BROKER_PID" 2>/dev/null || true
     wait "$BROKER_PID" 2>/dev/null || true
@@ -85,6 +110,8 @@ start_edge_gateway() {
   local tag=$1
   local conf=$OUT/$tag.yaml log=$OUT/$tag.log
   mkdir -p "$OUT/$tag-data"
+  # max_connections is raised above its default of 1024 for the idle scenario; Mosquitto's default
+  # is unlimited. Everything else is the default.
   cat >"$conf" <<EOF
 gateway:
   id: bench
@@ -93,6 +120,7 @@ gateway:
 broker:
   listeners:
     - bind: 127.0.0.1:0
+  max_connections: $((IDLE_MAX + 1000))
 EOF
   "$GATEWAY" run --config "$conf" >"$log" 2>&1 &
   BROKER_PID=$!
@@ -125,14 +153,25 @@ EOF
 
 stop_broker() { cleanup; }
 
-# Scenario name and its mqtt_load arguments.
+# id|description|kind|mqtt_load arguments. kind: run (one mqtt_load), fanout (the subscribers
+# split over FANOUT_PROCS mqtt_load processes, the publisher in the first), cycles (connect rate).
+# "open loop" = publishers send as fast as the broker reads; under overload a broker may drop
+# (QoS 0 always may; QoS 1 once its queue limit is reached), so the delivered rate and the loss
+# count. "closed loop" = publishers pause while 500 messages per subscriber are sent but not yet
+# received, so no queue limit is reached and both brokers must deliver exactly: the fair figure.
+FANOUT_SUBS=$((100 / FANOUT_PROCS))
 SCENARIOS=(
-  "a fan-in 10->1 QoS 0|--publishers 10 --subscribers 1 --qos 0 --duration $DURATION"
-  "b fan-in 10->1 QoS 1|--publishers 10 --subscribers 1 --qos 1 --duration $DURATION --max-backlog 500"
-  "b' fan-in 10->1 QoS 1, open loop|--publishers 10 --subscribers 1 --qos 1 --duration $DURATION"
-  "c fan-out 1->50 QoS 0|--publishers 1 --subscribers 50 --qos 0 --duration $DURATION"
-  "d latency 1->1 QoS 1 at 5k msg/s|--publishers 1 --subscribers 1 --qos 1 --rate 5000 --duration $DURATION"
-  "e 1000 idle connections|--publishers 0 --subscribers 0 --idle 1000 --hold 2"
+  "a|fan-in 10->1 QoS 0, open loop|run|--publishers 10 --subscribers 1 --qos 0 --duration $DURATION"
+  "a'|fan-in 10->1 QoS 0, closed loop|run|--publishers 10 --subscribers 1 --qos 0 --duration $DURATION --max-backlog 500"
+  "b|fan-in 10->1 QoS 1, open loop|run|--publishers 10 --subscribers 1 --qos 1 --duration $DURATION"
+  "b'|fan-in 10->1 QoS 1, closed loop|run|--publishers 10 --subscribers 1 --qos 1 --duration $DURATION --max-backlog 500"
+  "c|fan-out 1->100 QoS 0, open loop|fanout|--qos 0 --duration $DURATION"
+  "c'|fan-out 1->100 QoS 0, closed loop|fanout|--qos 0 --duration $DURATION --max-backlog 500"
+  "d|latency 1->1 QoS 1 at 5k msg/s|run|--publishers 1 --subscribers 1 --qos 1 --rate 5000 --duration $DURATION"
+  "e1|1000 idle connections|run|--publishers 0 --subscribers 0 --idle 1000 --hold 2 --setup-timeout 60"
+  "e2|$IDLE_MAX idle connections|run|--publishers 0 --subscribers 0 --idle $IDLE_MAX --hold 2 --setup-timeout 120"
+  "f1|connects/s, sequential|cycles|--publishers 0 --subscribers 0 --connect-cycles $CYCLES --parallel 1 --timeout 60"
+  "f2|connects/s, 8 in parallel|cycles|--publishers 0 --subscribers 0 --connect-cycles $CYCLES --parallel 8 --timeout 60"
 )
 BROKERS=(edge-gateway mosquitto)
 
@@ -149,106 +188,99 @@ wait_for_quiet_machine() {
   done
 }
 
-echo "# broker_vs_mosquitto: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), kernel $(uname -r)" >&2
+# run_fanout TAG LABEL ARGS...: FANOUT_PROCS mqtt_load processes, FANOUT_SUBS subscribers each;
+# the receive-only helpers first (waiting until they are subscribed), then the one with the
+# publisher, which measures the broker. Prints one merged JSON line.
+run_fanout() {
+  local tag=$1 label=$2
+  shift 2
+  local k deadline files=()
+  HELPER_PIDS=()
+  for ((k = 1; k < FANOUT_PROCS; ++k)); do
+    rm -f "$OUT/$tag.ready$k"
+    "$LOAD" --port "$BROKER_PORT" --label "$label" --publishers 0 --subscribers "$FANOUT_SUBS" \
+      --remote-publishers 1 --ready-file "$OUT/$tag.ready$k" --timeout 60 "$@" >"$OUT/$tag.helper$k.out" &
+    HELPER_PIDS+=($!)
+    files+=("$OUT/$tag.helper$k.out")
+  done
+  deadline=$((SECONDS + 30))
+  for ((k = 1; k < FANOUT_PROCS; ++k)); do
+    until [[ -e $OUT/$tag.ready$k ]] || ((SECONDS >= deadline)); do
+      sleep 0.05  # helper readiness (its subscriptions are acknowledged), bounded by the deadline
+    done
+  done
+  local rc=0
+  "$LOAD" --port "$BROKER_PORT" --broker-pid "$BROKER_PID" --label "$label" --publishers 1 \
+    --subscribers "$FANOUT_SUBS" "$@" >"$OUT/$tag.main.out" || rc=$?
+  for k in "${!HELPER_PIDS[@]}"; do wait "${HELPER_PIDS[$k]}" || rc=$((rc ? rc : $?)); done
+  HELPER_PIDS=()
+  python3 - "$OUT/$tag.main.out" "${files[@]}" <<'EOF'
+import json, sys
+main = json.loads(open(sys.argv[1]).readline())
+helpers = [json.loads(open(f).readline()) for f in sys.argv[2:]]
+procs = [main] + helpers
+main["subscribers"] = sum(p["subscribers"] for p in procs)
+main["generator_procs"] = len(procs)
+main["setup_ok"] = all(p["setup_ok"] for p in procs)
+main["expected"] = main["published"] * main["subscribers"]
+for k in ("delivered", "duplicates", "gaps", "downgraded", "closed_by_broker"):
+    main[k] = sum(p[k] for p in procs)
+main["lost"] = main["expected"] - main["delivered"]
+main["exact"] = main["lost"] == 0 and main["duplicates"] == 0 and main["downgraded"] == 0
+main["deliver_s"] = max(p["deliver_s"] for p in procs)
+main["deliver_rate"] = main["delivered"] / main["deliver_s"] if main["deliver_s"] > 0 else 0
+main["load_cpu_s_per_proc"] = [p["load_cpu_s"] for p in procs]
+main["load_cpu_s"] = sum(p["load_cpu_s"] for p in procs)
+main["latency_us"]["p99"] = max(p["latency_us"]["p99"] for p in procs)
+main["latency_us"]["max"] = max(p["latency_us"]["max"] for p in procs)
+if main["delivered"] > 0 and main["broker_cpu_s"] >= 0:
+    main["broker_cpu_us_per_msg"] = main["broker_cpu_s"] * 1e6 / main["delivered"]
+print(json.dumps(main, separators=(",", ":")))
+print(f"{main['label']}: fan-out over {len(procs)} mqtt_load processes | published {main['published']} "
+      f"delivered {main['delivered']}/{main['expected']} ({main['deliver_rate']:.0f}/s) "
+      f"loss {100.0 * main['lost'] / max(main['expected'], 1):.2f}% | mqtt_load CPU "
+      f"{'+'.join(f'{c:.2f}' for c in main['load_cpu_s_per_proc'])} s, broker CPU {main['broker_cpu_s']:.2f} s")
+EOF
+  return "$rc"
+}
+
+echo "# broker_vs_mosquitto: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), kernel $(uname -r), fd limit $(ulimit -n)" >&2
 echo "# edge-gateway $("$GATEWAY" --version 2>&1 | head -n1), $("$MOSQUITTO" -h 2>&1 | head -n1 || true)" >&2
 echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg); results in $RESULTS" >&2
 
 for ((rep = 1; rep <= REPS; ++rep)); do
   wait_for_quiet_machine
   for scenario in "${SCENARIOS[@]}"; do
-    name=${scenario%%|*}
-    args=${scenario#*|}
+    IFS='|' read -r id desc kind args <<<"$scenario"
+    if [[ -n $ONLY && " $ONLY " != *" $id "* ]]; then continue; fi
     # Alternate which broker goes first, so a drift in machine load does not favour one.
     if ((rep % 2 == 1)); then order=("${BROKERS[@]}"); else order=(mosquitto edge-gateway); fi
     for broker in "${order[@]}"; do
-      tag="$broker-r$rep-${name%% *}"
+      tag="$broker-r$rep-$id"
       tag=${tag//\'/p}
       if [[ $broker == edge-gateway ]]; then start_edge_gateway "$tag"; else start_mosquitto "$tag"; fi
+      # Not in a $(...) subshell: the helpers' pids must stay visible to the trap.
       set +e
-      # shellcheck disable=SC2086  # $args is a list of options
-      output=$("$LOAD" --port "$BROKER_PORT" --broker-pid "$BROKER_PID" --label "$broker" $args)
+      if [[ $kind == fanout ]]; then
+        # shellcheck disable=SC2086  # $args is a list of options
+        run_fanout "$tag" "$broker" $args >"$OUT/$tag.out"
+      else
+        # shellcheck disable=SC2086
+        "$LOAD" --port "$BROKER_PORT" --broker-pid "$BROKER_PID" --label "$broker" $args >"$OUT/$tag.out"
+      fi
       rc=$?
       set -e
       stop_broker
+      output=$(cat "$OUT/$tag.out")
       json=$(head -n1 <<<"$output")
-      echo "# rep $rep [$name] rc=$rc $(tail -n1 <<<"$output")" >&2
-      printf '{"scenario":"%s","rep":%d,"rc":%d,"result":%s}\n' "$name" "$rep" "$rc" "$json" >>"$RESULTS"
+      [[ $json == \{* ]] || json='{"label":"'$broker'","setup_ok":false,"error":"no output"}'
+      echo "# rep $rep [$id $desc] rc=$rc $(tail -n1 <<<"$output")" >&2
+      printf '{"id":"%s","scenario":"%s","kind":"%s","rep":%d,"rc":%d,"result":%s}\n' \
+        "$id" "$desc" "$kind" "$rep" "$rc" "$json" >>"$RESULTS"
     done
   done
 done
 
 echo "# load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
-python3 - "$RESULTS" <<'EOF'
-import json, statistics, sys
-from collections import OrderedDict, defaultdict
-
-runs = defaultdict(list)
-order = OrderedDict()
-for line in open(sys.argv[1]):
-    row = json.loads(line)
-    order[row["scenario"]] = True
-    runs[(row["scenario"], row["result"]["label"])].append(row)
-
-def med(rows, f):
-    vals = [v for v in (f(r["result"]) for r in rows) if v is not None]
-    return statistics.median(vals) if vals else None
-
-def rate(v):
-    if v is None: return "-"
-    return f"{v/1e6:.2f} M" if v >= 1e6 else f"{v/1e3:.0f} k"
-
-def us(v):
-    if v is None: return "-"
-    return f"{v/1000:.1f} ms" if v >= 1000 else f"{v:.0f} µs"
-
-def num(v, fmt="{:.2f}"):
-    return "-" if v is None else fmt.format(v)
-
-def cpu(r):
-    b, a = r.get("broker_connected"), r.get("broker_after")
-    if not b or not a or r["delivered"] == 0: return None
-    return (a["cpu_s"] - b["cpu_s"]) * 1e6 / r["delivered"]
-
-print(f"Medians of {max(len(v) for v in runs.values())} runs per cell; "
-      "msg/s = messages per second; latency = publisher send to subscriber receipt.\n")
-print("| scenario | broker | published msg/s | delivered msg/s | delivered / expected | p50 | p99 | max "
-      "| broker CPU µs/msg | broker peak RSS | load avg |")
-print("|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|")
-for scenario in order:
-    if "idle" in scenario: continue
-    for broker in ("edge-gateway", "mosquitto"):
-        rows = runs.get((scenario, broker), [])
-        if not rows: continue
-        ok = [r for r in rows if r["result"]["setup_ok"]]
-        exp = med(ok, lambda r: r["expected"])
-        dl = med(ok, lambda r: r["delivered"])
-        loss = med(ok, lambda r: 100.0 * (r["expected"] - r["delivered"]) / r["expected"] if r["expected"] else None)
-        exact = sum(1 for r in ok if r["result"]["exact"])
-        qos = ok[0]["result"]["qos"] if ok else 0
-        if qos == 0:
-            dcol = f"loss {num(loss)} %"
-        else:
-            dcol = f"exact {exact}/{len(rows)}" + ("" if exact == len(rows) else f", loss {num(loss)} %")
-        print(f"| {scenario} | {broker} | {rate(med(ok, lambda r: r['publish_rate']))} "
-              f"| {rate(med(ok, lambda r: r['deliver_rate']))} | {dcol} "
-              f"| {us(med(ok, lambda r: r['latency_us']['p50']))} | {us(med(ok, lambda r: r['latency_us']['p99']))} "
-              f"| {us(med(ok, lambda r: r['latency_us']['max']))} | {num(med(ok, cpu))} "
-              f"| {num(med(ok, lambda r: r['broker_after']['hwm_kb'] / 1024 if r.get('broker_after') else None), '{:.1f} MiB')} "
-              f"| {num(med(rows, lambda r: r['loadavg']))} |")
-
-print()
-print("| 1000 idle connections | broker | RSS before | RSS with 1000 connected | per connection | peak RSS | load avg |")
-print("|---|---|---:|---:|---:|---:|---:|")
-for scenario in order:
-    if "idle" not in scenario: continue
-    for broker in ("edge-gateway", "mosquitto"):
-        rows = [r for r in runs.get((scenario, broker), []) if r["result"]["setup_ok"]]
-        if not rows: continue
-        before = med(rows, lambda r: r["broker_before"]["rss_kb"] / 1024)
-        conn = med(rows, lambda r: r["broker_connected"]["rss_kb"] / 1024)
-        per = med(rows, lambda r: (r["broker_connected"]["rss_kb"] - r["broker_before"]["rss_kb"]) / r["idle"])
-        peak = med(rows, lambda r: r["broker_after"]["hwm_kb"] / 1024)
-        print(f"| {scenario} | {broker} | {before:.1f} MiB | {conn:.1f} MiB | {per:.1f} KiB | {peak:.1f} MiB "
-              f"| {num(med(rows, lambda r: r['loadavg']))} |")
-EOF
+python3 "$ROOT/tests/bench/load/report.py" "$RESULTS"

@@ -13,7 +13,20 @@ std::string validate(const LoadOptions& o) {
   if (o.port == 0) return "--port: 1..65535";
   if (o.publishers > 1000 || o.subscribers > 1000) return "--publishers/--subscribers: at most 1000";
   if (o.idle > 10000) return "--idle: at most 10000";
+  if (o.connect_cycles > 0) {
+    if (o.publishers + o.subscribers + o.idle != 0) {
+      return "--connect-cycles: give --publishers 0 --subscribers 0 and no --idle";
+    }
+    if (o.connect_cycles > 100'000) return "--connect-cycles: at most 100000";
+    if (o.parallel == 0 || o.parallel > 1000) return "--parallel: 1..1000";
+    if (o.run_timeout_s <= 0 || o.run_timeout_s > 3600) return "--timeout: (0, 3600] s";
+    return {};
+  }
   if (o.publishers + o.subscribers + o.idle == 0) return "nothing to do: no connections";
+  if (o.remote_publishers > 0 && (o.publishers > 0 || o.subscribers == 0)) {
+    return "--remote-publishers: receive-only, give --publishers 0 and some --subscribers";
+  }
+  if (o.remote_publishers > 1000) return "--remote-publishers: at most 1000";
   if (o.payload < kMinPayload || o.payload > 1024 * 1024) return "--payload: 16..1048576 bytes";
   if (o.publishers > 0) {
     if ((o.messages == 0) == (o.duration_s <= 0)) return "give exactly one of --messages and --duration";

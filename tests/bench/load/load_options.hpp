@@ -37,6 +37,15 @@ struct LoadOptions {
   double setup_timeout_s = 30;  // connecting and subscribing
   double run_timeout_s = 120;   // hard cap on the publish phase in --messages mode
   std::uint32_t connect_burst = 64;  // connections in the CONNECT handshake at once
+  // Connect-rate mode (exclusive with publishers, subscribers and idle): this many cycles of
+  // connect + CONNECT + CONNACK + DISCONNECT, `parallel` at a time.
+  std::uint64_t connect_cycles = 0;
+  std::uint32_t parallel = 1;
+  // Receive-only mode (publishers == 0): the publishers run in another mqtt_load process (fan-out
+  // over several generator processes); sizes the per-publisher sequence tracking. The receive
+  // phase ends 2 s after the last delivery, or after run_timeout_s.
+  std::uint32_t remote_publishers = 0;
+  std::string ready_file;  // created once every connection is set up (and held), for a script
   int broker_pid = 0;                // 0 = do not measure the broker's memory and CPU
   std::string label;                 // copied into the output, e.g. "edge-gateway"
 };

@@ -2,12 +2,12 @@
 
 #include <arpa/inet.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <fstream>
 
 #include <fmt/format.h>
 
@@ -31,13 +31,6 @@ std::int64_t to_ns(std::chrono::steady_clock::time_point t) {
 
 double seconds(std::chrono::steady_clock::duration d) {
   return std::chrono::duration<double>(d).count();
-}
-
-double own_cpu_seconds() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  auto tv = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
-  return tv(ru.ru_utime) + tv(ru.ru_stime);
 }
 
 std::chrono::steady_clock::duration from_seconds(double s) {
@@ -151,6 +144,7 @@ void LoadRun::on_publish(LoadClient& c, const Publish& p) {
   const auto now = Clock::now();
   ++delivered_;
   last_delivery_ = now;
+  if (!first_delivery_) first_delivery_ = now;
   auto& s = subscribers_[c.index()];
   ++s.received;
   if (p.qos != options_.qos) ++downgraded_;
@@ -295,7 +289,8 @@ bool LoadRun::setup(LoadResult& result) {
   // Subscribers first, so that no message is published before every subscription is in place.
   for (std::uint32_t i = 0; i < options_.subscribers; ++i) {
     clients_.push_back(std::make_unique<LoadClient>(LoadClient::Role::Subscriber, i, options_.version));
-    subscribers_.push_back({.last_seq = std::vector<std::uint32_t>(options_.publishers, 0)});
+    subscribers_.push_back(
+        {.last_seq = std::vector<std::uint32_t>(std::max(options_.publishers, options_.remote_publishers), 0)});
   }
   for (std::uint32_t i = 0; i < options_.publishers; ++i) {
     clients_.push_back(std::make_unique<LoadClient>(LoadClient::Role::Publisher, i, options_.version));
@@ -350,6 +345,7 @@ LoadResult LoadRun::run() {
     }
   }
   if (options_.broker_pid > 0) result.broker_connected = read_proc_stats(options_.broker_pid);
+  if (!options_.ready_file.empty()) std::ofstream(options_.ready_file) << "ready\n";
 
   const double cpu_before = own_cpu_seconds();
   const auto total_subscribers = static_cast<std::uint64_t>(options_.subscribers);
@@ -412,6 +408,16 @@ LoadResult LoadRun::run() {
     result.expected = expected;
     result.publish_s = seconds(last_publish_done_ - publish_start_);
     result.deliver_s = seconds(last_delivery_ - publish_start_);
+  } else if (options_.remote_publishers > 0) {
+    // Receive-only: another process publishes; stop 2 s after the last delivery.
+    phase_ = Phase::Draining;
+    const auto start = Clock::now();
+    const auto until = start + from_seconds(options_.run_timeout_s);
+    for (auto now = start; now < until; now = Clock::now()) {
+      if (first_delivery_ && now - last_delivery_ > kDrainIdle) break;
+      poll_once(kMaxWait);
+    }
+    if (first_delivery_) result.deliver_s = seconds(last_delivery_ - *first_delivery_);
   }
   phase_ = Phase::Done;
   result.own_cpu_s = own_cpu_seconds() - cpu_before;

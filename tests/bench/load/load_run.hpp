@@ -38,7 +38,7 @@ struct LoadResult {
   std::uint32_t effective_inflight = 0;  // after the broker's Receive Maximum
   double setup_s = 0;
   double publish_s = 0;  // first PUBLISH to the last one written (QoS 0) or acknowledged
-  double deliver_s = 0;  // first PUBLISH to the last delivery
+  double deliver_s = 0;  // first PUBLISH to the last delivery (receive-only: first to last delivery)
   LatencyRecorder::Summary latency;
   double load_average = -1;  // at the start
   std::optional<ProcStats> broker_before;     // before any connection
@@ -105,6 +105,7 @@ class LoadRun {
   Clock::time_point publish_start_;
   Clock::time_point last_publish_done_;
   Clock::time_point last_delivery_;
+  std::optional<Clock::time_point> first_delivery_;
   Clock::time_point last_keepalive_check_;
   Clock::duration period_{};  // per publisher, when rate-limited
   std::uint64_t delivered_ = 0;

@@ -7,12 +7,15 @@
 // completed (QoS 0 loss is a result, not a failure), 1 when setup failed or a connection was
 // lost, 2 for bad options, 3 when a QoS 1/2 run did not deliver exactly the expected messages.
 // Built on the project's codec (broker/protocol) only, never on broker internals.
+#include <sys/resource.h>
+
 #include <cstdio>
 #include <string>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "tests/bench/load/connect_cycles.hpp"
 #include "tests/bench/load/load_run.hpp"
 
 namespace {
@@ -106,6 +109,42 @@ void print(const LoadOptions& o, const LoadResult& r) {
   std::printf("%s\n", line.c_str());
 }
 
+void print_cycles(const LoadOptions& o, const gw::bench::ConnectCyclesResult& r) {
+  const double cycle_rate = rate(static_cast<double>(r.completed), r.elapsed_s);
+  double broker_cpu = -1;
+  if (r.broker_before && r.broker_after) broker_cpu = r.broker_after->cpu_s - r.broker_before->cpu_s;
+  const auto& l = r.latency;
+  std::printf("%s\n",
+      fmt::format(
+          "{{\"label\":\"{}\",\"version\":\"{}\",\"connect_cycles\":{},\"parallel\":{},\"setup_ok\":{},"
+          "\"error\":\"{}\",\"completed\":{},\"failed\":{},\"elapsed_s\":{:.3f},\"cycle_rate\":{:.0f},"
+          "\"latency_us\":{{\"count\":{},\"p50\":{:.1f},\"p90\":{:.1f},\"p99\":{:.1f},\"p999\":{:.1f},"
+          "\"max\":{:.1f},\"mean\":{:.1f}}},"
+          "{},{},\"broker_cpu_s\":{:.3f},\"load_cpu_s\":{:.3f},\"loadavg\":{:.2f}}}",
+          json_escape(o.label), o.version == gw::broker::protocol::ProtocolVersion::V5 ? "5" : "3.1.1",
+          o.connect_cycles, o.parallel, r.failed == 0 && r.error.empty(), json_escape(r.error), r.completed,
+          r.failed, r.elapsed_s, cycle_rate, l.count, l.p50_us, l.p90_us, l.p99_us, l.p999_us, l.max_us,
+          l.mean_us, stats_json("broker_before", r.broker_before), stats_json("broker_after", r.broker_after),
+          broker_cpu, r.own_cpu_s, r.load_average)
+          .c_str());
+  std::printf("%s\n",
+      fmt::format("{}: {} connect cycles, {} in parallel | {} ok, {} failed in {:.2f} s ({:.0f}/s) | CONNACK after "
+                  "p50 {:.0f} us p99 {:.0f} us | broker CPU {:.2f} s, mqtt_load CPU {:.2f} s{} | load {:.2f}",
+                  o.label.empty() ? "broker" : o.label, o.connect_cycles, o.parallel, r.completed, r.failed,
+                  r.elapsed_s, cycle_rate, l.p50_us, l.p99_us, broker_cpu, r.own_cpu_s,
+                  r.error.empty() ? "" : " | error: " + r.error, r.load_average)
+          .c_str());
+}
+
+// 10,000 idle connections need more descriptors than the usual soft limit of 1024.
+void raise_fd_limit() {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -132,6 +171,10 @@ int main(int argc, char** argv) {
   app.add_option("--setup-timeout", o.setup_timeout_s, "Max seconds for connecting and subscribing")->capture_default_str();
   app.add_option("--timeout", o.run_timeout_s, "Max seconds for the publish phase in --messages mode")->capture_default_str();
   app.add_option("--connect-burst", o.connect_burst, "Connections in the CONNECT handshake at once")->capture_default_str();
+  app.add_option("--connect-cycles", o.connect_cycles, "Connect-rate mode: cycles of connect, CONNECT, CONNACK, DISCONNECT (give --publishers 0 --subscribers 0)");
+  app.add_option("--parallel", o.parallel, "Connect-rate mode: cycles in flight at once")->capture_default_str();
+  app.add_option("--remote-publishers", o.remote_publishers, "Receive-only mode: publishers run in another mqtt_load process (give --publishers 0)");
+  app.add_option("--ready-file", o.ready_file, "Created once every connection is set up (and held)");
   app.add_option("--broker-pid", o.broker_pid, "Broker process to measure (RSS from /proc/PID/status, CPU from /proc/PID/stat)");
   app.add_option("--label", o.label, "Name for the output, e.g. the broker");
   CLI11_PARSE(app, argc, argv);
@@ -140,6 +183,12 @@ int main(int argc, char** argv) {
   if (const auto problem = gw::bench::validate(o); !problem.empty()) {
     std::fprintf(stderr, "mqtt_load: %s\n", problem.c_str());
     return 2;
+  }
+  raise_fd_limit();
+  if (o.connect_cycles > 0) {
+    const auto result = gw::bench::run_connect_cycles(o);
+    print_cycles(o, result);
+    return result.failed == 0 && result.error.empty() ? 0 : 1;
   }
   gw::bench::LoadRun run(o);
   const auto result = run.run();

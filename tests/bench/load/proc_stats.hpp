@@ -18,6 +18,9 @@ struct ProcStats {
 // nullopt when the process does not exist (any more) or /proc cannot be parsed.
 [[nodiscard]] std::optional<ProcStats> read_proc_stats(int pid);
 
+// User + system CPU time of this process so far, in seconds.
+[[nodiscard]] double own_cpu_seconds();
+
 // The 1-minute load average of this machine, or -1 when /proc/loadavg is unreadable.
 [[nodiscard]] double load_average_1m();
 
