@@ -63,6 +63,7 @@ fi
 
 OUT=${OUT:-$(mktemp -d /tmp/broker-bench.XXXXXX)}
 mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)  # absolute: later steps may change directory
 # Mosquitto started as root switches to the 'mosquitto' user, which must be able to write its log.
 chmod 0777 "$OUT"
 RESULTS=$OUT/results.jsonl
