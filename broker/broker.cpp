@@ -41,6 +41,12 @@ Broker::Broker(asio::io_context& io, BrokerOptions options, core::Clock& clock)
       log_(core::make_logger("broker")),
       tick_timer_(io),
       rng_(std::random_device{}()) {
+  // Shared subscriptions prefer members that are connected (and in-process ones, always ready).
+  tree_.set_availability([this](SubscriberId id) {
+    if (local_.contains(id)) return true;
+    auto it = by_subscriber_.find(id);
+    return it != by_subscriber_.end() && it->second->client != nullptr;
+  });
   start_ticking();
 }
 

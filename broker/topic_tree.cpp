@@ -266,8 +266,20 @@ void TopicTree::yield_node(Node& node, Visitor visit) {
   for (auto& g : node.groups) {
     GW_ASSERT(!g.members.empty());
     if (g.next >= g.members.size()) g.next = 0;
-    const Node::Sub& chosen = g.members[g.next];
-    g.next = (g.next + 1) % g.members.size();
+    // Round robin, skipping members the owner says cannot take a message now (MQTT 5 §4.8.2:
+    // a message goes to one member that can receive it); if none can, the next in turn.
+    std::size_t pick = g.next;
+    if (available_) {
+      for (std::size_t i = 0; i < g.members.size(); ++i) {
+        const std::size_t candidate = (g.next + i) % g.members.size();
+        if (available_(g.members[candidate].subscriber)) {
+          pick = candidate;
+          break;
+        }
+      }
+    }
+    const Node::Sub& chosen = g.members[pick];
+    g.next = (pick + 1) % g.members.size();
     visit(Match{chosen.subscriber, chosen.options, g.name});
   }
 }

@@ -19,6 +19,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -79,6 +80,12 @@ class TopicTree {
   // the steady state allocation-free.
   void match(std::string_view topic, std::vector<Match>& out);
 
+  // Shared groups pick, in round-robin order, the next member for which `available` returns true
+  // (e.g. its session has a connection), falling back to plain round robin when none does.
+  void set_availability(std::function<bool(SubscriberId)> available) {
+    available_ = std::move(available);
+  }
+
   // Subscriptions held: non-shared ones plus shared-group memberships. For $SYS and limits.
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
   // Shared-group memberships only (included in size()).
@@ -114,6 +121,7 @@ class TopicTree {
   void prune(std::string_view filter);
 
   std::unique_ptr<Node> root_;
+  std::function<bool(SubscriberId)> available_;
   std::vector<Frame> stack_;  // scratch for match(); reused, grows only
   // Every filter (as given, $share prefix included) each subscriber holds, for remove_all().
   std::unordered_map<SubscriberId, std::vector<std::string>> by_subscriber_;

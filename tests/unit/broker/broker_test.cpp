@@ -669,6 +669,39 @@ TEST_F(BrokerTest, V311ClientMayPipelineMoreQos2ThanTheV5ReceiveMaximum) {
   EXPECT_EQ(only<Pubrec>(c.received()).size(), 100U);
 }
 
+TEST_F(BrokerTest, SharedSubscriptionSkipsMembersThatAreOffline) {
+  {
+    Conn a(*broker_);
+    a.connect(persistent("a"));
+    a.send(subscribe_packet("$share/g/t"));
+    a.drop();  // session kept, no connection
+  }
+  Conn b(*broker_);
+  b.connect(connect_packet("b"));
+  b.send(subscribe_packet("$share/g/t"));
+  b.received();
+  Conn pub(*broker_);
+  pub.connect(connect_packet("pub"));
+  for (int i = 0; i < 4; ++i) pub.send(publish_packet("t", "q0"));
+  for (int i = 0; i < 4; ++i) pub.send(numbered("t", "q1", QoS::AtLeastOnce, 1));
+  EXPECT_EQ(only<Publish>(b.received()).size(), 8U);  // MQTT 5 §4.8.2
+  EXPECT_EQ(broker_->stats().dropped_qos0_offline, 0U);
+}
+
+TEST_F(BrokerTest, SharedSubscriptionAlternatesBetweenOnlineMembers) {
+  Conn a(*broker_);
+  a.connect(connect_packet("a"));
+  a.send(subscribe_packet("$share/g/t", QoS::AtMostOnce));
+  a.received();
+  Conn b(*broker_);
+  b.connect(connect_packet("b"));
+  b.send(subscribe_packet("$share/g/t", QoS::AtMostOnce));
+  b.received();
+  for (int i = 0; i < 10; ++i) broker_->publish(Message{.topic = "t", .payload = "x"});
+  EXPECT_EQ(only<Publish>(a.received()).size(), 5U);
+  EXPECT_EQ(only<Publish>(b.received()).size(), 5U);
+}
+
 TEST_F(BrokerTest, DestroyingTheBrokerEndsOpenConnectionsSafely) {
   Conn c(*broker_);
   c.connect(connect_packet("a"));
