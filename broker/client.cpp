@@ -35,8 +35,8 @@ void Client::on_data(std::span<const std::byte> data) {
   });
   if (consumed || closing_) return;
   const auto code = to_mqtt_errc(consumed.error());
-  broker_.count_protocol_error();
   if (!connected_) {
+    broker_.count_protocol_error();
     if (code == MqttErrc::UnsupportedProtocolVersion) {
       // MQTT 5 §3.1.2.2 [MQTT-3.1.2-2]: answer in a form the client can read, then close.
       const auto level = decoder_.refused_protocol_level().value_or(4);
@@ -159,8 +159,19 @@ void Client::on_publish(Publish&& publish) {
 
 bool Client::send(const Packet& packet) {
   if (closing_) return false;
-  if (const auto* p = std::get_if<Publish>(&packet)) {
-    if (encoded_size(*p, version_) > maximum_packet_size_) return false;
+  // MQTT 5 §3.1.2.11.4 [MQTT-3.1.2-24]: no packet larger than the client's Maximum Packet Size.
+  // Only a DISCONNECT's optional Reason String can be given up; anything else that does not fit
+  // is not sent (a SUBACK for thousands of filters to a client that allows a few bytes).
+  if (maximum_packet_size_ < kMaxPacketSize && encoded_size(packet, version_) > maximum_packet_size_) {
+    if (const auto* d = std::get_if<Disconnect>(&packet); d != nullptr && d->props.reason_string) {
+      Disconnect bare = *d;
+      bare.props.reason_string.reset();
+      return send(bare);
+    }
+    broker_.log().warn("client {}: {} of {} bytes exceeds its maximum packet size {}, not sent",
+                       peer(), static_cast<int>(type_of(packet)), encoded_size(packet, version_),
+                       maximum_packet_size_);
+    return false;
   }
   auto& out = broker_.encode_buffer();
   out.clear();
@@ -215,6 +226,13 @@ bool Client::write_out() {  // sends what was just encoded into the broker's enc
 
 void Client::disconnect(DisconnectReason reason, std::string reason_string) {
   if (closing_) return;
+  // Every connection ended for what the client sent is counted, whether the codec or a
+  // session rule caught it (not keep-alive, takeover or shutdown, which are not its errors).
+  if (reason != DisconnectReason::KeepAliveTimeout && reason != DisconnectReason::SessionTakenOver &&
+      reason != DisconnectReason::ServerShuttingDown &&
+      static_cast<std::uint8_t>(reason) >= 0x80) {
+    broker_.count_protocol_error();
+  }
   if (version_ == ProtocolVersion::V5 && connected_) {
     Disconnect d{.reason = reason};
     if (request_problem_information_ && !reason_string.empty()) {

@@ -702,6 +702,30 @@ TEST_F(BrokerTest, SharedSubscriptionAlternatesBetweenOnlineMembers) {
   EXPECT_EQ(only<Publish>(b.received()).size(), 5U);
 }
 
+TEST_F(BrokerTest, SessionRuleViolationsAreCountedAsProtocolErrors) {
+  Conn c(*broker_);
+  c.connect(connect_packet("c"));
+  auto p = publish_packet("t", "x");
+  p.props.topic_alias = 500;  // above the broker's Topic Alias Maximum
+  c.send(p);
+  EXPECT_TRUE(c.closed());
+  EXPECT_EQ(broker_->stats().protocol_errors, 1U);
+}
+
+TEST_F(BrokerTest, DisconnectLosesItsReasonStringRatherThanExceedTheClientsMaximum) {
+  Conn c(*broker_);
+  auto connect = connect_packet("c");
+  connect.props.maximum_packet_size = 16;
+  c.connect(connect);
+  auto p = publish_packet("t", "x");
+  p.props.topic_alias = 500;
+  c.send(p);
+  const auto got = only<Disconnect>(c.received());
+  ASSERT_EQ(got.size(), 1U);
+  EXPECT_EQ(got[0].reason, DisconnectReason::TopicAliasInvalid);
+  EXPECT_FALSE(got[0].props.reason_string);  // MQTT 5 §3.1.2.11.4 [MQTT-3.1.2-24]
+}
+
 TEST_F(BrokerTest, DestroyingTheBrokerEndsOpenConnectionsSafely) {
   Conn c(*broker_);
   c.connect(connect_packet("a"));
