@@ -524,10 +524,12 @@ Broker::SendOutcome Broker::send_publish(Session& session, const OutgoingMessage
   return SendOutcome::Dropped;
 }
 
-Inflight* Broker::first_unsent(Session& session) {
-  Inflight* first = nullptr;
-  for (auto& [id, e] : session.inflight) {
-    if (e.unsent && (first == nullptr || e.seq < first->seq)) first = &e;
+std::map<std::uint16_t, Inflight>::iterator Broker::first_unsent(Session& session) {
+  auto first = session.inflight.end();
+  for (auto it = session.inflight.begin(); it != session.inflight.end(); ++it) {
+    if (it->second.unsent && (first == session.inflight.end() || it->second.seq < first->second.seq)) {
+      first = it;
+    }
   }
   return first;
 }
@@ -536,20 +538,17 @@ void Broker::pump(Session& session) {
   while (session.client != nullptr && sent_in_flight(session) < quota(session)) {
     // In-flight messages waiting for quota go first, in their original order.
     if (session.unsent > 0) {
-      Inflight* e = first_unsent(session);
-      const PacketId id{static_cast<std::uint16_t>(
-          std::find_if(session.inflight.begin(), session.inflight.end(),
-                       [e](const auto& kv) { return &kv.second == e; })
-              ->first)};
-      const auto outcome = send_publish(session, e->out, id, e->was_sent);
+      const auto it = first_unsent(session);
+      Inflight& e = it->second;
+      const auto outcome = send_publish(session, e.out, PacketId{it->first}, e.was_sent);
       if (outcome == SendOutcome::Unsent) return;
       --session.unsent;
       if (outcome == SendOutcome::Dropped) {
-        session.inflight.erase(static_cast<std::uint16_t>(id));
+        session.inflight.erase(it);
         continue;
       }
-      e->unsent = false;
-      e->was_sent = true;
+      e.unsent = false;
+      e.was_sent = true;
       continue;
     }
     if (session.queue.empty()) return;

@@ -120,7 +120,8 @@ class Broker {
   SendOutcome send_publish(Session& session, const OutgoingMessage& out,
                            std::optional<protocol::PacketId> id, bool resend = false);
   static std::size_t sent_in_flight(const Session& session);
-  static Inflight* first_unsent(Session& session);
+  // The unsent in-flight entry sent first originally; precondition: session.unsent > 0.
+  static std::map<std::uint16_t, Inflight>::iterator first_unsent(Session& session);
   void resume(Session& session);  // after CONNECT with Session Present: resend in-flight
   void publish_will(Session& session);
   void end_session(Session& session);
