@@ -76,7 +76,6 @@ class Broker {
   [[nodiscard]] const BrokerStats& stats() const { return stats_; }
   [[nodiscard]] core::Clock& clock() const { return clock_; }
   [[nodiscard]] spdlog::logger& log() const { return *log_; }
-  [[nodiscard]] asio::any_io_executor executor() const { return io_.get_executor(); }
   [[nodiscard]] std::size_t session_count() const { return sessions_.size(); }
   // Scratch for encoding one packet, shared by all connections (core thread only): the bytes are
   // copied into the connection's write queue at once, so no connection keeps a buffer of its own.

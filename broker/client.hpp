@@ -59,7 +59,6 @@ class Client final : public net::StreamHandler {
   // The client's Receive Maximum (MQTT 5 §3.1.2.11.3): QoS 1/2 PUBLISHes it accepts unacknowledged.
   [[nodiscard]] std::uint16_t receive_maximum() const { return receive_maximum_; }
   [[nodiscard]] std::uint32_t maximum_packet_size() const { return maximum_packet_size_; }
-  [[nodiscard]] bool wants_problem_information() const { return request_problem_information_; }
 
   // What the client announced in CONNECT (MQTT 5 §3.1.2.11), and the keep alive in force.
   struct Negotiated {

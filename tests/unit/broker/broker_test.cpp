@@ -122,6 +122,23 @@ Publish publish_packet(std::string topic, std::string payload, QoS qos = QoS::At
   return p;
 }
 
+// Connects `c` as `id` and subscribes it to `filter`, SUBACK already read.
+void join(Conn& c, const std::string& id, const std::string& filter, QoS qos = QoS::AtLeastOnce) {
+  c.connect(connect_packet(id));
+  c.send(subscribe_packet(filter, qos));
+  c.received();
+}
+
+// Client "dev" connects with a will on "will/dev" and its connection dies (no DISCONNECT).
+void connect_with_will_and_die(Broker& broker, std::uint32_t session_expiry, std::uint32_t delay) {
+  Conn c(broker);
+  auto p = connect_packet("dev");
+  p.props.session_expiry = session_expiry;
+  p.will = Will{.topic = *TopicName::make("will/dev"), .payload = "gone", .delay_interval = delay};
+  c.connect(p);
+  c.drop();
+}
+
 template <class P>
 std::vector<P> only(const std::vector<Packet>& packets) {
   std::vector<P> out;
@@ -206,17 +223,8 @@ TEST_F(BrokerTest, SessionLivesForItsExpiryIntervalAfterDisconnect) {
 
 TEST_F(BrokerTest, WillWaitsForItsDelayThenIsPublished) {
   Conn watcher(*broker_);
-  watcher.connect(connect_packet("watcher"));
-  watcher.send(subscribe_packet("will/#"));
-  watcher.received();
-  {
-    Conn c(*broker_);
-    auto p = connect_packet("dev");
-    p.props.session_expiry = 100;
-    p.will = Will{.topic = *TopicName::make("will/dev"), .payload = "gone", .delay_interval = 30};
-    c.connect(p);
-    c.drop();
-  }
+  join(watcher, "watcher", "will/#");
+  connect_with_will_and_die(*broker_, 100, 30);
   clock_.advance(29s);
   broker_->tick();
   EXPECT_TRUE(only<Publish>(watcher.received()).empty());
@@ -230,17 +238,8 @@ TEST_F(BrokerTest, WillWaitsForItsDelayThenIsPublished) {
 
 TEST_F(BrokerTest, WillIsSentWhenSessionEndsBeforeItsDelay) {
   Conn watcher(*broker_);
-  watcher.connect(connect_packet("watcher"));
-  watcher.send(subscribe_packet("will/#"));
-  watcher.received();
-  {
-    Conn c(*broker_);
-    auto p = connect_packet("dev");
-    p.props.session_expiry = 10;
-    p.will = Will{.topic = *TopicName::make("will/dev"), .payload = "gone", .delay_interval = 100};
-    c.connect(p);
-    c.drop();
-  }
+  join(watcher, "watcher", "will/#");
+  connect_with_will_and_die(*broker_, 10, 100);
   clock_.advance(10s);
   broker_->tick();
   EXPECT_EQ(only<Publish>(watcher.received()).size(), 1U);
@@ -249,9 +248,7 @@ TEST_F(BrokerTest, WillIsSentWhenSessionEndsBeforeItsDelay) {
 
 TEST_F(BrokerTest, ReconnectBeforeWillDelayCancelsTheWill) {
   Conn watcher(*broker_);
-  watcher.connect(connect_packet("watcher"));
-  watcher.send(subscribe_packet("will/#"));
-  watcher.received();
+  join(watcher, "watcher", "will/#");
   auto p = connect_packet("dev");
   p.clean_start = false;
   p.props.session_expiry = 100;
@@ -316,9 +313,7 @@ TEST_F(BrokerTest, ExpiredRetainedMessageIsNotDeliveredOnSubscribe) {
 
 TEST_F(BrokerTest, InProcessPublishReachesSubscribers) {
   Conn sub(*broker_);
-  sub.connect(connect_packet("sub"));
-  sub.send(subscribe_packet("gw/+/temp", QoS::AtMostOnce));
-  sub.received();
+  join(sub, "sub", "gw/+/temp", QoS::AtMostOnce);
   broker_->publish(Message{.topic = "gw/boiler/temp", .payload = "21.5"});
   broker_->publish(Message{.topic = "gw/+/bad", .payload = "refused: wildcard"});
   const auto got = only<Publish>(sub.received());
@@ -352,9 +347,7 @@ TEST_F(BrokerTest, SendsTopicAliasesUpToTheClientsMaximum) {
 
 TEST_F(BrokerTest, SendsNoTopicAliasesToAClientThatAllowsNone) {
   Conn sub(*broker_);
-  sub.connect(connect_packet("sub"));
-  sub.send(subscribe_packet("t/#", QoS::AtMostOnce));
-  sub.received();
+  join(sub, "sub", "t/#", QoS::AtMostOnce);
   broker_->publish(Message{.topic = "t/1", .payload = "x"});
   broker_->publish(Message{.topic = "t/1", .payload = "y"});
   for (const auto& p : only<Publish>(sub.received())) {
@@ -405,9 +398,7 @@ TEST_F(BrokerTest, LocalClientGetsEachFilterThroughItsOwnHandler) {
 TEST_F(BrokerTest, LocalClientPublishReachesMqttSubscribersAndRefusesWildcards) {
   LocalClient local(*broker_, "adapters");
   Conn sub(*broker_);
-  sub.connect(connect_packet("hmi"));
-  sub.send(subscribe_packet("plant/#", QoS::AtMostOnce));
-  sub.received();
+  join(sub, "hmi", "plant/#", QoS::AtMostOnce);
   ASSERT_TRUE(local.publish(Message{.topic = "plant/boiler/temp", .payload = "21.5"}));
   auto bad = local.publish(Message{.topic = "plant/#", .payload = "x"});
   ASSERT_FALSE(bad);
@@ -510,9 +501,7 @@ TEST(BrokerBackpressureTest, SlowSubscriberLosesQos0InsteadOfGrowingMemory) {
   slow.send(subscribe_packet("t", QoS::AtMostOnce));
   slow.stall();
   Conn fast(broker);
-  fast.connect(connect_packet("fast"));
-  fast.send(subscribe_packet("t", QoS::AtMostOnce));
-  fast.received();
+  join(fast, "fast", "t", QoS::AtMostOnce);
   for (int i = 0; i < 100; ++i) broker.publish(Message{.topic = "t", .payload = std::string(100, 'x')});
   EXPECT_EQ(only<Publish>(fast.received()).size(), 100U);  // the fast one is not slowed down
   EXPECT_GT(broker.stats().dropped_queue_full, 50U);
@@ -677,9 +666,7 @@ TEST_F(BrokerTest, SharedSubscriptionSkipsMembersThatAreOffline) {
     a.drop();  // session kept, no connection
   }
   Conn b(*broker_);
-  b.connect(connect_packet("b"));
-  b.send(subscribe_packet("$share/g/t"));
-  b.received();
+  join(b, "b", "$share/g/t");
   Conn pub(*broker_);
   pub.connect(connect_packet("pub"));
   for (int i = 0; i < 4; ++i) pub.send(publish_packet("t", "q0"));
@@ -690,13 +677,9 @@ TEST_F(BrokerTest, SharedSubscriptionSkipsMembersThatAreOffline) {
 
 TEST_F(BrokerTest, SharedSubscriptionAlternatesBetweenOnlineMembers) {
   Conn a(*broker_);
-  a.connect(connect_packet("a"));
-  a.send(subscribe_packet("$share/g/t", QoS::AtMostOnce));
-  a.received();
+  join(a, "a", "$share/g/t", QoS::AtMostOnce);
   Conn b(*broker_);
-  b.connect(connect_packet("b"));
-  b.send(subscribe_packet("$share/g/t", QoS::AtMostOnce));
-  b.received();
+  join(b, "b", "$share/g/t", QoS::AtMostOnce);
   for (int i = 0; i < 10; ++i) broker_->publish(Message{.topic = "t", .payload = "x"});
   EXPECT_EQ(only<Publish>(a.received()).size(), 5U);
   EXPECT_EQ(only<Publish>(b.received()).size(), 5U);
