@@ -12,6 +12,7 @@
 #include "config/document.hpp"
 #include "config/endpoint.hpp"
 #include "config/gateway_section.hpp"
+#include "config/links_section.hpp"
 
 namespace gw::config {
 
@@ -23,6 +24,9 @@ const Schema<Config>& config_schema() {
                 "The gateway process itself."),
           field("broker", &Config::broker, Section<broker::BrokerOptions>{&broker_schema()},
                 "The local MQTT broker."),
+          field("links", &Config::links, LinksKind{},
+                "Field links: Modbus TCP connections, RS-485 buses, RTU over TCP; their devices "
+                "and points."),
       }};
   return schema;
 }
@@ -83,7 +87,19 @@ std::string summary(const Config& config) {
     if (i > 0) out += ", ";
     out += format_endpoint({listeners[i].address, listeners[i].port});
   }
-  return out + ")";
+  out += ")";
+  if (config.links.empty()) return out;
+  std::size_t devices = 0;
+  std::size_t points = 0;
+  for (const auto& link : config.links) {
+    devices += link.devices.size();
+    for (const auto& device : link.devices) points += device.points.size();
+  }
+  const auto count = [](std::size_t n, const char* one, const char* many) {
+    return std::to_string(n) + " " + (n == 1 ? one : many);
+  };
+  return out + ", " + count(config.links.size(), "link", "links") + ", " +
+         count(devices, "device", "devices") + ", " + count(points, "point", "points");
 }
 
 }  // namespace gw::config

@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "adapters/modbus/options.hpp"
 #include "broker/options.hpp"
 #include "config/diagnostics.hpp"
 #include "config/schema.hpp"
@@ -30,6 +31,7 @@ namespace gw::config {
 struct Config {
   gateway::GatewayOptions gateway;
   broker::BrokerOptions broker;
+  std::vector<adapters::modbus::LinkOptions> links;
 };
 
 // Parses and validates; every problem goes into `diag`, positions 1-based. Returns nullopt when
@@ -39,8 +41,9 @@ struct Config {
 [[nodiscard]] std::optional<Config> load_file(const std::string& path, Diagnostics& diag);
 [[nodiscard]] std::optional<Config> load_string(std::string_view yaml, Diagnostics& diag);
 
-// One line for `check-config`:
+// One line for `check-config`; the field links, when there are any, are counted:
 //   "config OK: gateway 'plant-1', 1 listener (127.0.0.1:1883)"
+//   "config OK: gateway 'plant-1', 1 listener (127.0.0.1:1883), 2 links, 3 devices, 41 points"
 [[nodiscard]] std::string summary(const Config& config);
 
 // The root schema (top-level keys) and every key it accepts, for the reference and its tests.

@@ -33,6 +33,11 @@ Json scalar_schema(const JsonSpec& spec) {
       if (spec.minimum) j["minimum"] = *spec.minimum;
       if (spec.maximum) j["maximum"] = *spec.maximum;
       break;
+    case JsonSpec::Type::Number:
+      j["type"] = "number";
+      if (spec.minimum) j["minimum"] = *spec.minimum;
+      if (spec.maximum) j["maximum"] = *spec.maximum;
+      break;
     case JsonSpec::Type::Boolean:
       j["type"] = "boolean";
       break;

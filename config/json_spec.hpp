@@ -18,9 +18,9 @@ namespace gw::config {
 struct JsonKey;
 
 struct JsonSpec {
-  enum class Type { Integer, Boolean, String, Object, Array };
+  enum class Type { Integer, Number, Boolean, String, Object, Array };
   Type type = Type::String;
-  std::optional<std::int64_t> minimum;  // Integer
+  std::optional<std::int64_t> minimum;  // Integer, Number
   std::optional<std::int64_t> maximum;
   std::optional<std::size_t> min_length;  // String: bytes; Array: entries
   std::optional<std::size_t> max_length;

@@ -1,6 +1,9 @@
 #include "config/kinds.hpp"
 
+#include <array>
 #include <charconv>
+#include <cmath>
+#include <system_error>
 
 namespace gw::config {
 
@@ -19,6 +22,60 @@ std::optional<std::int64_t> detail::parse_int(std::string_view text, bool& overf
     return std::nullopt;
   }
   return v;
+}
+
+std::optional<double> Number::parse(const YAML::Node& node, const Cursor& at) const {
+  const std::string r = range();
+  auto s = read_scalar(node, at, r.empty() ? "a number" : "a number " + r);
+  if (!s) return std::nullopt;
+  double v = 0;
+  const char* first = s->text.data();
+  const char* last = first + s->text.size();
+  // from_chars: decimal or exponent notation, no leading '+', no hex, no locale.
+  const auto [end, ec] = std::from_chars(first, last, v);
+  if (ec == std::errc::result_out_of_range && end == last) {
+    at.error(s->mark, s->text + " out of range" + (r.empty() ? "" : " " + r));
+    return std::nullopt;
+  }
+  if (ec != std::errc() || end != last || !std::isfinite(v)) {
+    at.error(s->mark, "expected a number" + (r.empty() ? "" : " " + r) + ", got '" + s->text + "'");
+    return std::nullopt;
+  }
+  if (v < min || v > max) {
+    at.error(s->mark, s->text + " out of range " + r);
+    return std::nullopt;
+  }
+  return v;
+}
+
+std::string Number::range() const {
+  const bool lower = std::isfinite(min);
+  const bool upper = std::isfinite(max);
+  if (lower && upper) return show(min) + ".." + show(max);
+  if (lower) return ">= " + show(min);
+  if (upper) return "<= " + show(max);
+  return "";
+}
+
+std::string Number::show(double v) const {
+  std::array<char, 32> buf{};
+  const auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v);
+  return ec == std::errc() ? std::string(buf.data(), end) : std::string("?");
+}
+
+JsonSpec Number::json() const {
+  JsonSpec j;
+  j.type = JsonSpec::Type::Number;
+  // JsonSpec bounds are integers; a fractional bound is stated in the description instead.
+  const auto integral = [](double b) {
+    return std::isfinite(b) && std::trunc(b) == b && std::fabs(b) < 9.0e15;
+  };
+  if (integral(min)) j.minimum = static_cast<std::int64_t>(min);
+  if (integral(max)) j.maximum = static_cast<std::int64_t>(max);
+  if ((std::isfinite(min) && !integral(min)) || (std::isfinite(max) && !integral(max))) {
+    j.range = range();
+  }
+  return j;
 }
 
 std::optional<bool> Bool::parse(const YAML::Node& node, const Cursor& at) const {

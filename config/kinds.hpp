@@ -74,6 +74,56 @@ struct Integer {
   }
 };
 
+// A decimal number: "21.5", "-40", "1e-3". Finite only (no .inf or .nan); min and max are
+// inclusive, infinite for no bound.
+struct Number {
+  using value_type = double;
+  double min = -std::numeric_limits<double>::infinity();
+  double max = std::numeric_limits<double>::infinity();
+
+  std::optional<double> parse(const YAML::Node& node, const Cursor& at) const;
+  [[nodiscard]] std::string type() const { return "number"; }
+  [[nodiscard]] std::string range() const;  // "", ">= 0", "0..100"
+  [[nodiscard]] std::string show(double v) const;  // shortest exact text: "1", "0.1"
+  [[nodiscard]] JsonSpec json() const;
+};
+
+// A key that may be left out, with no default value of its own (a point's poll_interval, which
+// falls back to its device's): `kind`'s value when given, nullopt otherwise. `none` is how the
+// reference shows the unset value.
+template <class K>
+struct Optional {
+  using value_type = std::optional<typename K::value_type>;
+  K kind;
+  std::string none = "none";
+
+  std::optional<value_type> parse(const YAML::Node& node, const Cursor& at) const {
+    auto v = kind.parse(node, at);
+    if (!v) return std::nullopt;
+    return value_type(std::move(*v));
+  }
+  [[nodiscard]] std::string type() const { return kind.type(); }
+  [[nodiscard]] std::string range() const { return kind.range(); }
+  [[nodiscard]] std::string show(const value_type& v) const { return v ? kind.show(*v) : none; }
+  [[nodiscard]] JsonSpec json() const { return kind.json(); }
+  // The JSON Schema states no default for an unset value.
+  [[nodiscard]] std::string json_value(const value_type& v) const {
+    if (!v) return "";
+    switch (kind.json().type) {
+      case JsonSpec::Type::Integer:
+      case JsonSpec::Type::Number:
+      case JsonSpec::Type::Boolean:
+        return kind.show(*v);
+      case JsonSpec::Type::String:
+        return json_quote(kind.show(*v));
+      case JsonSpec::Type::Object:
+      case JsonSpec::Type::Array:
+        break;
+    }
+    return "";
+  }
+};
+
 // true or false, nothing else (YAML 1.1's yes/no/on/off are rejected as too easy to misread).
 struct Bool {
   using value_type = bool;

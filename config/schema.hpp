@@ -109,6 +109,7 @@ std::string json_value_of(const K& kind, const typename K::value_type& v) {
   } else {
     switch (kind.json().type) {
       case JsonSpec::Type::Integer:
+      case JsonSpec::Type::Number:
       case JsonSpec::Type::Boolean:
         return kind.show(v);
       case JsonSpec::Type::String: {

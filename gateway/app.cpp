@@ -9,6 +9,7 @@
 #include "broker/server.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
+#include "gateway/field_router.hpp"
 
 namespace gw::gateway {
 
@@ -25,6 +26,8 @@ struct App::Impl {
         return;
       }
       log->info("signal {} received, stopping", sig);
+      // Polling stops first, so every reading taken is routed before the broker closes.
+      if (field) field->stop();
       if (broker) {
         broker->stop();
         broker->broker().shutdown();
@@ -43,6 +46,7 @@ struct App::Impl {
   asio::steady_timer grace{io};
   static constexpr std::chrono::milliseconds kShutdownGrace{300};
   std::unique_ptr<broker::Server> broker;
+  std::unique_ptr<FieldRouter> field;
 };
 
 App::App(config::Config cfg) : impl_(std::make_unique<Impl>(std::move(cfg))) {}
@@ -56,8 +60,15 @@ int App::run() {
     s.log->error("start-up failed: broker: {}", started.error().message());
     return 1;
   }
-  s.log->info("edge-gateway '{}' started", s.cfg.gateway.id);
+  s.field = std::make_unique<FieldRouter>(s.io, s.broker->broker(), s.cfg.gateway.id,
+                                          s.cfg.links);
+  if (auto started = s.field->start(); !started) {
+    s.log->error("start-up failed: field links: {}", started.error().message());
+    return 1;
+  }
+  s.log->info("edge-gateway '{}' started: {} field link(s)", s.cfg.gateway.id, s.cfg.links.size());
   s.io.run();
+  s.field->stop();
   s.broker->stop();
   s.log->info("stopped");
   return 0;

@@ -11,6 +11,8 @@
 #include "config/diagnostics.hpp"
 #include "core/log.hpp"
 #include "gateway/app.hpp"
+#include "gateway/explain.hpp"
+#include "gateway/simulator.hpp"
 
 namespace gw::gateway {
 namespace {
@@ -23,6 +25,7 @@ std::optional<config::Config> load(const std::string& path) {
   auto cfg = config::load_file(path, diag);
   if (!diag.items().empty()) std::cerr << diag.format();
   if (diag.has_errors()) return std::nullopt;
+  for (const auto& w : plan_warnings(*cfg)) std::cerr << path << ": warning: " << w << '\n';
   return cfg;
 }
 
@@ -38,12 +41,32 @@ int run_cli(int argc, char** argv) {
   auto* check = app.add_subcommand("check-config", "Validate a configuration file and exit");
   check->add_option("FILE", check_file, "Configuration file (YAML)")->required();
 
+  std::string explain_file;
+  auto* explain_cmd = app.add_subcommand(
+      "explain", "Validate a configuration and print what the gateway will do with it: topics, "
+                 "points with their addresses and decoding, and the read plan of every device");
+  explain_cmd->add_option("FILE", explain_file, "Configuration file (YAML)")->required();
+
   std::string run_file;
   std::string log_level_text;
   auto* run = app.add_subcommand("run", "Run the gateway");
   run->add_option("-c,--config", run_file, "Configuration file (YAML)")->required();
   run->add_option("--log-level", log_level_text,
                   "Override gateway.log_level: trace, debug, info, warn, error, critical, off");
+
+  std::string sim_address = "127.0.0.1";
+  std::uint16_t sim_port = 5020;
+  auto* simulate = app.add_subcommand(
+      "simulate",
+      "Run a simulated Modbus TCP device (generated values) for the demo and for trying a "
+      "configuration without hardware");
+  simulate->add_option("--address", sim_address, "Address to listen on")->capture_default_str();
+  simulate->add_option("--port", sim_port, "TCP port (0 = any free port)")->capture_default_str();
+  simulate->footer(
+      "Register map (0-based): holding 0-1 float32 ABCD temperature °C; holding 2-3 float32 CDAB "
+      "pressure bar; holding 4 uint16 speed rpm; holding 5 int16 x0.1 setpoint °C (writable); "
+      "holding 6-7 uint32 energy Wh; holding 10-13 string serial number; input 0 uint16 level %; "
+      "coil 0 pump running (writable); discrete input 0 high-temperature alarm.");
 
   try {
     app.parse(argc, argv);
@@ -59,6 +82,15 @@ int run_cli(int argc, char** argv) {
     std::cout << config::summary(*cfg) << '\n';
     return kExitOk;
   }
+
+  if (explain_cmd->parsed()) {
+    auto cfg = load(explain_file);
+    if (!cfg) return kExitUsage;
+    std::cout << explain(*cfg);
+    return kExitOk;
+  }
+
+  if (simulate->parsed()) return run_simulator(sim_address, sim_port);
 
   // run
   std::optional<core::LogLevel> override_level;

@@ -35,7 +35,7 @@ TEST(Config, ReportsAnUnknownTopLevelKeyWithASuggestion) {
 }
 
 TEST(Config, ReportsSectionsOfLaterIssuesAsUnknownForNow) {
-  EXPECT_EQ(errors("links: []\n"), "t.yaml:1:1: error: links: unknown key\n");
+  EXPECT_EQ(errors("metrics: []\n"), "t.yaml:1:1: error: metrics: unknown key\n");
 }
 
 TEST(Config, ReportsAnUnknownNestedKeyWithASuggestion) {
@@ -191,7 +191,7 @@ TEST(Config, DemoExampleUsesAWritableDataDir) {
   ASSERT_TRUE(cfg) << diag.format();
   EXPECT_EQ(cfg->gateway.id, "demo");
   EXPECT_EQ(cfg->gateway.data_dir, "/tmp/edge-gateway-demo");
-  EXPECT_EQ(summary(*cfg), "config OK: gateway 'demo', 1 listener (127.0.0.1:1883)");
+  EXPECT_EQ(summary(*cfg), "config OK: gateway 'demo', 1 listener (127.0.0.1:1883), 1 link, 1 device, 9 points");
 }
 
 TEST(Config, DocumentsEveryKeyInTheReference) {

@@ -60,6 +60,7 @@ class SchemaValidator {
     if (type == "array") return v.is_array();
     if (type == "string") return v.is_string();
     if (type == "integer") return v.is_number_integer();
+    if (type == "number") return v.is_number();
     if (type == "boolean") return v.is_boolean();
     if (type == "null") return v.is_null();
     return false;
@@ -106,9 +107,12 @@ class SchemaValidator {
         const bool bad = kw == "minItems" ? v.size() < arg.get<std::size_t>() : v.size() > arg.get<std::size_t>();
         if (bad) errors.push_back(path + ": " + std::to_string(v.size()) + " entries, " + kw + " " + arg.dump());
       } else if (kw == "minimum" || kw == "maximum") {
-        if (!v.is_number_integer()) continue;
-        const bool bad = kw == "minimum" ? v.get<std::int64_t>() < arg.get<std::int64_t>()
-                                         : v.get<std::int64_t>() > arg.get<std::int64_t>();
+        if (!v.is_number()) continue;
+        const bool bad = v.is_number_integer()
+                             ? (kw == "minimum" ? v.get<std::int64_t>() < arg.get<std::int64_t>()
+                                                : v.get<std::int64_t>() > arg.get<std::int64_t>())
+                             : (kw == "minimum" ? v.get<double>() < arg.get<double>()
+                                                : v.get<double>() > arg.get<double>());
         if (bad) errors.push_back(path + ": " + v.dump() + " violates " + kw + " " + arg.dump());
       } else if (kw == "minLength" || kw == "maxLength") {
         if (!v.is_string()) continue;

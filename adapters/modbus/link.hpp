@@ -1,0 +1,137 @@
+// adapters::modbus::Link: one Modbus link (TCP connection, RS-485 bus, or RTU over TCP) with its
+// own thread, its own Bus and one PollSchedule for all the devices on it.
+//
+// The thread polls by earliest deadline, writes before polls, keeps the RTU inter-frame silence
+// (3.5 characters, which libmodbus does not enforce) plus the configured turnaround delay between
+// transactions, backs failing devices off, and reopens a lost connection with jittered backoff.
+// Readings that pass each point's PublishFilter, device status changes and write outcomes go to
+// the LinkSink, called on the link thread: the sink must only copy and hand off (asio::post).
+//
+//   Link link(options, sink);
+//   link.start();
+//   link.write({.device = "boiler", .point = "setpoint", .value = 21.5}, [](Result<Value> r) {...});
+//   link.stop();   // joins the thread; also done by the destructor
+//
+// Ownership: owns its thread and Bus; borrows the sink, which must outlive it.
+// Thread safety: write(), stop() and stats() may be called from any thread; start() once.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+#include "adapters/modbus/bus.hpp"
+#include "adapters/modbus/options.hpp"
+#include "adapters/reading.hpp"
+#include "core/result.hpp"
+
+namespace gw::adapters::modbus {
+
+// Errors of a write command, besides the codec's and the bus's (category "modbus.link").
+enum class LinkErrc {
+  UnknownPoint = 1,  // no such device or point on this link
+  NotWritable,       // the point is not configured writable
+  RateLimited,       // a write to this point came sooner than kMinWriteInterval after the last
+  QueueFull,         // too many writes waiting
+  Stopped,           // the link is stopping
+  ReadBackMismatch,  // the device holds a different value after the write
+  NotConnected,      // the link is down
+};
+[[nodiscard]] std::error_code make_error_code(LinkErrc e);
+
+struct DeviceStatus {
+  std::string link;
+  std::string device;
+  bool online = false;
+  std::string error;  // why it is offline
+  std::chrono::system_clock::time_point ts;
+};
+
+struct WriteCommand {
+  std::string device;
+  std::string point;
+  Value value;  // engineering value: bool, integer, double or string as the point's type allows
+};
+
+// Called on the link thread; implementations copy what they need and return quickly.
+class LinkSink {
+ public:
+  virtual ~LinkSink() = default;
+  virtual void on_readings(std::vector<Reading> readings) = 0;
+  virtual void on_status(DeviceStatus status) = 0;
+};
+
+struct LinkStats {
+  std::uint64_t requests = 0;  // read transactions sent
+  std::uint64_t errors = 0;    // read transactions that failed
+  std::uint64_t timeouts = 0;
+  std::uint64_t exceptions = 0;
+  std::uint64_t writes = 0;
+  std::uint64_t write_errors = 0;
+  std::uint64_t reconnects = 0;
+  std::uint64_t late_polls = 0;
+  std::uint64_t readings = 0;  // readings handed to the sink
+};
+
+class Link {
+ public:
+  using WriteDone = std::function<void(Result<Value>)>;
+  static constexpr std::size_t kMaxPendingWrites = 64;
+  static constexpr std::chrono::milliseconds kMinWriteInterval{100};
+
+  Link(LinkOptions options, LinkSink& sink);
+  // Tests and tools may supply their own Bus.
+  Link(LinkOptions options, LinkSink& sink, std::unique_ptr<Bus> bus);
+  ~Link();
+  Link(const Link&) = delete;
+  Link& operator=(const Link&) = delete;
+
+  void start();
+  void stop();
+
+  // Queues a write; `done` runs on the link thread with the read-back engineering value or the
+  // error. Errors (returned at once, `done` not called): LinkErrc::QueueFull, Stopped.
+  Result<void> write(WriteCommand command, WriteDone done);
+
+  [[nodiscard]] const LinkOptions& options() const { return options_; }
+  [[nodiscard]] LinkStats stats() const;
+
+ private:
+  struct PendingWrite {
+    WriteCommand command;
+    WriteDone done;
+  };
+  struct Impl;
+
+  void run(std::stop_token stop);
+
+  LinkOptions options_;
+  LinkSink& sink_;
+  std::unique_ptr<Bus> bus_;
+
+  mutable std::mutex mutex_;  // guards: writes_, stopping_
+  std::condition_variable_any wake_;
+  std::deque<PendingWrite> writes_;
+  bool stopping_ = false;
+
+  struct Counters {
+    std::atomic<std::uint64_t> requests{0}, errors{0}, timeouts{0}, exceptions{0}, writes{0},
+        write_errors{0}, reconnects{0}, late_polls{0}, readings{0};
+  };
+  Counters counters_;
+  std::jthread thread_;
+};
+
+}  // namespace gw::adapters::modbus
+
+template <>
+struct std::is_error_code_enum<gw::adapters::modbus::LinkErrc> : std::true_type {};

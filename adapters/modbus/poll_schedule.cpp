@@ -1,0 +1,67 @@
+#include "adapters/modbus/poll_schedule.hpp"
+
+#include <map>
+
+namespace gw::adapters::modbus {
+
+PollSchedule::PollSchedule(const LinkOptions& link, TimePoint start) : link_(link) {
+  for (std::size_t d = 0; d < link.devices.size(); ++d) {
+    const DeviceOptions& dev = link.devices[d];
+    backoff_.emplace_back(dev.backoff_initial, dev.backoff_max);
+    std::map<std::chrono::milliseconds, std::vector<std::size_t>> by_interval;
+    for (std::size_t p = 0; p < dev.points.size(); ++p) {
+      by_interval[dev.points[p].poll_interval.value_or(dev.poll_interval)].push_back(p);
+    }
+    for (auto& [interval, points] : by_interval) {
+      jobs_.push_back(Job{.device = d,
+                          .interval = interval,
+                          .requests = plan_reads(dev, points),
+                          .due = start});
+    }
+  }
+}
+
+std::size_t PollSchedule::next() const {
+  std::size_t best = 0;
+  for (std::size_t i = 1; i < jobs_.size(); ++i) {
+    if (jobs_[i].due < jobs_[best].due) best = i;
+  }
+  return best;
+}
+
+void PollSchedule::completed(std::size_t i, bool ok, TimePoint now) {
+  Job& job = jobs_[i];
+  Backoff& backoff = backoff_[job.device];
+  if (ok) {
+    backoff.reset();
+    job.due += job.interval;
+    if (job.due <= now) {
+      const auto behind = now - job.due;
+      const auto missed = behind / job.interval + 1;
+      late_polls_ += static_cast<std::uint64_t>(missed);
+      job.due += job.interval * missed;
+    }
+    return;
+  }
+  const TimePoint retry = now + backoff.next();
+  for (Job& j : jobs_) {
+    if (j.device == job.device) j.due = std::max(j.due, retry);
+  }
+  job.due = retry;
+}
+
+bool PollSchedule::split_request(std::size_t i, std::size_t r) {
+  Job& job = jobs_[i];
+  auto halves = split(link_.devices[job.device], job.requests[r]);
+  if (!halves) return false;
+  job.requests[r] = std::move(halves->first);
+  job.requests.insert(job.requests.begin() + static_cast<std::ptrdiff_t>(r) + 1,
+                      std::move(halves->second));
+  return true;
+}
+
+void PollSchedule::hold_until(TimePoint t) {
+  for (Job& j : jobs_) j.due = std::max(j.due, t);
+}
+
+}  // namespace gw::adapters::modbus

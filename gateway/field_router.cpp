@@ -1,0 +1,210 @@
+#include "gateway/field_router.hpp"
+
+#include <chrono>
+
+#include <asio/post.hpp>
+#include <nlohmann/json.hpp>
+
+#include "core/log.hpp"
+
+namespace gw::gateway {
+namespace {
+
+using adapters::Quality;
+using adapters::Reading;
+using adapters::Value;
+// ordered_json: members in the documented order ({"value", "quality", "ts"}), not sorted.
+using json = nlohmann::ordered_json;
+
+std::int64_t unix_ms(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+json to_json(const Value& v) {
+  return std::visit(
+      [](const auto& x) -> json {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, std::monostate>) {
+          return nullptr;
+        } else {
+          return x;
+        }
+      },
+      v);
+}
+
+// A command payload: a bare JSON value or {"value": ...}. Numbers keep their kind.
+std::optional<Value> parse_command(std::string_view payload, std::string& error) {
+  json j = json::parse(payload, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) {
+    error = "payload is not JSON (expected a value or {\"value\": ...})";
+    return std::nullopt;
+  }
+  if (j.is_object()) {
+    auto it = j.find("value");
+    if (it == j.end()) {
+      error = "object payload without a \"value\" member";
+      return std::nullopt;
+    }
+    j = *it;
+  }
+  if (j.is_boolean()) return Value{j.get<bool>()};
+  if (j.is_number_unsigned()) return Value{j.get<std::uint64_t>()};
+  if (j.is_number_integer()) return Value{j.get<std::int64_t>()};
+  if (j.is_number_float()) return Value{j.get<double>()};
+  if (j.is_string()) return Value{j.get<std::string>()};
+  error = "the value must be a number, a boolean or a string";
+  return std::nullopt;
+}
+
+}  // namespace
+
+FieldRouter::FieldRouter(asio::io_context& core, broker::Broker& broker, std::string gateway_id,
+                         std::vector<adapters::modbus::LinkOptions> links)
+    : core_(core),
+      broker_(broker),
+      id_(std::move(gateway_id)),
+      client_(broker, "field"),
+      log_(core::make_logger("gateway")) {
+  for (auto& options : links) {
+    auto link = std::make_unique<adapters::modbus::Link>(std::move(options), *this);
+    for (const auto& dev : link->options().devices) by_device_.emplace(dev.name, link.get());
+    links_.push_back(std::move(link));
+  }
+}
+
+FieldRouter::~FieldRouter() { stop(); }
+
+std::string FieldRouter::point_topic(std::string_view device, std::string_view point) const {
+  std::string t = id_;
+  t += '/';
+  t += device;
+  t += '/';
+  t += point;
+  return t;
+}
+
+Result<void> FieldRouter::start() {
+  if (!links_.empty()) {
+    GW_TRY_VOID(client_.subscribe(id_ + "/+/+/set",
+                                  [this](const std::shared_ptr<const Message>& m) { on_command(m); }));
+  }
+  for (auto& link : links_) link->start();
+  return {};
+}
+
+void FieldRouter::stop() {
+  for (auto& link : links_) link->stop();
+}
+
+void FieldRouter::on_readings(std::vector<Reading> readings) {
+  const auto n = static_cast<std::int64_t>(readings.size());
+  if (pending_.fetch_add(n) + n > kMaxPendingReadings) {
+    pending_.fetch_sub(n);
+    // Counted here, logged by the core when it catches up (never from a link thread per value).
+    dropped_ += static_cast<std::uint64_t>(n);
+    return;
+  }
+  asio::post(core_, [this, rs = std::move(readings), n]() {
+    pending_.fetch_sub(n);
+    if (const auto d = dropped_.exchange(0); d > 0) {
+      stats_.dropped += d;
+      log_->warn("field: {} readings dropped: the core thread fell behind", d);
+    }
+    for (const auto& r : rs) publish_reading(r);
+  });
+}
+
+void FieldRouter::publish_reading(const Reading& r) {
+  json j;
+  j["value"] = to_json(r.value);
+  j["quality"] = adapters::to_string(r.quality);
+  if (r.quality != Quality::Good) {
+    j["error"] = r.error;
+    if (r.exception != 0) j["exception"] = r.exception;
+  }
+  j["ts"] = unix_ms(r.ts);
+  Message m{.topic = point_topic(r.device, r.point),
+            .payload = j.dump(),
+            .qos = QoS::AtLeastOnce,
+            .retain = true};
+  m.props.payload_format = PayloadFormat::Utf8;
+  m.props.content_type = "application/json";
+  if (auto ok = client_.publish(std::move(m)); !ok) {
+    log_->warn("field: cannot publish {}/{}: {}", r.device, r.point, ok.error().message());
+    return;
+  }
+  ++stats_.published;
+}
+
+void FieldRouter::on_status(adapters::modbus::DeviceStatus status) {
+  asio::post(core_, [this, s = std::move(status)]() {
+    json j;
+    j["status"] = s.online ? "online" : "offline";
+    if (!s.online) j["error"] = s.error;
+    j["link"] = s.link;
+    j["ts"] = unix_ms(s.ts);
+    Message m{.topic = point_topic(s.device, "status"),
+              .payload = j.dump(),
+              .qos = QoS::AtLeastOnce,
+              .retain = true};
+    m.props.content_type = "application/json";
+    (void)client_.publish(std::move(m));
+  });
+}
+
+void FieldRouter::on_command(const std::shared_ptr<const Message>& m) {
+  ++stats_.commands;
+  // <id>/<device>/<point>/set: the filter guarantees four levels with our id first.
+  const std::string_view topic = m->topic;
+  const std::size_t a = topic.find('/');
+  const std::size_t b = topic.find('/', a + 1);
+  const std::size_t c = topic.find('/', b + 1);
+  const std::string device(topic.substr(a + 1, b - a - 1));
+  const std::string point(topic.substr(b + 1, c - b - 1));
+  const std::string result_topic = point_topic(device, point) + "/set/result";
+
+  const auto refuse = [&](const std::string& why) {
+    ++stats_.command_errors;
+    log_->warn("field: command for {}/{} refused: {}", device, point, why);
+    reply(*m, result_topic, json{{"ok", false}, {"error", why}}.dump());
+  };
+  const auto it = by_device_.find(device);
+  if (it == by_device_.end()) return refuse("no device named '" + device + "'");
+  std::string error;
+  auto value = parse_command(m->payload, error);
+  if (!value) return refuse(error);
+
+  auto command = std::make_shared<const Message>(*m);
+  auto queued = it->second->write(
+      adapters::modbus::WriteCommand{.device = device, .point = point, .value = std::move(*value)},
+      [this, command, result_topic](Result<Value> r) {
+        // Link thread: hand the outcome to the core.
+        asio::post(core_, [this, command, result_topic, r = std::move(r)]() {
+          json j;
+          if (r) {
+            j = json{{"ok", true},
+                     {"value", to_json(*r)},
+                     {"ts", unix_ms(std::chrono::system_clock::now())}};
+          } else {
+            ++stats_.command_errors;
+            j = json{{"ok", false}, {"error", r.error().message()}};
+          }
+          reply(*command, result_topic, j.dump());
+        });
+      });
+  if (!queued) refuse(queued.error().message());
+}
+
+void FieldRouter::reply(const Message& command, const std::string& topic, std::string payload) {
+  Message m{.topic = command.props.response_topic.value_or(topic),
+            .payload = std::move(payload),
+            .qos = QoS::AtLeastOnce};
+  m.props.correlation_data = command.props.correlation_data;
+  m.props.content_type = "application/json";
+  if (auto ok = client_.publish(std::move(m)); !ok) {
+    log_->warn("field: cannot reply on {}: {}", topic, ok.error().message());
+  }
+}
+
+}  // namespace gw::gateway

@@ -1,0 +1,82 @@
+// gateway::FieldRouter: joins the field links to the local broker. Readings become messages on
+// `<gateway id>/<device>/<point>` with a JSON payload
+//   {"value": 21.5, "quality": "good", "ts": 1764097200123}
+// (bad quality: "value": null and an "error" text), published retained at QoS 1 so that an HMI
+// that connects later sees the last value together with its quality and age. Each device has a
+// retained status message on `<gateway id>/<device>/status`:
+//   {"status": "online", "ts": ...} / {"status": "offline", "error": "...", "ts": ...}
+// A message on `<gateway id>/<device>/<point>/set` writes the point (payload: a JSON value, or
+// {"value": ...}); the verified value or the error goes to the MQTT 5 Response Topic with the
+// Correlation Data when the command has one, else to `<topic>/set/result`:
+//   {"ok": true, "value": 21.5, "ts": ...} / {"ok": false, "error": "..."}
+//
+// Ownership: owns the links; borrows the io_context and the broker, which must outlive it.
+// Thread safety: construct, start() and stop() on the core thread. The LinkSink callbacks run on
+// link threads and only post to the core.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <asio/io_context.hpp>
+
+#include "adapters/modbus/link.hpp"
+#include "adapters/modbus/options.hpp"
+#include "broker/broker.hpp"
+#include "broker/local_client.hpp"
+#include "core/result.hpp"
+
+namespace gw::gateway {
+
+struct FieldRouterStats {
+  std::uint64_t published = 0;  // reading messages
+  std::uint64_t dropped = 0;    // readings refused because the core fell too far behind
+  std::uint64_t commands = 0;
+  std::uint64_t command_errors = 0;
+};
+
+class FieldRouter final : public adapters::modbus::LinkSink {
+ public:
+  FieldRouter(asio::io_context& core, broker::Broker& broker, std::string gateway_id,
+              std::vector<adapters::modbus::LinkOptions> links);
+  ~FieldRouter() override;
+  FieldRouter(const FieldRouter&) = delete;
+  FieldRouter& operator=(const FieldRouter&) = delete;
+
+  // Subscribes to the command topics and starts every link's thread.
+  Result<void> start();
+  // Stops and joins the links (each within its response timeout).
+  void stop();
+
+  [[nodiscard]] const FieldRouterStats& stats() const { return stats_; }
+  [[nodiscard]] std::string point_topic(std::string_view device, std::string_view point) const;
+
+  // LinkSink: link threads.
+  void on_readings(std::vector<adapters::Reading> readings) override;
+  void on_status(adapters::modbus::DeviceStatus status) override;
+
+  // Readings posted to the core and not yet published; beyond this the link is refused.
+  static constexpr std::int64_t kMaxPendingReadings = 100'000;
+
+ private:
+  void publish_reading(const adapters::Reading& r);
+  void on_command(const std::shared_ptr<const Message>& m);
+  void reply(const Message& command, const std::string& topic, std::string payload);
+
+  asio::io_context& core_;
+  broker::Broker& broker_;
+  std::string id_;
+  broker::LocalClient client_;
+  std::vector<std::unique_ptr<adapters::modbus::Link>> links_;
+  std::map<std::string, adapters::modbus::Link*, std::less<>> by_device_;
+  std::shared_ptr<spdlog::logger> log_;
+  std::atomic<std::int64_t> pending_{0};
+  std::atomic<std::uint64_t> dropped_{0};
+  FieldRouterStats stats_;
+};
+
+}  // namespace gw::gateway

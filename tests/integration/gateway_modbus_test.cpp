@@ -1,0 +1,130 @@
+// The gateway's main job end to end, with real processes only: `edge-gateway simulate` as the
+// Modbus TCP device, `edge-gateway run` polling it into its broker, and real MQTT clients
+// (Eclipse Paho Python, mosquitto_sub) reading values and sending commands.
+#include <chrono>
+#include <csignal>
+#include <cctype>
+#include <memory>
+#include <string>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "tests/support/gateway_process.hpp"
+#include "tests/support/process.hpp"
+
+namespace gw::test {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+
+// The simulator's "simulator listening on 127.0.0.1:PORT" line, parsed.
+std::uint16_t simulator_port(Process& sim) {
+  static constexpr std::string_view kLine = "simulator listening on 127.0.0.1:";
+  std::uint16_t port = 0;
+  wait_until([&] {
+    const std::string& out = sim.output();
+    const auto at = out.find(kLine);
+    if (at == std::string::npos) return !sim.running();
+    std::size_t i = at + kLine.size();
+    unsigned p = 0;
+    while (i < out.size() && std::isdigit(static_cast<unsigned char>(out[i])) != 0) {
+      p = p * 10 + static_cast<unsigned>(out[i++] - '0');
+    }
+    if (i == out.size()) return false;  // the line is not complete yet
+    port = static_cast<std::uint16_t>(p);
+    return true;
+  });
+  return port;
+}
+
+std::string links_yaml(std::uint16_t port) {
+  return "links:\n"
+         "  - name: sim\n"
+         "    type: modbus-tcp\n"
+         "    host: 127.0.0.1\n"
+         "    port: " + std::to_string(port) + "\n"
+         "    response_timeout: 300ms\n"
+         "    reconnect: {initial: 100ms, max: 500ms}\n"
+         "    devices:\n"
+         "      - name: sim\n"
+         "        unit_id: 1\n"
+         "        poll_interval: 100ms\n"
+         "        points:\n"
+         "          - {name: temperature, table: holding, address: 0, type: float32, decimals: 2}\n"
+         "          - {name: pressure, table: holding, address: 2, type: float32, byte_order: CDAB}\n"
+         "          - {name: speed, table: holding, address: 4, type: uint16}\n"
+         "          - {name: setpoint, table: holding, address: 5, type: int16, scale: 0.1,"
+         " decimals: 1, writable: true, min: 5, max: 40}\n"
+         "          - {name: energy, table: holding, address: 6, type: uint32}\n"
+         "          - {name: serial, table: holding, address: 10, type: string, length: 4}\n"
+         "          - {name: level, table: input, address: 0, type: uint16}\n"
+         "          - {name: pump, table: coil, address: 0, type: bool, writable: true}\n"
+         "          - {name: alarm, table: discrete_input, address: 0, type: bool}\n";
+}
+
+// The retained message on `topic`, read with mosquitto_sub (empty when there is none).
+std::string retained(std::uint16_t port, const std::string& topic) {
+  auto r = run({"mosquitto_sub", "-h", "127.0.0.1", "-p", std::to_string(port), "-t", topic, "-C",
+                "1", "-W", "2"},
+               5s);
+  return r.code == 0 ? r.output : std::string();
+}
+
+class GatewayModbus : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    sim_ = std::make_unique<Process>(
+        std::vector<std::string>{gateway_binary(), "simulate", "--port", "0"});
+    sim_port_ = simulator_port(*sim_);
+    ASSERT_NE(sim_port_, 0) << sim_->output();
+    gw_ = std::make_unique<GatewayProcess>("", links_yaml(sim_port_));
+    ASSERT_TRUE(gw_->ready()) << gw_->process().output();
+  }
+
+  std::unique_ptr<Process> sim_;
+  std::uint16_t sim_port_ = 0;
+  std::unique_ptr<GatewayProcess> gw_;
+};
+
+TEST_F(GatewayModbus, PublishesReadingsAndExecutesCommandsWithReadBack) {
+  auto r = run({"/usr/bin/python3", "-B", source_dir() + "/tests/integration/python/modbus_gateway.py",
+                gw_->port_str()},
+               20s);
+  EXPECT_EQ(r.code, 0) << r.output << "\n--- gateway:\n" << gw_->process().output();
+  EXPECT_THAT(r.output, HasSubstr("OK"));
+}
+
+TEST_F(GatewayModbus, DeadDeviceGoesOfflineWithBadQualityAndComesBack) {
+  ASSERT_TRUE(wait_until([&] { return retained(gw_->port(), "test/sim/status").find("online") != std::string::npos; }))
+      << gw_->process().output();
+  sim_->signal(SIGKILL);
+  sim_->wait();
+  ASSERT_TRUE(wait_until([&] {
+    return retained(gw_->port(), "test/sim/status").find("\"offline\"") != std::string::npos;
+  })) << gw_->process().output();
+  const std::string temp = retained(gw_->port(), "test/sim/temperature");
+  EXPECT_THAT(temp, HasSubstr("\"quality\":\"bad_connection\""));
+  EXPECT_THAT(temp, HasSubstr("\"value\":null"));
+
+  // The device comes back on the same port: status online, values good again.
+  sim_ = std::make_unique<Process>(std::vector<std::string>{
+      gateway_binary(), "simulate", "--port", std::to_string(sim_port_)});
+  ASSERT_EQ(simulator_port(*sim_), sim_port_) << sim_->output();
+  ASSERT_TRUE(wait_until([&] {
+    return retained(gw_->port(), "test/sim/status").find("\"online\"") != std::string::npos;
+  })) << gw_->process().output();
+  EXPECT_TRUE(wait_until([&] {
+    return retained(gw_->port(), "test/sim/temperature").find("\"quality\":\"good\"") !=
+           std::string::npos;
+  }));
+}
+
+TEST_F(GatewayModbus, StopsCleanlyOnSigtermWhilePolling) {
+  gw_->process().signal(SIGTERM);
+  EXPECT_EQ(gw_->process().wait(5s), 0) << gw_->process().output();
+}
+
+}  // namespace
+}  // namespace gw::test

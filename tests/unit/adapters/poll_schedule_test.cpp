@@ -1,0 +1,117 @@
+#include "adapters/modbus/poll_schedule.hpp"
+
+#include <gtest/gtest.h>
+
+namespace gw::adapters::modbus {
+namespace {
+
+using namespace std::chrono_literals;
+using TP = PollSchedule::TimePoint;
+
+const TP t0{std::chrono::seconds(1000)};
+
+PointOptions reg(std::string name, std::uint16_t address,
+                 std::optional<std::chrono::milliseconds> interval = std::nullopt) {
+  PointOptions p;
+  p.name = std::move(name);
+  p.table = Table::HoldingRegister;
+  p.address = address;
+  p.type = DataType::Uint16;
+  p.poll_interval = interval;
+  return p;
+}
+
+LinkOptions two_devices() {
+  LinkOptions link;
+  link.name = "bus";
+  DeviceOptions a;
+  a.name = "a";
+  a.unit_id = 1;
+  a.poll_interval = 1s;
+  a.backoff_initial = 2s;
+  a.backoff_max = 8s;
+  a.points = {reg("x", 0), reg("y", 1), reg("fast", 50, 100ms)};
+  DeviceOptions b;
+  b.name = "b";
+  b.unit_id = 2;
+  b.poll_interval = 500ms;
+  b.points = {reg("z", 0)};
+  link.devices = {a, b};
+  return link;
+}
+
+TEST(PollSchedule, GroupsPointsByIntervalIntoOneJobEach) {
+  const LinkOptions link = two_devices();
+  PollSchedule s(link, t0);
+  ASSERT_EQ(s.jobs().size(), 3U);
+  // Device a: the 100 ms group and the 1 s group; device b: one job.
+  EXPECT_EQ(s.jobs()[0].device, 0U);
+  EXPECT_EQ(s.jobs()[0].interval, 100ms);
+  EXPECT_EQ(s.jobs()[0].requests.size(), 1U);
+  EXPECT_EQ(s.jobs()[1].interval, 1s);
+  ASSERT_EQ(s.jobs()[1].requests.size(), 1U);
+  EXPECT_EQ(s.jobs()[1].requests[0].count, 2);
+  EXPECT_EQ(s.jobs()[2].device, 1U);
+}
+
+TEST(PollSchedule, RunsEarliestDeadlineFirstAndKeepsPhase) {
+  const LinkOptions link = two_devices();
+  PollSchedule s(link, t0);
+  EXPECT_EQ(s.next(), 0U);  // all due at t0: the first configured
+  s.completed(0, true, t0 + 10ms);
+  EXPECT_EQ(s.job(0).due, t0 + 100ms);  // phase kept: due + interval, not now + interval
+  EXPECT_EQ(s.next(), 1U);
+  s.completed(1, true, t0 + 20ms);
+  EXPECT_EQ(s.next(), 2U);
+  s.completed(2, true, t0 + 30ms);
+  EXPECT_EQ(s.next(), 0U);
+  EXPECT_EQ(s.late_polls(), 0U);
+}
+
+TEST(PollSchedule, SkipsMissedCyclesAndCountsThemLate) {
+  const LinkOptions link = two_devices();
+  PollSchedule s(link, t0);
+  s.completed(0, true, t0 + 350ms);  // the 100 ms job ran 350 ms late: cycles at 100..300 missed
+  EXPECT_EQ(s.job(0).due, t0 + 400ms);
+  EXPECT_EQ(s.late_polls(), 3U);
+}
+
+TEST(PollSchedule, FailingDeviceIsBackedOffAsAWholeAndRecovers) {
+  const LinkOptions link = two_devices();
+  PollSchedule s(link, t0);
+  s.completed(1, false, t0);
+  // Both jobs of device a wait for the backoff; device b is untouched.
+  EXPECT_EQ(s.job(0).due, t0 + 2s);
+  EXPECT_EQ(s.job(1).due, t0 + 2s);
+  EXPECT_EQ(s.job(2).due, t0);
+  EXPECT_EQ(s.device_failures(0), 1U);
+  s.completed(0, false, t0 + 2s);
+  EXPECT_EQ(s.job(0).due, t0 + 6s);  // doubled
+  s.completed(0, false, t0 + 6s);
+  s.completed(0, false, t0 + 14s);
+  EXPECT_EQ(s.job(0).due, t0 + 22s);  // capped at 8 s
+  s.completed(0, true, t0 + 22s);
+  EXPECT_EQ(s.device_failures(0), 0U);
+  EXPECT_EQ(s.job(0).due, t0 + 22s + 100ms);
+}
+
+TEST(PollSchedule, SplitReplacesAMergedRequestByItsHalves) {
+  const LinkOptions link = two_devices();
+  PollSchedule s(link, t0);
+  ASSERT_TRUE(s.split_request(1, 0));
+  ASSERT_EQ(s.job(1).requests.size(), 2U);
+  EXPECT_EQ(s.job(1).requests[0].address, 0);
+  EXPECT_EQ(s.job(1).requests[0].count, 1);
+  EXPECT_EQ(s.job(1).requests[1].address, 1);
+  EXPECT_FALSE(s.split_request(1, 0));  // one point: nothing left to split
+}
+
+TEST(PollSchedule, HoldUntilPostponesEveryJob) {
+  const LinkOptions link = two_devices();
+  PollSchedule s(link, t0);
+  s.hold_until(t0 + 5s);
+  for (const auto& j : s.jobs()) EXPECT_EQ(j.due, t0 + 5s);
+}
+
+}  // namespace
+}  // namespace gw::adapters::modbus
