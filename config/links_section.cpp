@@ -374,8 +374,9 @@ void check_device(const DeviceEntry& e, const YAML::Node& node, const Cursor& at
                      std::to_string(d.max_registers_per_read) + ")");
     }
 
-    // Two points on the same registers would publish one value twice, or garbage twice; the one
-    // exception is several bits of one register.
+    // Two points on the same registers would publish one value twice, or garbage twice. The
+    // exceptions are bits: several bits of one register, and the bits of a register that is also
+    // read whole (a status word and its alarm bits, as device manuals list them).
     const Span span{i, table, static_cast<std::uint32_t>(first),
                     static_cast<std::uint32_t>(first) + count - 1};
     for (const Span& other : spans) {
@@ -383,6 +384,7 @@ void check_device(const DeviceEntry& e, const YAML::Node& node, const Cursor& at
       const PointEntry& oe = e.points[other.index];
       const bool both_bits = p.type == mb::DataType::Bit && oe.point.type == mb::DataType::Bit;
       if (both_bits && p.bit != oe.point.bit) continue;
+      if (!both_bits && (p.type == mb::DataType::Bit || oe.point.type == mb::DataType::Bit)) continue;
       if (both_bits) {
         addr_at.error(addr_mark, "'" + p.name + "' reads bit " + std::to_string(p.bit) + " of " +
                                      written_span(pe, e.address_base, span) + ", as '" +

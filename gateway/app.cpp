@@ -3,6 +3,7 @@
 #include <csignal>
 
 #include <asio/io_context.hpp>
+#include <fmt/format.h>
 #include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
 
@@ -10,6 +11,7 @@
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "gateway/field_router.hpp"
+#include "gateway/service_notifier.hpp"
 
 namespace gw::gateway {
 
@@ -26,6 +28,7 @@ struct App::Impl {
         return;
       }
       log->info("signal {} received, stopping", sig);
+      if (notifier) notifier->stopping();
       // Polling stops first, so every reading taken is routed before the broker closes.
       if (field) field->stop();
       if (broker) {
@@ -47,6 +50,19 @@ struct App::Impl {
   static constexpr std::chrono::milliseconds kShutdownGrace{300};
   std::unique_ptr<broker::Server> broker;
   std::unique_ptr<FieldRouter> field;
+  std::unique_ptr<ServiceNotifier> notifier;
+
+  // The one-line summary for systemd's STATUS= (and later `edge-gateway status`).
+  ServiceNotifier::Health health() const {
+    ServiceNotifier::Health h;
+    const auto& b = broker->broker().stats();
+    h.summary = fmt::format("{} MQTT client(s)", b.connections_current);
+    if (field && field->device_count() > 0) {
+      h.summary += fmt::format(", {}/{} device(s) online", field->devices_online(),
+                               field->device_count());
+    }
+    return h;
+  }
 };
 
 App::App(config::Config cfg) : impl_(std::make_unique<Impl>(std::move(cfg))) {}
@@ -67,6 +83,9 @@ int App::run() {
     return 1;
   }
   s.log->info("edge-gateway '{}' started: {} field link(s)", s.cfg.gateway.id, s.cfg.links.size());
+  // READY=1 only now: listeners bound, links started.
+  s.notifier = std::make_unique<ServiceNotifier>(s.io, [&s] { return s.health(); });
+  s.notifier->ready();
   s.io.run();
   s.field->stop();
   s.broker->stop();

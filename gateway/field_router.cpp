@@ -139,6 +139,11 @@ void FieldRouter::publish_reading(const Reading& r) {
 
 void FieldRouter::on_status(adapters::modbus::DeviceStatus status) {
   asio::post(core_, [this, s = std::move(status)]() {
+    bool& up = status_[s.device];
+    if (up != s.online) {
+      up = s.online;
+      online_ = s.online ? online_ + 1 : online_ - 1;
+    }
     json j;
     j["status"] = s.online ? "online" : "offline";
     if (!s.online) j["error"] = s.error;

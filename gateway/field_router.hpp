@@ -53,6 +53,9 @@ class FieldRouter final : public adapters::modbus::LinkSink {
   void stop();
 
   [[nodiscard]] const FieldRouterStats& stats() const { return stats_; }
+  // Devices whose last status was online, and all configured devices.
+  [[nodiscard]] std::size_t devices_online() const { return online_; }
+  [[nodiscard]] std::size_t device_count() const { return by_device_.size(); }
   [[nodiscard]] std::string point_topic(std::string_view device, std::string_view point) const;
 
   // LinkSink: link threads.
@@ -77,6 +80,8 @@ class FieldRouter final : public adapters::modbus::LinkSink {
   std::atomic<std::int64_t> pending_{0};
   std::atomic<std::uint64_t> dropped_{0};
   FieldRouterStats stats_;
+  std::map<std::string, bool, std::less<>> status_;  // device → online, once reported
+  std::size_t online_ = 0;
 };
 
 }  // namespace gw::gateway

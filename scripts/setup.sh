@@ -12,6 +12,8 @@ packages=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   mosquitto mosquitto-clients python3 python3-paho-mqtt
+  # systemd-analyze (unit checks), dpkg-deb and readelf (package checks)
+  systemd binutils dpkg
 )
 
 missing=()

@@ -725,11 +725,15 @@ TEST(LinksSection, RefusesOverlappingPointsNamingBoth) {
                        "        address_base: 1\n")),
             "t.yaml:9:28: error: links[0].devices[0].points[1].ref: 'b' (400001..400002) overlaps "
             "'a' (points[0], holding 1)\n");
-  // A register read whole and one of its bits: two readings of one register.
-  EXPECT_EQ(errors(tcp(point("name: status, ref: 400011, type: uint16") +
-                       point("name: alarm, ref: 400011, type: bit, bit: 3"))),
-            "t.yaml:9:32: error: links[0].devices[0].points[1].ref: 'alarm' (400011) overlaps "
-            "'status' (points[0], 400011)\n");
+}
+
+TEST(LinksSection, AllowsAStatusWordAndItsBitsTogether) {
+  auto r = load(tcp(point("name: status, ref: 400011, type: uint16") +
+                    point("name: alarm, ref: 400011, type: bit, bit: 3") +
+                    point("name: wide, table: holding, address: 20, type: uint32") +
+                    point("name: hi_bit, table: holding, address: 21, type: bit, bit: 15")));
+  ASSERT_TRUE(r.config) << r.report;
+  EXPECT_EQ(r.report, "");
 }
 
 TEST(LinksSection, AllowsSeveralBitsOfOneRegisterButNotOneBitTwice) {
