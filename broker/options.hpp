@@ -26,6 +26,7 @@ struct ListenerOptions {
   std::string address = "127.0.0.1";
   std::uint16_t port = 1883;  // 0 = ephemeral (tests)
   std::string name;           // for logs; empty = "<address>:<port>"
+  friend bool operator==(const ListenerOptions&, const ListenerOptions&) = default;
 };
 
 struct BrokerOptions {
@@ -75,12 +76,15 @@ struct BrokerOptions {
   struct Redirect {
     std::string server_reference;  // e.g. "10.0.0.7:1883"
     bool permanent = false;
+    friend bool operator==(const Redirect&, const Redirect&) = default;
   };
   std::optional<Redirect> redirect;
 
   // Clients without credentials may connect. There is no authentication section yet, so this is
   // true; config/ warns when it is combined with a listener on a non-loopback address.
   bool allow_anonymous = true;
+
+  friend bool operator==(const BrokerOptions&, const BrokerOptions&) = default;
 };
 
 }  // namespace gw::broker

@@ -1,5 +1,7 @@
 #include "broker/server.hpp"
 
+#include <algorithm>
+
 #include "broker/net/tcp_connection.hpp"
 
 namespace gw::broker {
@@ -11,27 +13,72 @@ Server::Server(asio::io_context& io, BrokerOptions options, core::Clock& clock)
 
 Server::~Server() { stop(); }
 
+Result<std::unique_ptr<net::TcpListener>> Server::open(const ListenerOptions& opts) {
+  auto listener = net::TcpListener::open(io_, opts, [this](asio::ip::tcp::socket socket) {
+    auto connection = std::make_shared<net::TcpConnection>(std::move(socket), read_buffer_);
+    auto handler = broker_.accept(*connection);
+    if (!handler) {
+      connection->abort();
+      return;
+    }
+    connection->start(std::move(handler));
+  });
+  if (!listener) {
+    broker_.log().error("cannot listen on {}:{}: {}", opts.address, opts.port,
+                        listener.error().message());
+    return Failure{listener.error()};
+  }
+  broker_.log().info("listening on {}{}", (*listener)->name(),
+                     opts.name.empty() ? "" : " (" + opts.name + ")");
+  return listener;
+}
+
 Result<void> Server::start() {
   for (const auto& opts : broker_.options().listeners) {
-    auto listener = net::TcpListener::open(io_, opts, [this](asio::ip::tcp::socket socket) {
-      auto connection = std::make_shared<net::TcpConnection>(std::move(socket), read_buffer_);
-      auto handler = broker_.accept(*connection);
-      if (!handler) {
-        connection->abort();
-        return;
-      }
-      connection->start(std::move(handler));
-    });
+    auto listener = open(opts);
     if (!listener) {
-      broker_.log().error("cannot listen on {}:{}: {}", opts.address, opts.port,
-                          listener.error().message());
       listeners_.clear();
+      listener_options_.clear();
       return Failure{listener.error()};
     }
-    broker_.log().info("listening on {}{}", (*listener)->name(),
-                       opts.name.empty() ? "" : " (" + opts.name + ")");
     listeners_.push_back(std::move(*listener));
+    listener_options_.push_back(opts);
   }
+  return {};
+}
+
+Result<void> Server::reload_listeners(const std::vector<ListenerOptions>& wanted) {
+  std::vector<std::unique_ptr<net::TcpListener>> next;
+  std::vector<bool> kept(listeners_.size(), false);
+  for (const auto& opts : wanted) {
+    const auto it = std::find(listener_options_.begin(), listener_options_.end(), opts);
+    if (it != listener_options_.end() && !kept[static_cast<std::size_t>(it - listener_options_.begin())]) {
+      const auto i = static_cast<std::size_t>(it - listener_options_.begin());
+      kept[i] = true;
+      next.push_back(nullptr);  // placeholder: moved over once nothing can fail any more
+      continue;
+    }
+    auto listener = open(opts);
+    if (!listener) return Failure{listener.error()};  // `next` closes what this call opened
+    next.push_back(std::move(*listener));
+  }
+  // Commit: the kept listeners move over, the rest close.
+  std::size_t k = 0;
+  for (std::size_t w = 0; w < wanted.size(); ++w) {
+    if (next[w]) continue;
+    while (listener_options_[k] != wanted[w] || !kept[k]) ++k;
+    next[w] = std::move(listeners_[k]);
+    kept[k] = false;  // taken
+    k = 0;
+  }
+  for (auto& l : listeners_) {
+    if (l) {
+      broker_.log().info("no longer listening on {}", l->name());
+      l->stop();
+    }
+  }
+  listeners_ = std::move(next);
+  listener_options_ = wanted;
   return {};
 }
 

@@ -32,6 +32,13 @@ class Server {
   // Closes the listeners; established connections are left to the io_context's shutdown.
   void stop();
 
+  // Configuration reload: keeps the listeners that are in `wanted` unchanged, opens the new ones
+  // and closes the ones no longer wanted. Established connections stay, whatever listener
+  // accepted them. All or nothing: when a new listener cannot be opened, the ones opened by
+  // this call are closed again and the old set stays as it was.
+  // Errors: those of TcpListener::open.
+  Result<void> reload_listeners(const std::vector<ListenerOptions>& wanted);
+
   [[nodiscard]] Broker& broker() { return broker_; }
   // Bound ports, in configuration order (the kernel's choice for port 0).
   [[nodiscard]] std::vector<std::uint16_t> ports() const;
@@ -39,7 +46,10 @@ class Server {
  private:
   asio::io_context& io_;
   Broker broker_;
+  Result<std::unique_ptr<net::TcpListener>> open(const ListenerOptions& opts);
+
   std::vector<std::unique_ptr<net::TcpListener>> listeners_;
+  std::vector<ListenerOptions> listener_options_;  // parallel to listeners_
   std::shared_ptr<net::SharedReadBuffer> read_buffer_;
 };
 

@@ -1,6 +1,8 @@
 #include "gateway/app.hpp"
 
 #include <csignal>
+#include <sstream>
+#include <string>
 
 #include <asio/io_context.hpp>
 #include <fmt/format.h>
@@ -16,14 +18,14 @@
 namespace gw::gateway {
 
 struct App::Impl {
-  explicit Impl(config::Config c) : cfg(std::move(c)), log(core::make_logger("gateway")) {}
+  Impl(config::Config c, std::string p)
+      : cfg(std::move(c)), path(std::move(p)), log(core::make_logger("gateway")) {}
 
   void wait_for_signal() {
     signals.async_wait([this](std::error_code ec, int sig) {
       if (ec) return;
       if (sig == SIGHUP) {
-        // TODO(config): reload. Until then SIGHUP is acknowledged and ignored, never fatal.
-        log->warn("SIGHUP received: configuration reload is not supported yet; ignored");
+        reload();
         wait_for_signal();
         return;
       }
@@ -41,7 +43,51 @@ struct App::Impl {
     });
   }
 
+  // SIGHUP: re-read the file; apply what can change without a restart.
+  void reload() {
+    log->info("SIGHUP: reloading {}", path);
+    if (notifier) notifier->reloading();
+    config::Diagnostics diag(path);
+    auto next = config::load_file(path, diag);
+    std::istringstream lines(diag.format());
+    for (std::string line; std::getline(lines, line);) {
+      if (diag.has_errors()) {
+        log->error("reload: {}", line);
+      } else {
+        log->warn("reload: {}", line);
+      }
+    }
+    if (!next) {
+      log->error("reload: {} has {} error(s); the running configuration stays", path,
+                 diag.error_count());
+      if (notifier) notifier->reloaded();
+      return;
+    }
+    if (next->broker.listeners != cfg.broker.listeners) {
+      if (auto ok = broker->reload_listeners(next->broker.listeners); ok) {
+        cfg.broker.listeners = next->broker.listeners;
+      } else {
+        log->error("reload: listeners unchanged: {}", ok.error().message());
+      }
+    }
+    config::Config wanted = *next;
+    wanted.broker.listeners = cfg.broker.listeners;
+    if (!(wanted.broker == cfg.broker)) {
+      log->warn("reload: broker settings other than listeners take effect at the next restart");
+    }
+    if (next->gateway.log_level != cfg.gateway.log_level || next->gateway.data_dir != cfg.gateway.data_dir) {
+      log->warn("reload: gateway.log_level and gateway.data_dir take effect at the next restart");
+    }
+    field->reconfigure(next->gateway.id, next->links);
+    cfg.gateway.id = next->gateway.id;
+    cfg.links = next->links;
+    const auto& r = field->last_reload();
+    log->info("reload done: {} link(s) kept, {} started, {} stopped", r.kept, r.started, r.stopped);
+    if (notifier) notifier->reloaded();
+  }
+
   config::Config cfg;
+  std::string path;
   std::shared_ptr<spdlog::logger> log;
   // Declared before everything that uses it, so it is destroyed last.
   asio::io_context io{1};
@@ -65,7 +111,8 @@ struct App::Impl {
   }
 };
 
-App::App(config::Config cfg) : impl_(std::make_unique<Impl>(std::move(cfg))) {}
+App::App(config::Config cfg, std::string config_path)
+    : impl_(std::make_unique<Impl>(std::move(cfg), std::move(config_path))) {}
 App::~App() = default;
 
 int App::run() {

@@ -106,7 +106,7 @@ int run_cli(int argc, char** argv) {
   if (!cfg) return kExitUsage;
   if (override_level) cfg->gateway.log_level = *override_level;
   core::setup_logging(cfg->gateway.log_level);
-  App gateway(std::move(*cfg));
+  App gateway(std::move(*cfg), run_file);
   return gateway.run();
 }
 

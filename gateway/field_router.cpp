@@ -1,5 +1,6 @@
 #include "gateway/field_router.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include <asio/post.hpp>
@@ -85,12 +86,61 @@ std::string FieldRouter::point_topic(std::string_view device, std::string_view p
 }
 
 Result<void> FieldRouter::start() {
-  if (!links_.empty()) {
-    GW_TRY_VOID(client_.subscribe(id_ + "/+/+/set",
-                                  [this](const std::shared_ptr<const Message>& m) { on_command(m); }));
-  }
+  GW_TRY_VOID(client_.subscribe(id_ + "/+/+/set",
+                                [this](const std::shared_ptr<const Message>& m) { on_command(m); }));
   for (auto& link : links_) link->start();
+  started_ = true;
   return {};
+}
+
+void FieldRouter::reconfigure(std::string gateway_id,
+                              std::vector<adapters::modbus::LinkOptions> links) {
+  last_reload_ = {};
+  if (gateway_id != id_) {
+    client_.unsubscribe(id_ + "/+/+/set");
+    id_ = std::move(gateway_id);
+    // The id is a validated topic level, so the filter is valid.
+    (void)client_.subscribe(id_ + "/+/+/set",
+                            [this](const std::shared_ptr<const Message>& m) { on_command(m); });
+  }
+  std::vector<std::unique_ptr<adapters::modbus::Link>> next;
+  for (auto& options : links) {
+    const auto same = std::find_if(links_.begin(), links_.end(), [&](const auto& l) {
+      return l && l->options() == options;
+    });
+    if (same != links_.end()) {
+      next.push_back(std::move(*same));
+      ++last_reload_.kept;
+      continue;
+    }
+    next.push_back(std::make_unique<adapters::modbus::Link>(std::move(options), *this));
+    ++last_reload_.started;
+  }
+  for (auto& old : links_) {
+    if (!old) continue;
+    log_->info("field: stopping link '{}' (changed or removed)", old->options().name);
+    old->stop();
+    ++last_reload_.stopped;
+  }
+  links_ = std::move(next);
+  by_device_.clear();
+  for (const auto& link : links_) {
+    for (const auto& dev : link->options().devices) by_device_.emplace(dev.name, link.get());
+  }
+  // Forget the status of devices that are gone; restarted links report theirs afresh.
+  for (auto it = status_.begin(); it != status_.end();) {
+    if (!by_device_.contains(it->first)) {
+      if (it->second) --online_;
+      it = status_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (started_) {
+    for (auto& link : links_) {
+      if (!link->running()) link->start();
+    }
+  }
 }
 
 void FieldRouter::stop() {

@@ -52,6 +52,18 @@ class FieldRouter final : public adapters::modbus::LinkSink {
   // Stops and joins the links (each within its response timeout).
   void stop();
 
+  // Configuration reload: links whose options are unchanged keep running untouched (their
+  // connections, schedules and publish filters included); changed and removed links are stopped,
+  // new and changed ones started. A new gateway id moves the command subscription.
+  void reconfigure(std::string gateway_id, std::vector<adapters::modbus::LinkOptions> links);
+
+  struct ReloadSummary {
+    std::size_t kept = 0;
+    std::size_t started = 0;
+    std::size_t stopped = 0;
+  };
+  [[nodiscard]] const ReloadSummary& last_reload() const { return last_reload_; }
+
   [[nodiscard]] const FieldRouterStats& stats() const { return stats_; }
   // Devices whose last status was online, and all configured devices.
   [[nodiscard]] std::size_t devices_online() const { return online_; }
@@ -82,6 +94,8 @@ class FieldRouter final : public adapters::modbus::LinkSink {
   FieldRouterStats stats_;
   std::map<std::string, bool, std::less<>> status_;  // device → online, once reported
   std::size_t online_ = 0;
+  ReloadSummary last_reload_;
+  bool started_ = false;
 };
 
 }  // namespace gw::gateway

@@ -97,6 +97,8 @@ class Link {
 
   void start();
   void stop();
+  // True between start() and stop().
+  [[nodiscard]] bool running() const { return thread_.joinable(); }
 
   // Queues a write; `done` runs on the link thread with the read-back engineering value or the
   // error. Errors (returned at once, `done` not called): LinkErrc::QueueFull, Stopped.

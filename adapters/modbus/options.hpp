@@ -112,6 +112,8 @@ struct PointOptions {
   // Inclusive range for written engineering values; a command outside it is refused.
   std::optional<double> min;
   std::optional<double> max;
+
+  friend bool operator==(const PointOptions&, const PointOptions&) = default;
 };
 
 struct DeviceOptions {
@@ -137,6 +139,8 @@ struct DeviceOptions {
   std::chrono::milliseconds backoff_max{std::chrono::minutes(1)};
 
   std::vector<PointOptions> points;  // at least one
+
+  friend bool operator==(const DeviceOptions&, const DeviceOptions&) = default;
 };
 
 enum class LinkKind : std::uint8_t { Tcp, Rtu, RtuOverTcp };
@@ -154,6 +158,8 @@ struct SerialOptions {
   bool rs485 = false;
   enum class Rts : std::uint8_t { None, Up, Down } rts = Rts::None;
   std::chrono::microseconds rts_delay{0};
+
+  friend bool operator==(const SerialOptions&, const SerialOptions&) = default;
 };
 
 struct LinkOptions {
@@ -175,6 +181,8 @@ struct LinkOptions {
   std::chrono::milliseconds reconnect_max{std::chrono::seconds(30)};
 
   std::vector<DeviceOptions> devices;  // at least one
+
+  friend bool operator==(const LinkOptions&, const LinkOptions&) = default;
 };
 
 }  // namespace gw::adapters::modbus
