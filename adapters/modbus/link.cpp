@@ -215,13 +215,20 @@ struct Link::Impl {
     emit(d, std::move(out), now);
   }
 
-  // Passes readings of device `d` through their points' filters to the sink.
+  // Passes readings of device `d` through their points' filters to the sink. Readings mostly
+  // come in configuration order, so the point after the previous one is tried before searching
+  // by name (names are unique within a device: the same point either way).
   void emit(std::size_t d, std::vector<Reading> readings, SteadyClock::time_point now) {
     const DeviceOptions& dev = opts.devices[d];
+    std::size_t next = 0;
     std::erase_if(readings, [&](const Reading& r) {
-      const auto it = std::find_if(dev.points.begin(), dev.points.end(),
-                                   [&](const PointOptions& p) { return p.name == r.point; });
-      const auto p = static_cast<std::size_t>(it - dev.points.begin());
+      std::size_t p = next;
+      if (p >= dev.points.size() || dev.points[p].name != r.point) {
+        const auto it = std::find_if(dev.points.begin(), dev.points.end(),
+                                     [&](const PointOptions& o) { return o.name == r.point; });
+        p = static_cast<std::size_t>(it - dev.points.begin());
+      }
+      next = p + 1;
       return !filters[d][p].offer(r.value, r.quality, now);
     });
     if (readings.empty()) return;
