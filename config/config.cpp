@@ -8,6 +8,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "config/bridge_section.hpp"
 #include "config/broker_section.hpp"
 #include "config/document.hpp"
 #include "config/endpoint.hpp"
@@ -27,6 +28,11 @@ const Schema<Config>& config_schema() {
           field("links", &Config::links, LinksKind{},
                 "Field links: Modbus TCP connections, RS-485 buses, RTU over TCP; their devices "
                 "and points."),
+          field<Config>(
+              "bridge", Section<bridge::BridgeOptions>{&bridge_schema()},
+              [](Config& c, bridge::BridgeOptions&& b) { c.bridge = std::move(b); },
+              [](const Config& c) { return c.bridge.value_or(bridge::BridgeOptions{}); },
+              "The uplink to a cloud MQTT broker, with store-and-forward; none by default."),
       }};
   return schema;
 }
@@ -45,6 +51,9 @@ std::optional<Config> load_string(std::string_view yaml, Diagnostics& diag) {
                                "broker:), got " + describe_node(*root));
     } else {
       config_schema().parse(*root, config, Cursor(diag, ""));
+      if (config.bridge && !diag.has_errors()) {
+        complete_bridge(*config.bridge, config.gateway, detail::find_value(*root, "bridge"));
+      }
     }
   } catch (const YAML::Exception& e) {
     // Schemas read nodes without conversions that throw; this is a last line of defence.
@@ -88,18 +97,26 @@ std::string summary(const Config& config) {
     out += format_endpoint({listeners[i].address, listeners[i].port});
   }
   out += ")";
-  if (config.links.empty()) return out;
-  std::size_t devices = 0;
-  std::size_t points = 0;
-  for (const auto& link : config.links) {
-    devices += link.devices.size();
-    for (const auto& device : link.devices) points += device.points.size();
-  }
   const auto count = [](std::size_t n, const char* one, const char* many) {
     return std::to_string(n) + " " + (n == 1 ? one : many);
   };
-  return out + ", " + count(config.links.size(), "link", "links") + ", " +
-         count(devices, "device", "devices") + ", " + count(points, "point", "points");
+  if (!config.links.empty()) {
+    std::size_t devices = 0;
+    std::size_t points = 0;
+    for (const auto& link : config.links) {
+      devices += link.devices.size();
+      for (const auto& device : link.devices) points += device.points.size();
+    }
+    out += ", " + count(config.links.size(), "link", "links") + ", " +
+           count(devices, "device", "devices") + ", " + count(points, "point", "points");
+  }
+  if (config.bridge) {
+    const auto& b = *config.bridge;
+    out += ", bridge to " + count(b.servers.size(), "server", "servers") + ", " +
+           std::to_string(b.upstream.size()) + " upstream / " +
+           std::to_string(b.downstream.size()) + " downstream route(s)";
+  }
+  return out;
 }
 
 }  // namespace gw::config

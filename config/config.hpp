@@ -24,6 +24,7 @@
 #include "broker/options.hpp"
 #include "config/diagnostics.hpp"
 #include "config/schema.hpp"
+#include "gateway/bridge/bridge_options.hpp"
 #include "gateway/options.hpp"
 
 namespace gw::config {
@@ -32,6 +33,10 @@ struct Config {
   gateway::GatewayOptions gateway;
   broker::BrokerOptions broker;
   std::vector<adapters::modbus::LinkOptions> links;
+  // The uplink to a cloud broker; nullopt when the file has no `bridge:` section. Complete when
+  // loaded: client_id, status_topic and outbox.path are derived from `gateway:` unless given
+  // (config/bridge_section.hpp).
+  std::optional<bridge::BridgeOptions> bridge;
 };
 
 // Parses and validates; every problem goes into `diag`, positions 1-based. Returns nullopt when
@@ -41,9 +46,12 @@ struct Config {
 [[nodiscard]] std::optional<Config> load_file(const std::string& path, Diagnostics& diag);
 [[nodiscard]] std::optional<Config> load_string(std::string_view yaml, Diagnostics& diag);
 
-// One line for `check-config`; the field links, when there are any, are counted:
+// One line for `check-config`; the field links, when there are any, are counted, and the bridge
+// is described when there is one:
 //   "config OK: gateway 'plant-1', 1 listener (127.0.0.1:1883)"
 //   "config OK: gateway 'plant-1', 1 listener (127.0.0.1:1883), 2 links, 3 devices, 41 points"
+//   "config OK: gateway 'plant-1', 1 listener (127.0.0.1:1883), bridge to 2 servers, 1 upstream
+//    / 1 downstream route(s)"
 [[nodiscard]] std::string summary(const Config& config);
 
 // The root schema (top-level keys) and every key it accepts, for the reference and its tests.

@@ -8,7 +8,6 @@
 #include "config/scalar.hpp"
 
 namespace gw::config {
-namespace {
 
 bool is_ipv4(const std::string& s) {
   in_addr a{};
@@ -20,8 +19,7 @@ bool is_ipv6(const std::string& s) {
   return inet_pton(AF_INET6, s.c_str(), &a) == 1;
 }
 
-// RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens.
-bool is_hostname(const std::string& s) {
+bool is_hostname(std::string_view s) {
   if (s.empty() || s.size() > 253) return false;
   std::size_t label = 0;
   for (std::size_t i = 0; i < s.size(); ++i) {
@@ -37,6 +35,8 @@ bool is_hostname(const std::string& s) {
   }
   return label > 0 && s.back() != '-';
 }
+
+namespace {
 
 // One spelling per address, so that [0::0]:1883 and [::]:1883 are seen as the same listener.
 std::string canonical_ipv6(const std::string& s) {

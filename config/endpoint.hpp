@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <yaml-cpp/yaml.h>
 
@@ -22,6 +23,12 @@ struct Endpoint {
 };
 
 // "127.0.0.1:1883", "[::1]:1883".
+// Address literals and RFC 1123 host names (dot-separated labels of letters, digits and inner
+// hyphens, at most 253 bytes), as every section that names a host accepts them.
+[[nodiscard]] bool is_ipv4(const std::string& s);
+[[nodiscard]] bool is_ipv6(const std::string& s);
+[[nodiscard]] bool is_hostname(std::string_view s);
+
 [[nodiscard]] std::string format_endpoint(const Endpoint& e);
 // 127.0.0.0/8 and ::1.
 [[nodiscard]] bool is_loopback(const std::string& address);

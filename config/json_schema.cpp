@@ -60,7 +60,7 @@ Json value_schema(const JsonSpec& spec) {
       Json j = {{"type", "array"}};
       if (spec.min_length) j["minItems"] = *spec.min_length;
       if (spec.max_length) j["maxItems"] = *spec.max_length;
-      j["items"] = object_schema(spec.keys);
+      j["items"] = spec.item.empty() ? object_schema(spec.keys) : value_schema(spec.item.front());
       return j;
     }
     case JsonSpec::Type::String:

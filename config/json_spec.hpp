@@ -28,6 +28,7 @@ struct JsonSpec {
   std::vector<std::string> choices;  // String: the only words accepted
   std::string range;                 // a limit the pattern cannot state ("100ms..5m"), for the description
   std::vector<JsonKey> keys;         // Object: its keys; Array: the keys of each entry (a mapping)
+  std::vector<JsonSpec> item;        // Array of scalars: the one spec of every entry (keys empty)
 };
 
 // One key of a mapping.

@@ -141,4 +141,83 @@ std::optional<QoS> QosLevel::parse(const YAML::Node& node, const Cursor& at) con
   return static_cast<QoS>(*v);
 }
 
+namespace {
+constexpr std::size_t kMaxTopicBytes = 65535;  // MQTT 5 §1.5.4: a UTF-8 Encoded String
+}  // namespace
+
+std::string topic_filter_problem(std::string_view text, bool allow_shared) {
+  if (text.empty()) return "must not be empty";
+  if (text.size() > kMaxTopicBytes) return "longer than 65535 bytes";
+  if (text.find('\0') != std::string_view::npos) return "contains a NUL character";
+  std::string_view filter = text;
+  if (text.starts_with("$share/")) {
+    if (!allow_shared) return "a shared subscription ($share/...) is not allowed here";
+    const std::string_view rest = text.substr(7);
+    const auto slash = rest.find('/');
+    const std::string_view group = rest.substr(0, slash);
+    if (group.empty() || group.find_first_of("+#") != std::string_view::npos) {
+      return "'$share/' must be followed by a group name without '+' or '#', then '/' and a filter";
+    }
+    if (slash == std::string_view::npos || slash + 1 == rest.size()) {
+      return "'$share/" + std::string(group) + "' must be followed by '/' and a filter";
+    }
+    filter = rest.substr(slash + 1);
+  }
+  std::size_t start = 0;
+  while (true) {
+    const auto end = filter.find('/', start);
+    const std::string_view level =
+        filter.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+    if (level.find('#') != std::string_view::npos && (level != "#" || end != std::string_view::npos)) {
+      return "'#' must be the whole last level (a/#)";
+    }
+    if (level.find('+') != std::string_view::npos && level != "+") {
+      return "'+' must be a whole level (a/+/b)";
+    }
+    if (end == std::string_view::npos) break;
+    start = end + 1;
+  }
+  return "";
+}
+
+std::string topic_name_problem(std::string_view text) {
+  if (text.empty()) return "must not be empty";
+  if (text.size() > kMaxTopicBytes) return "longer than 65535 bytes";
+  if (text.find('\0') != std::string_view::npos) return "contains a NUL character";
+  if (text.find_first_of("+#") != std::string_view::npos) {
+    return "a topic name cannot contain the wildcards '+' or '#'";
+  }
+  return "";
+}
+
+std::optional<std::string> TopicFilterText::parse(const YAML::Node& node, const Cursor& at) const {
+  auto s = read_scalar(node, at, "a topic filter");
+  if (!s) return std::nullopt;
+  if (const std::string problem = topic_filter_problem(s->text, allow_shared); !problem.empty()) {
+    at.error(s->mark, "'" + s->text + "' is not a valid topic filter: " + problem);
+    return std::nullopt;
+  }
+  return std::move(s->text);
+}
+
+JsonSpec TopicFilterText::json() const { return {.min_length = 1, .max_length = kMaxTopicBytes}; }
+
+std::optional<std::string> TopicNameText::parse(const YAML::Node& node, const Cursor& at) const {
+  auto s = read_scalar(node, at, "a topic");
+  if (!s) return std::nullopt;
+  if (s->text.empty() && allow_empty) return std::string();
+  if (const std::string problem = topic_name_problem(s->text); !problem.empty()) {
+    at.error(s->mark, "'" + s->text + "' is not a valid topic: " + problem);
+    return std::nullopt;
+  }
+  return std::move(s->text);
+}
+
+JsonSpec TopicNameText::json() const {
+  JsonSpec j;
+  if (!allow_empty) j.min_length = 1;
+  j.max_length = kMaxTopicBytes;
+  return j;
+}
+
 }  // namespace gw::config

@@ -19,6 +19,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -281,6 +282,39 @@ struct QosLevel {
   [[nodiscard]] std::string range() const { return "0..2"; }
   [[nodiscard]] std::string show(QoS v) const { return std::to_string(static_cast<int>(v)); }
   [[nodiscard]] JsonSpec json() const { return Integer<int>{0, 2}.json(); }
+};
+
+// MQTT topics (MQTT 5 §4.7), checked here rather than with broker/protocol, which config/ does not
+// link. Each returns what is wrong with `text`, or "" when it is valid; the messages name the rule.
+//   topic_filter_problem: empty, longer than 65,535 bytes, a NUL (MQTT 5 §1.5.4 [MQTT-1.5.4-2]),
+//     '#' not alone in the last level [MQTT-4.7.1-1], '+' not alone in its level [MQTT-4.7.1-2];
+//     with allow_shared, "$share/<group>/<filter>" (MQTT 5 §4.8.2) is checked part by part,
+//     without it refused.
+//   topic_name_problem: empty, too long, a NUL, or a wildcard [MQTT-3.3.2-2].
+[[nodiscard]] std::string topic_filter_problem(std::string_view text, bool allow_shared);
+[[nodiscard]] std::string topic_name_problem(std::string_view text);
+
+// A topic filter: "plant-1/#", "+/temperature".
+struct TopicFilterText {
+  using value_type = std::string;
+  bool allow_shared = false;
+  std::optional<std::string> parse(const YAML::Node& node, const Cursor& at) const;
+  [[nodiscard]] std::string type() const { return "topic filter"; }
+  [[nodiscard]] std::string range() const { return ""; }
+  [[nodiscard]] std::string show(const std::string& v) const { return v.empty() ? "\"\"" : v; }
+  [[nodiscard]] JsonSpec json() const;
+};
+
+// A topic name (no wildcards): "plant-1/status". With allow_empty, "" is accepted too (it
+// usually means "off").
+struct TopicNameText {
+  using value_type = std::string;
+  bool allow_empty = false;
+  std::optional<std::string> parse(const YAML::Node& node, const Cursor& at) const;
+  [[nodiscard]] std::string type() const { return "topic"; }
+  [[nodiscard]] std::string range() const { return ""; }
+  [[nodiscard]] std::string show(const std::string& v) const { return v.empty() ? "\"\"" : v; }
+  [[nodiscard]] JsonSpec json() const;
 };
 
 }  // namespace gw::config

@@ -160,19 +160,8 @@ mb::DeviceOptions to_device(DeviceEntry&& e) {
 
 // --- positions for cross-field messages ----------------------------------------------------------
 
-// Where the value of `key` in the mapping `map` is, or the mapping itself when the key is absent
-// (the value is a default).
-YAML::Mark value_mark(const YAML::Node& map, std::string_view key) {
-  const YAML::Node v = detail::find_value(map, key);
-  return v.IsDefined() ? v.Mark() : map.Mark();
-}
-
-// Entry `i` of the list under `key`, or an undefined node.
-YAML::Node entry(const YAML::Node& map, std::string_view key, std::size_t i) {
-  const YAML::Node list = detail::find_value(map, key);
-  if (!list.IsSequence() || i >= list.size()) return YAML::Node(YAML::NodeType::Undefined);
-  return list[i];
-}
+using detail::entry;
+using detail::value_mark;
 
 const YAML::Mark kNoMark = YAML::Mark::null_mark();
 

@@ -88,6 +88,17 @@ void walk_map(const YAML::Node& node, const Cursor& at, const std::vector<KeySpe
   }
 }
 
+YAML::Mark value_mark(const YAML::Node& map, std::string_view key) {
+  const YAML::Node v = find_value(map, key);
+  return v.IsDefined() ? v.Mark() : map.Mark();
+}
+
+YAML::Node entry(const YAML::Node& map, std::string_view key, std::size_t i) {
+  const YAML::Node list = find_value(map, key);
+  if (!list.IsSequence() || i >= list.size()) return YAML::Node(YAML::NodeType::Undefined);
+  return list[i];
+}
+
 YAML::Node find_value(const YAML::Node& map, std::string_view key) {
   if (map.IsMap()) {
     for (const auto& entry : map) {

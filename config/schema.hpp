@@ -355,6 +355,11 @@ namespace detail {
 // The value under `key` in the mapping `map`, or an undefined node. Unlike operator[], never
 // inserts, and with duplicate keys returns the first.
 YAML::Node find_value(const YAML::Node& map, std::string_view key);
+// Where the value of `key` in the mapping `map` is, or the mapping itself when the key is absent
+// (the value is a default): the position for a cross-field message.
+YAML::Mark value_mark(const YAML::Node& map, std::string_view key);
+// Entry `i` of the list under `key`, or an undefined node.
+YAML::Node entry(const YAML::Node& map, std::string_view key, std::size_t i);
 }  // namespace detail
 
 }  // namespace gw::config

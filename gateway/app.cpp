@@ -12,6 +12,7 @@
 #include "broker/server.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
+#include "gateway/bridge/bridge.hpp"
 #include "gateway/field_router.hpp"
 #include "gateway/service_notifier.hpp"
 
@@ -31,8 +32,10 @@ struct App::Impl {
       }
       log->info("signal {} received, stopping", sig);
       if (notifier) notifier->stopping();
-      // Polling stops first, so every reading taken is routed before the broker closes.
+      // Polling stops first, so every reading taken is routed before the broker closes; then the
+      // bridge flushes its outbox and says offline upstream (bounded by bridge.stop_timeout).
       if (field) field->stop();
+      if (bridge) bridge->stop();
       if (broker) {
         broker->stop();
         broker->broker().shutdown();
@@ -78,6 +81,9 @@ struct App::Impl {
     if (next->gateway.log_level != cfg.gateway.log_level || next->gateway.data_dir != cfg.gateway.data_dir) {
       log->warn("reload: gateway.log_level and gateway.data_dir take effect at the next restart");
     }
+    if (next->bridge != cfg.bridge) {
+      log->warn("reload: bridge settings take effect at the next restart");
+    }
     field->reconfigure(next->gateway.id, next->links);
     cfg.gateway.id = next->gateway.id;
     cfg.links = next->links;
@@ -96,6 +102,7 @@ struct App::Impl {
   static constexpr std::chrono::milliseconds kShutdownGrace{300};
   std::unique_ptr<broker::Server> broker;
   std::unique_ptr<FieldRouter> field;
+  std::unique_ptr<bridge::Bridge> bridge;
   std::unique_ptr<ServiceNotifier> notifier;
 
   // The one-line summary for systemd's STATUS= (and later `edge-gateway status`).
@@ -106,6 +113,11 @@ struct App::Impl {
     if (field && field->device_count() > 0) {
       h.summary += fmt::format(", {}/{} device(s) online", field->devices_online(),
                                field->device_count());
+    }
+    if (bridge) {
+      const auto st = bridge->stats();
+      h.summary += st.connected ? ", uplink connected" : ", uplink down";
+      h.summary += fmt::format(", backlog {} message(s)", st.outbox.rows);
     }
     return h;
   }
@@ -129,12 +141,22 @@ int App::run() {
     s.log->error("start-up failed: field links: {}", started.error().message());
     return 1;
   }
-  s.log->info("edge-gateway '{}' started: {} field link(s)", s.cfg.gateway.id, s.cfg.links.size());
+  if (s.cfg.bridge) {
+    s.bridge = std::make_unique<bridge::Bridge>(s.io, s.broker->broker(), *s.cfg.bridge,
+                                                core::SystemClock::instance());
+    if (auto started = s.bridge->start(); !started) {
+      s.log->error("start-up failed: bridge: {}", started.error().message());
+      return 1;
+    }
+  }
+  s.log->info("edge-gateway '{}' started: {} field link(s){}", s.cfg.gateway.id, s.cfg.links.size(),
+              s.cfg.bridge ? ", bridge" : "");
   // READY=1 only now: listeners bound, links started.
   s.notifier = std::make_unique<ServiceNotifier>(s.io, [&s] { return s.health(); });
   s.notifier->ready();
   s.io.run();
   s.field->stop();
+  if (s.bridge) s.bridge->stop();
   s.broker->stop();
   s.log->info("stopped");
   return 0;

@@ -12,8 +12,8 @@ packages=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   mosquitto mosquitto-clients python3 python3-paho-mqtt
-  # systemd-analyze (unit checks), dpkg-deb and readelf (package checks)
-  systemd binutils dpkg
+  # systemd-analyze (unit checks), dpkg-deb and readelf (package checks), sqlite3 (outbox checks)
+  systemd binutils dpkg sqlite3
 )
 
 missing=()

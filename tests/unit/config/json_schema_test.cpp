@@ -100,8 +100,9 @@ TEST(JsonSchema, IsDraft2020WithNoUnknownKeysAnywhere) {
   };
   visit(s, "$");
   // the root, gateway, broker, a listener, broker.redirect, a link, its serial and reconnect, a
-  // device, its backoff, a point
-  EXPECT_EQ(objects, 11);
+  // device, its backoff, a point; the bridge, its tls, reconnect, rate and outbox, an upstream and
+  // a downstream route
+  EXPECT_EQ(objects, 18);
 }
 
 TEST(JsonSchema, DeclaresEveryKeyOfTheReference) {

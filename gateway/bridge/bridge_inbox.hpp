@@ -1,0 +1,72 @@
+// bridge::BridgeInbox: the one hand-off into the bridge thread. The core thread pushes local
+// messages (bounded: when full the push is refused and counted, never queued without bound); Paho
+// callbacks push LinkEvents (bounded by the send window and the connection count, so not capped)
+// and remote messages, which go straight on to the core through `on_remote`. The bridge thread
+// takes everything at once with wait_and_take().
+//
+// Ownership: shared (std::shared_ptr) by the Bridge, the local subscription handlers and every
+// Uplink callback context, so a late producer never touches a destroyed object.
+// Thread safety: every member is safe from any thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+
+#include "core/message.hpp"
+#include "gateway/bridge/link_event.hpp"
+
+namespace gw::bridge {
+
+// A local message for one upstream route.
+struct LocalItem {
+  std::uint32_t route = 0;  // index in BridgeOptions::upstream
+  std::shared_ptr<const Message> message;
+};
+
+class BridgeInbox final : public LinkSink {
+ public:
+  using RemoteHandler = std::function<void(Message&&)>;
+
+  BridgeInbox(std::size_t capacity, RemoteHandler on_remote)
+      : capacity_(capacity), on_remote_(std::move(on_remote)) {}
+
+  // From the core thread. false when the queue is full or closed (the message is not taken).
+  bool push_local(LocalItem item);
+  // Stops local pushes (they are refused from now on, without counting) and wakes the bridge
+  // thread with stop_requested() = true.
+  void request_stop();
+  // Wakes the bridge thread (e.g. after a state change it must look at).
+  void notify();
+
+  void on_link_event(LinkEvent&& event) override;
+  void on_remote_message(std::uint64_t generation, Message&& message) override;
+
+  struct Batch {
+    std::deque<LocalItem> local;
+    std::deque<LinkEvent> events;
+    bool stop = false;
+  };
+  // Bridge thread: waits until something arrives or `timeout` passes, then takes everything.
+  void wait_and_take(std::chrono::nanoseconds timeout, Batch& out);
+
+  [[nodiscard]] std::uint64_t dropped_full() const { return dropped_full_.load(); }
+
+ private:
+  const std::size_t capacity_;
+  const RemoteHandler on_remote_;
+  std::mutex mu_;  // guards: local_, events_, stop_
+  std::condition_variable cv_;
+  std::deque<LocalItem> local_;
+  std::deque<LinkEvent> events_;
+  bool stop_ = false;
+  std::atomic<std::uint64_t> dropped_full_{0};
+};
+
+}  // namespace gw::bridge

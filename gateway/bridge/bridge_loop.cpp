@@ -1,0 +1,521 @@
+#include "gateway/bridge/bridge_loop.hpp"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "broker/protocol/codec.hpp"
+#include "core/mqtt_errc.hpp"
+#include "gateway/bridge/outbox_errc.hpp"
+#include "gateway/bridge/paho_errc.hpp"
+
+namespace gw::bridge {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr auto kStatsInterval = 100ms;
+constexpr auto kExpireInterval = 1s;
+constexpr auto kLogInterval = 10s;     // rate limit of repeating warnings
+constexpr auto kRefusalHold = 1s;      // pause after the remote refused a PUBLISH (retryable)
+constexpr auto kPahoRetry = 10ms;      // pause after Paho refused a send
+constexpr std::size_t kRetired = 8;     // Uplink contexts kept after destruction
+constexpr std::size_t kRateBatch = 16;  // rows fetched at a time when rate-limited
+
+constexpr const char* kOnline = R"({"status":"online"})";
+constexpr const char* kOffline = R"({"status":"offline"})";
+
+const char* qos_name(QoS q) {
+  switch (q) {
+    case QoS::AtMostOnce: return "0";
+    case QoS::AtLeastOnce: return "1";
+    case QoS::ExactlyOnce: return "2";
+  }
+  return "?";
+}
+
+// PUBACK / PUBREC reasons that will not change if the message is sent again (MQTT 5 §3.4.2.1).
+bool permanent_refusal(int reason) {
+  switch (reason) {
+    case 0x87:  // Not authorized
+    case 0x90:  // Topic Name invalid
+    case 0x95:  // Packet too large
+    case 0x99:  // Payload format invalid
+      return true;
+    default: return false;
+  }
+}
+
+}  // namespace
+
+BridgeLoop::BridgeLoop(const BridgeOptions& options, core::Clock& clock,
+                       std::unique_ptr<Outbox> outbox, std::shared_ptr<BridgeInbox> inbox,
+                       std::shared_ptr<spdlog::logger> log)
+    : options_(options),
+      clock_(clock),
+      outbox_(std::move(outbox)),
+      inbox_(std::move(inbox)),
+      log_(std::move(log)),
+      client_id_(options.client_id),
+      backoff_(options.reconnect_initial, options.reconnect_max),
+      limiter_(options.rate.messages_per_second, options.rate.bytes_per_second, clock.steady()) {
+  for (std::uint32_t i = 0; i < options_.upstream.size(); ++i) {
+    route_by_name_.emplace(options_.upstream[i].name, i);
+  }
+  qos_cap_logged_.assign(options_.upstream.size(), false);
+}
+
+BridgeLoop::~BridgeLoop() = default;
+
+BridgeStats BridgeLoop::snapshot() const {
+  std::lock_guard lock(snapshot_mu_);
+  return snapshot_;
+}
+
+int BridgeLoop::stored_priority(const UpstreamRoute& route) const {
+  // Two bands per route priority: live-first puts what arrives while connected in the upper one.
+  const bool live = options_.replay == ReplayOrder::LiveFirst && state_ == State::Connected;
+  return route.priority * 2 + (live ? 1 : 0);
+}
+
+void BridgeLoop::run() {
+  reconnect_at_ = clock_.steady();
+  BridgeInbox::Batch batch;
+  for (;;) {
+    const auto now = clock_.steady();
+    const auto deadline = next_deadline(now);
+    const auto wait = deadline > now ? deadline - now : core::Clock::duration::zero();
+    inbox_->wait_and_take(std::min<core::Clock::duration>(wait, 1s), batch);
+
+    for (const auto& item : batch.local) append(item);
+    if (!batch.local.empty()) backlog_maybe_ = true;
+    batch.local.clear();
+    for (const auto& event : batch.events) handle(event);
+    batch.events.clear();
+    if (batch.stop) break;
+
+    if (outbox_->commit_due()) flush();
+    pump();
+    housekeeping(clock_.steady());
+  }
+  shutdown();
+}
+
+BridgeLoop::time_point BridgeLoop::next_deadline(time_point now) const {
+  time_point deadline = now + 1s;
+  auto earlier = [&](time_point t) { deadline = std::min(deadline, t); };
+  if (outbox_->has_pending()) earlier(now + std::max<core::Clock::duration>(options_.outbox.commit_window, 1ms));
+  if (state_ == State::Idle) earlier(reconnect_at_);
+  if (state_ == State::Connecting) earlier(connect_deadline_);
+  if (state_ == State::Connected) {
+    if (inflight() > 0) earlier(last_progress_ + options_.stall_timeout);
+    if (backlog_maybe_ && hold_until_ > now) earlier(hold_until_);
+  }
+  earlier(next_stats_);
+  return deadline;
+}
+
+void BridgeLoop::append(const LocalItem& item) {
+  const UpstreamRoute& route = options_.upstream[item.route];
+  ++counters_.received;
+  auto id = outbox_->append(route.name, stored_priority(route), *item.message);
+  if (!id) {
+    ++counters_.append_failures;
+    if (append_fail_unlogged_++ == 0 || clock_.steady() >= next_drop_log_) {
+      log_->warn("route {}: outbox refused a message on {}: {} ({} refused since the last line)",
+                 route.name, item.message->topic, id.error().message(), append_fail_unlogged_);
+      append_fail_unlogged_ = 0;
+      next_drop_log_ = clock_.steady() + kLogInterval;
+    }
+  }
+}
+
+void BridgeLoop::flush() {
+  auto ok = outbox_->flush();
+  if (!ok) log_->error("outbox commit failed: {}", ok.error().message());
+}
+
+void BridgeLoop::handle(const LinkEvent& event) {
+  if (event.generation != generation_ || generation_ == 0) return;  // an old connection's news
+  switch (event.kind) {
+    case LinkEvent::Kind::Connected: on_connected(event); break;
+    case LinkEvent::Kind::ConnectFailed: {
+      ++counters_.connect_failures;
+      // Paho reports a refusing CONNACK's reason code in `code` (MQTT 5 §3.2.2.2).
+      const int reason = event.reason >= 0x80 ? event.reason : (event.code >= 0x80 ? event.code : 0);
+      if (reason == 0x9A && will_retain_) {
+        will_retain_ = false;
+        log_->warn("the remote does not support retained messages: the offline will is sent without Retain");
+      } else if (reason == 0x9B && will_qos_ != QoS::AtMostOnce) {
+        will_qos_ = QoS::AtMostOnce;
+        log_->warn("the remote refused QoS 1 for the will: the offline will is sent with QoS 0");
+      } else if (reason != 0) {
+        log_->warn("connect refused by the remote: reason 0x{:02x}; next attempt in <= {} ms", reason,
+                   backoff_.ceiling().count());
+      } else {
+        log_->warn("connect failed ({}): {}; next attempt in <= {} ms", paho_error(event.code).message(),
+                   event.text, backoff_.ceiling().count());
+      }
+      drop_link(true);
+      break;
+    }
+    case LinkEvent::Kind::ConnectionLost:
+      ++counters_.reconnects;
+      log_->warn("connection to {} lost: {}; {} in flight will be sent again", limits_.server_uri,
+                 event.text.empty() ? "no reason given" : event.text, inflight());
+      drop_link(true);
+      break;
+    case LinkEvent::Kind::SendDone:
+    case LinkEvent::Kind::SendFailed: on_send_result(event); break;
+    case LinkEvent::Kind::SubscribeFailed:
+      log_->warn("downstream subscribe refused: code {} reason 0x{:02x} {}", event.code, event.reason,
+                 event.text);
+      break;
+    case LinkEvent::Kind::Disconnected: disconnected_ = true; break;
+  }
+}
+
+void BridgeLoop::on_connected(const LinkEvent& event) {
+  state_ = State::Connected;
+  limits_ = event.limits;
+  if (limits_.assigned_client_id) client_id_ = *limits_.assigned_client_id;
+  backoff_.reset();
+  ++counters_.connects;
+  counters_.connected = true;
+  counters_.server = limits_.server_uri;
+  counters_.limits = limits_;
+  last_progress_ = clock_.steady();
+  hold_until_ = {};
+  backlog_maybe_ = true;
+  log_->info(
+      "connected to {} (session present {}, receive maximum {}, maximum packet size {}, maximum QoS "
+      "{}, retain available {}, topic alias maximum {})",
+      limits_.server_uri, limits_.session_present, limits_.receive_maximum,
+      limits_.max_packet_size ? std::to_string(*limits_.max_packet_size) : std::string("none"),
+      qos_name(limits_.maximum_qos), limits_.retain_available, limits_.topic_alias_maximum);
+
+  // The session may be new (Session Present 0): subscribe every time, it is idempotent.
+  for (const auto& route : options_.downstream) {
+    auto ok = link_->subscribe(route.remote_filter, std::min(route.qos, limits_.maximum_qos));
+    if (!ok) log_->warn("downstream route {}: subscribe {} failed: {}", route.name, route.remote_filter, ok.error().message());
+  }
+  if (!options_.status_topic.empty()) {
+    Message birth{.topic = options_.status_topic, .payload = kOnline,
+                  .qos = std::min(QoS::AtLeastOnce, limits_.maximum_qos),
+                  .retain = limits_.retain_available, .props = {}};
+    auto token = link_->publish(birth);
+    if (token && birth.qos != QoS::AtMostOnce) status_token_ = *token;
+  }
+}
+
+void BridgeLoop::on_send_result(const LinkEvent& event) {
+  if (status_token_ && event.token == *status_token_ && event.token != 0) {
+    status_token_.reset();
+    status_done_ = true;
+    return;
+  }
+  std::uint64_t id = 0;
+  if (event.token == 0) {
+    if (qos0_.empty()) return;  // the status message sent at QoS 0
+    id = qos0_.front();
+    qos0_.pop_front();
+  } else {
+    auto it = tokens_.find(event.token);
+    if (it == tokens_.end()) return;
+    id = it->second;
+    tokens_.erase(it);
+  }
+  backlog_maybe_ = true;  // a slot in the window is free again
+  const bool refused = event.kind == LinkEvent::Kind::SendFailed || event.reason >= 0x80;
+  if (!refused) {
+    auto ok = outbox_->ack(id);
+    if (!ok && ok.error() != OutboxErrc::NotFound) log_->error("outbox ack {} failed: {}", id, ok.error().message());
+    ++counters_.acked;
+    last_progress_ = clock_.steady();
+    return;
+  }
+  ++counters_.send_failures;
+  if (permanent_refusal(event.reason)) {
+    dead_letter(id, fmt::format("refused by the remote: reason 0x{:02x}", event.reason));
+    return;
+  }
+  if (event.reason >= 0x80) {
+    // Retryable (quota exceeded, server busy...): send it again, but not at once.
+    log_->warn("remote refused message {} with reason 0x{:02x}; retrying", id, event.reason);
+    hold_until_ = clock_.steady() + kRefusalHold;
+  }
+  // Paho failures (connection gone...) are followed by ConnectionLost, which releases it anyway.
+  auto ok = outbox_->nack(id);
+  (void)ok;  // NotFound: already released, expired or dropped
+}
+
+void BridgeLoop::dead_letter(std::uint64_t id, const std::string& reason) {
+  auto ok = outbox_->dead_letter(id, reason);
+  if (!ok) {
+    log_->error("outbox: moving {} to the dead letters failed: {}", id, ok.error().message());
+    return;
+  }
+  ++counters_.dead_lettered;
+}
+
+void BridgeLoop::pump() {
+  if (state_ != State::Connected || !backlog_maybe_) return;
+  const auto now = clock_.steady();
+  if (hold_until_ > now) return;
+  const std::size_t window =
+      std::min<std::size_t>(limits_.receive_maximum == 0 ? 65535 : limits_.receive_maximum, options_.max_inflight);
+  bool rate_limited = false;
+  while (inflight() < window && !rate_limited) {
+    std::size_t want = window - inflight();
+    if (!limiter_.unlimited()) want = std::min(want, kRateBatch);
+    auto rows = outbox_->next(want);
+    if (!rows) {
+      log_->error("outbox read failed: {}", rows.error().message());
+      return;
+    }
+    if (rows->empty()) {
+      backlog_maybe_ = false;
+      break;
+    }
+    for (std::size_t i = 0; i < rows->size(); ++i) {
+      if (rate_limited || state_ != State::Connected) {
+        (void)outbox_->nack((*rows)[i].id);  // back in its place, sent later
+        continue;
+      }
+      if (!send((*rows)[i], rate_limited)) {
+        rate_limited = true;  // stop this round; the row was put back
+      }
+    }
+  }
+}
+
+bool BridgeLoop::send(StoredMessage& stored, bool& rate_limited) {
+  auto route_it = route_by_name_.find(stored.route);
+  if (route_it == route_by_name_.end()) {
+    dead_letter(stored.id, fmt::format("route {} is not configured", stored.route));
+    return true;
+  }
+  const std::uint32_t route_index = route_it->second;
+  const UpstreamRoute& route = options_.upstream[route_index];
+  Message& m = stored.message;
+
+  auto topic = route.remote.apply(m.topic);
+  if (!topic) {
+    dead_letter(stored.id, fmt::format("route {}: mapped topic for {} is not a valid topic name", route.name, m.topic));
+    return true;
+  }
+  m.topic = std::move(*topic);
+  const QoS wanted = route.qos.value_or(m.qos);
+  m.qos = std::min(wanted, limits_.maximum_qos);
+  if (m.qos != wanted) {
+    ++counters_.qos_downgraded;
+    if (!qos_cap_logged_[route_index]) {
+      qos_cap_logged_[route_index] = true;
+      log_->warn("route {}: the remote's Maximum QoS is {}: sending QoS {} instead of {}", route.name,
+                 qos_name(limits_.maximum_qos), qos_name(m.qos), qos_name(wanted));
+    }
+  }
+  if (route.retain == RetainMode::Clear) m.retain = false;
+  if (m.retain && !limits_.retain_available) {
+    m.retain = false;
+    ++counters_.retain_cleared;
+  }
+  if (!options_.sequence_property.empty()) {
+    m.props.user.push_back({options_.sequence_property, std::to_string(stored.id)});
+  }
+
+  const std::size_t size = broker::protocol::publish_size(m, broker::protocol::ProtocolVersion::V5);
+  if (limits_.max_packet_size && size > *limits_.max_packet_size) {
+    ++counters_.oversize;
+    dead_letter(stored.id, fmt::format("packet of {} bytes exceeds the server's Maximum Packet Size {}",
+                                       size, *limits_.max_packet_size));
+    const auto now = clock_.steady();
+    if (now >= next_oversize_log_) {
+      log_->warn("route {}: message {} on {} is {} bytes, over the server's Maximum Packet Size {}: "
+                 "moved to the dead letters ({} more since the last line)",
+                 route.name, stored.id, m.topic, size, *limits_.max_packet_size, oversize_unlogged_);
+      oversize_unlogged_ = 0;
+      next_oversize_log_ = now + kLogInterval;
+    } else {
+      ++oversize_unlogged_;
+    }
+    return true;
+  }
+
+  const auto now = clock_.steady();
+  if (!limiter_.try_take(size, now)) {
+    hold_until_ = limiter_.ready_at(size, now);
+    (void)outbox_->nack(stored.id);
+    rate_limited = true;
+    return true;
+  }
+
+  auto token = link_->publish(m);
+  if (!token) {
+    log_->debug("send of {} refused by Paho: {}", stored.id, token.error().message());
+    (void)outbox_->nack(stored.id);
+    // Disconnected: ConnectionLost follows. Anything else: try again shortly, not in a loop.
+    hold_until_ = now + kPahoRetry;
+    return false;
+  }
+  if (inflight() == 0) last_progress_ = now;
+  if (m.qos == QoS::AtMostOnce) {
+    qos0_.push_back(stored.id);
+  } else {
+    tokens_[*token] = stored.id;
+  }
+  ++counters_.sent;
+  counters_.inflight_high_water = std::max<std::uint64_t>(counters_.inflight_high_water, inflight());
+  return true;
+}
+
+void BridgeLoop::connect() {
+  generation_ = ++last_generation_;
+  auto link = Uplink::create(options_, client_id_, generation_, inbox_);
+  if (!link) {
+    log_->error("cannot create the MQTT client: {}", link.error().message());
+    generation_ = 0;
+    reconnect_at_ = clock_.steady() + backoff_.next();
+    return;
+  }
+  link_ = std::move(*link);
+  auto ok = link_->connect(will_qos_, will_retain_);
+  if (!ok) {
+    log_->error("connect request refused: {}", ok.error().message());
+    drop_link(true);
+    return;
+  }
+  state_ = State::Connecting;
+  // Paho times out each server itself; this only guards against a callback that never comes.
+  connect_deadline_ = clock_.steady() + options_.connect_timeout * static_cast<int>(options_.servers.size() + 1);
+}
+
+void BridgeLoop::drop_link(bool reconnect) {
+  if (link_) {
+    retired_.push_back(link_->context());
+    if (retired_.size() > kRetired) retired_.pop_front();
+    // Paho may call back (onFailure for pending requests) from inside destroy: those events
+    // carry the old generation and are ignored.
+    link_.reset();
+  }
+  generation_ = 0;
+  state_ = State::Idle;
+  counters_.connected = false;
+  counters_.server.clear();
+  outbox_->release_inflight();
+  tokens_.clear();
+  qos0_.clear();
+  status_token_.reset();
+  backlog_maybe_ = true;
+  if (reconnect) reconnect_at_ = clock_.steady() + backoff_.next();
+}
+
+void BridgeLoop::housekeeping(time_point now) {
+  if (state_ == State::Idle && now >= reconnect_at_) connect();
+  if (state_ == State::Connecting && now >= connect_deadline_) {
+    ++counters_.connect_failures;
+    log_->warn("connect got no answer in time; retrying");
+    drop_link(true);
+  }
+  if (state_ == State::Connected && inflight() > 0 && now - last_progress_ >= options_.stall_timeout) {
+    ++counters_.stalls;
+    ++counters_.reconnects;
+    log_->warn("no acknowledgement from {} for {} ms with {} in flight: recycling the connection",
+               limits_.server_uri,
+               std::chrono::duration_cast<std::chrono::milliseconds>(now - last_progress_).count(), inflight());
+    drop_link(true);
+  }
+  if (now >= next_expire_) {
+    next_expire_ = now + kExpireInterval;
+    auto gone = outbox_->expire();
+    if (!gone) log_->error("outbox expire failed: {}", gone.error().message());
+  }
+  publish_stats(now, false);
+}
+
+void BridgeLoop::publish_stats(time_point now, bool force) {
+  // Counters every pass (a copy); the outbox gauges (a query) at most every kStatsInterval.
+  const bool refresh = force || now >= next_stats_;
+  if (refresh) next_stats_ = now + kStatsInterval;
+  auto outbox = refresh ? outbox_->stats() : Result<OutboxStats>(counters_.outbox);
+  if (refresh && outbox) {
+    counters_.outbox = *outbox;
+    // One line per drop reason per interval, not one per message.
+    if (now >= next_drop_log_ || force) {
+      for (std::size_t r = 0; r < kDropReasonCount; ++r) {
+        const auto reason = static_cast<DropReason>(r);
+        const std::uint64_t delta = outbox->drops[reason] - logged_drops_[reason];
+        if (delta > 0) {
+          log_->warn("outbox gave up {} message(s): {} (backlog {} rows, {} bytes)", delta,
+                     to_string(reason), outbox->rows, outbox->bytes);
+          next_drop_log_ = now + kLogInterval;
+        }
+      }
+      logged_drops_ = outbox->drops;
+    }
+  }
+  counters_.inflight = inflight();
+  std::lock_guard lock(snapshot_mu_);
+  snapshot_ = counters_;
+}
+
+template <class Pred>
+void BridgeLoop::wait_events(Pred done, time_point deadline) {
+  BridgeInbox::Batch batch;
+  while (!done()) {
+    const auto now = clock_.steady();
+    if (now >= deadline) return;
+    inbox_->wait_and_take(std::min<core::Clock::duration>(deadline - now, 100ms), batch);
+    for (const auto& item : batch.local) append(item);  // queued before the stop
+    batch.local.clear();
+    for (const auto& event : batch.events) handle(event);
+    batch.events.clear();
+    if (state_ != State::Connected) return;
+  }
+}
+
+void BridgeLoop::shutdown() {
+  const auto deadline = clock_.steady() + options_.stop_timeout;
+  flush();
+  if (state_ == State::Connected) {
+    // Acknowledgements still due for what is in flight, then the offline status.
+    wait_events([this] { return inflight() == 0; }, clock_.steady() + options_.stop_timeout / 2);
+    if (state_ == State::Connected && !options_.status_topic.empty()) {
+      status_done_ = false;
+      Message offline{.topic = options_.status_topic, .payload = kOffline,
+                      .qos = std::min(QoS::AtLeastOnce, limits_.maximum_qos),
+                      .retain = limits_.retain_available, .props = {}};
+      auto token = link_->publish(offline);
+      if (token && offline.qos != QoS::AtMostOnce) {
+        status_token_ = *token;
+        wait_events([this] { return status_done_; }, deadline);
+      }
+    }
+    if (state_ == State::Connected) {
+      disconnected_ = false;
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_.steady());
+      if (link_->disconnect(std::max(left, std::chrono::milliseconds(100)))) {
+        wait_events([this] { return disconnected_; }, deadline);
+      }
+    }
+  }
+  if (link_) {
+    retired_.push_back(link_->context());
+    link_.reset();
+  }
+  generation_ = 0;
+  state_ = State::Idle;
+  counters_.connected = false;
+  counters_.server.clear();
+  tokens_.clear();
+  qos0_.clear();
+  flush();
+  publish_stats(clock_.steady(), true);
+  log_->info("stopped: {} sent, {} acknowledged, {} left in the outbox", counters_.sent, counters_.acked,
+             counters_.outbox.rows);
+}
+
+}  // namespace gw::bridge

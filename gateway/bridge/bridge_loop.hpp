@@ -1,0 +1,120 @@
+// bridge::BridgeLoop: everything the bridge thread does (see Bridge for the whole picture): it owns
+// the Outbox and the current Uplink, appends local messages, commits in groups, sends in outbox
+// order within the send window and the rate limit, maps acknowledgements back to rows, reconnects
+// with backoff and recycles a stalled connection.
+//
+// Ownership: owns the Outbox and the Uplink; shares the inbox; borrows options and clock, which
+// must outlive it (the Bridge owns both).
+// Thread safety: run() on the bridge thread only; snapshot() from any thread.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <spdlog/logger.h>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "gateway/bridge/backoff.hpp"
+#include "gateway/bridge/bridge_inbox.hpp"
+#include "gateway/bridge/bridge_options.hpp"
+#include "gateway/bridge/bridge_stats.hpp"
+#include "gateway/bridge/outbox.hpp"
+#include "gateway/bridge/rate_limiter.hpp"
+#include "gateway/bridge/uplink.hpp"
+
+namespace gw::bridge {
+
+class BridgeLoop {
+ public:
+  BridgeLoop(const BridgeOptions& options, core::Clock& clock, std::unique_ptr<Outbox> outbox,
+             std::shared_ptr<BridgeInbox> inbox, std::shared_ptr<spdlog::logger> log);
+  ~BridgeLoop();
+  BridgeLoop(const BridgeLoop&) = delete;
+  BridgeLoop& operator=(const BridgeLoop&) = delete;
+
+  // The bridge thread's body: returns once the inbox asked to stop and the shutdown is done.
+  void run();
+  [[nodiscard]] BridgeStats snapshot() const;
+
+ private:
+  using time_point = core::Clock::time_point;
+  enum class State : std::uint8_t { Idle, Connecting, Connected };
+
+  void append(const LocalItem& item);
+  void handle(const LinkEvent& event);
+  void on_connected(const LinkEvent& event);
+  void on_send_result(const LinkEvent& event);
+  void flush();
+  void pump();
+  // Sends one row; false when the link refused it (the row is made sendable again).
+  bool send(StoredMessage& stored, bool& rate_limited);
+  void dead_letter(std::uint64_t id, const std::string& reason);
+  void connect();
+  // Ends the current connection (if any): releases what was in flight, schedules a reconnect.
+  void drop_link(bool reconnect);
+  void housekeeping(time_point now);
+  void publish_stats(time_point now, bool force);
+  [[nodiscard]] time_point next_deadline(time_point now) const;
+  void shutdown();
+  // Processes events until `done` or `deadline` (shutdown only).
+  template <class Pred>
+  void wait_events(Pred done, time_point deadline);
+  [[nodiscard]] std::uint64_t inflight() const { return tokens_.size() + qos0_.size(); }
+  [[nodiscard]] int stored_priority(const UpstreamRoute& route) const;
+
+  const BridgeOptions& options_;
+  core::Clock& clock_;
+  std::unique_ptr<Outbox> outbox_;
+  std::shared_ptr<BridgeInbox> inbox_;
+  std::shared_ptr<spdlog::logger> log_;
+
+  std::unordered_map<std::string, std::uint32_t> route_by_name_;
+  std::vector<bool> qos_cap_logged_;  // per upstream route
+
+  // The link.
+  State state_ = State::Idle;
+  std::unique_ptr<Uplink> link_;
+  std::uint64_t generation_ = 0;  // of link_; 0 = none
+  std::uint64_t last_generation_ = 0;
+  std::string client_id_;
+  ServerLimits limits_;
+  // Contexts of destroyed Uplinks: a Paho callback may still be returning through one.
+  std::deque<std::shared_ptr<const Uplink::Context>> retired_;
+  // The offline will, lowered when a CONNACK refuses it (MQTT 5 §3.2.2.2: 0x9A, 0x9B).
+  QoS will_qos_ = QoS::AtLeastOnce;
+  bool will_retain_ = true;
+  time_point reconnect_at_{};
+  time_point connect_deadline_{};
+  Backoff backoff_;
+
+  // Sending.
+  std::unordered_map<int, std::uint64_t> tokens_;  // QoS 1/2 token → outbox id
+  std::deque<std::uint64_t> qos0_;                 // QoS 0 ids, in send order
+  std::optional<int> status_token_;                // the birth / offline status PUBLISH
+  bool status_done_ = false;
+  bool disconnected_ = false;
+  time_point last_progress_{};
+  time_point hold_until_{};  // no sending before (rate limit, remote refusal)
+  RateLimiter limiter_;
+  bool backlog_maybe_ = true;  // the outbox may have sendable rows
+
+  // Housekeeping.
+  time_point next_expire_{};
+  time_point next_stats_{};
+  time_point next_drop_log_{};
+  time_point next_oversize_log_{};
+  std::uint64_t oversize_unlogged_ = 0;
+  std::uint64_t append_fail_unlogged_ = 0;
+  DropCounts logged_drops_;
+
+  BridgeStats counters_;  // bridge thread's working copy
+  mutable std::mutex snapshot_mu_;  // guards: snapshot_
+  BridgeStats snapshot_;
+};
+
+}  // namespace gw::bridge

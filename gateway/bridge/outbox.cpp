@@ -1,0 +1,816 @@
+#include "gateway/bridge/outbox.hpp"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <limits>
+#include <utility>
+
+#include "gateway/bridge/outbox_errc.hpp"
+#include "gateway/bridge/props_codec.hpp"
+#include "gateway/bridge/sqlite_errc.hpp"
+
+namespace gw::bridge {
+namespace {
+
+// Schema history (PRAGMA user_version):
+//   1: outbox + dead_letters.
+// A newer file is refused (SchemaTooNew); an older one is migrated in open(), in one transaction.
+constexpr std::int64_t kSchemaVersion = 1;
+// PRAGMA application_id: "GWOB", so that `file` and open() can tell an outbox from another
+// SQLite database.
+constexpr std::int64_t kApplicationId = 0x47574f42;
+
+constexpr const char* kCreateSchema = R"sql(
+BEGIN IMMEDIATE;
+CREATE TABLE outbox (
+  id         INTEGER PRIMARY KEY AUTOINCREMENT,  -- AUTOINCREMENT: ids are never reused
+  route      TEXT    NOT NULL,
+  priority   INTEGER NOT NULL,
+  topic      TEXT    NOT NULL,                   -- local topic; mapped when sent
+  payload    BLOB    NOT NULL,
+  qos        INTEGER NOT NULL,
+  retain     INTEGER NOT NULL,
+  props      BLOB,                               -- props_codec.hpp; NULL = none
+  stored_at  INTEGER NOT NULL,                   -- Unix ms
+  expires_at INTEGER,                            -- Unix ms; NULL = never
+  size       INTEGER NOT NULL                    -- bytes counted against max_bytes
+);
+-- An index on (priority) holds (priority, rowid): send order within a priority, and drop order.
+CREATE INDEX outbox_priority ON outbox(priority);
+CREATE INDEX outbox_expiry ON outbox(expires_at) WHERE expires_at IS NOT NULL;
+CREATE TABLE dead_letters (
+  id         INTEGER PRIMARY KEY,                -- the id the row had in the outbox
+  route      TEXT    NOT NULL,
+  priority   INTEGER NOT NULL,
+  topic      TEXT    NOT NULL,
+  payload    BLOB    NOT NULL,
+  qos        INTEGER NOT NULL,
+  retain     INTEGER NOT NULL,
+  props      BLOB,
+  stored_at  INTEGER NOT NULL,
+  expires_at INTEGER,
+  size       INTEGER NOT NULL,
+  reason     TEXT    NOT NULL,
+  dead_at    INTEGER NOT NULL                    -- Unix ms
+);
+CREATE INDEX dead_letters_dead_at ON dead_letters(dead_at);
+PRAGMA user_version = 1;
+PRAGMA application_id = 1196904258;
+COMMIT;
+)sql";
+static_assert(kApplicationId == 1196904258);
+
+// The columns every reader selects, in this order (read_row depends on it).
+#define GW_OUTBOX_COLUMNS \
+  "id, route, priority, topic, payload, qos, retain, props, stored_at, expires_at, size"
+
+Result<bool> fetch_int(sqlite3* db, const char* sql, std::int64_t& value) {
+  GW_TRY(stmt, Statement::prepare(db, sql));
+  ResetGuard guard(stmt);
+  GW_TRY(row, stmt.step());
+  if (row) value = stmt.column_int64(0);
+  return row;
+}
+
+Result<std::int64_t> query_int(sqlite3* db, const char* sql) {
+  std::int64_t v = 0;
+  GW_TRY_VOID(fetch_int(db, sql, v));
+  return v;
+}
+
+bool valid(const OutboxOptions& o) {
+  using std::chrono::milliseconds;
+  using std::chrono::seconds;
+  return !o.path.empty() && o.commit_max_messages >= 1 && o.commit_max_messages <= 100'000 &&
+         o.commit_window >= milliseconds(0) && o.commit_window <= seconds(10) &&
+         o.max_age >= seconds(0) && o.disk_check_interval >= milliseconds(0) &&
+         o.disk_check_interval <= seconds(60) && o.max_dead_letters >= 1 &&
+         o.max_dead_letters <= 10'000'000 &&
+         (o.overflow == OverflowPolicy::DropOldest || o.overflow == OverflowPolicy::DropNewest);
+}
+
+// Creates the schema in a new file, or checks (and one day migrates) an existing one.
+Result<void> prepare_schema(sqlite3* db) {
+  GW_TRY(version, query_int(db, "PRAGMA user_version"));
+  GW_TRY(app_id, query_int(db, "PRAGMA application_id"));
+  if (version == 0) {
+    GW_TRY(objects, query_int(db, "SELECT count(*) FROM sqlite_schema"));
+    // Someone else's database: refuse rather than add our tables to it.
+    if (objects != 0 || (app_id != 0 && app_id != kApplicationId)) {
+      return fail(OutboxErrc::NotAnOutbox);
+    }
+    auto created = exec_sql(db, kCreateSchema);
+    if (!created) {
+      (void)exec_sql(db, "ROLLBACK");  // fails harmlessly if SQLite already rolled back
+      return created;
+    }
+    return {};
+  }
+  if (app_id != kApplicationId) return fail(OutboxErrc::NotAnOutbox);
+  if (version > kSchemaVersion) return fail(OutboxErrc::SchemaTooNew);
+  return {};
+}
+
+// Remaining Message Expiry in whole seconds, rounded up so that a message is never announced as
+// expired while it is not; never more than the original interval (a wall clock that stepped back
+// must not extend a message's life).
+std::int64_t remaining_seconds(std::int64_t expires_at, std::int64_t stored_at, std::int64_t now) {
+  const std::int64_t ms = std::min(expires_at - now, expires_at - stored_at);
+  return ms <= 0 ? 0 : (ms + 999) / 1000;
+}
+
+// Rebuilds a row selected with GW_OUTBOX_COLUMNS. `lenient` (listing dead letters): a field that
+// does not decode is left at its default instead of failing, so a corrupt row can be inspected.
+Result<StoredMessage> read_row(const Statement& s, std::int64_t now, bool lenient) {
+  StoredMessage m;
+  m.id = static_cast<std::uint64_t>(s.column_int64(0));
+  m.route = s.column_text(1);
+  m.priority = static_cast<int>(s.column_int64(2));
+  m.message.topic = s.column_text(3);
+  m.message.payload = s.column_blob(4);
+  const auto qos = s.column_int64(5);
+  const auto retain = s.column_int64(6);
+  bool ok = qos >= 0 && qos <= 2 && (retain == 0 || retain == 1);
+  if (ok) {
+    m.message.qos = static_cast<QoS>(qos);
+    m.message.retain = retain == 1;
+  }
+  auto props = decode_props(s.column_blob(7));
+  if (props) {
+    m.message.props = std::move(*props);
+  } else {
+    ok = false;
+  }
+  m.stored_at = s.column_int64(8);
+  if (!s.column_is_null(9)) {
+    m.expires_at = s.column_int64(9);
+    const auto left = remaining_seconds(*m.expires_at, m.stored_at, now);
+    if (left <= std::numeric_limits<std::uint32_t>::max()) {
+      m.message.props.message_expiry = static_cast<std::uint32_t>(left);
+    } else {
+      ok = false;
+    }
+  }
+  m.size = static_cast<std::uint64_t>(s.column_int64(10));
+  if (!ok && !lenient) return fail(OutboxErrc::CorruptRow);
+  return m;
+}
+
+std::int64_t to_ms(std::chrono::seconds s) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(s).count();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Outbox>> Outbox::open(OutboxOptions options, const core::Clock& clock,
+                                             const FreeSpaceProbe& disk) {
+  if (!valid(options)) return fail(OutboxErrc::InvalidOptions);
+
+  sqlite3* raw = nullptr;
+  // NOMUTEX: the connection belongs to one thread. EXRESCODE: errors carry the extended code
+  // (SQLITE_IOERR_FSYNC rather than SQLITE_IOERR), which is what an operator needs.
+  const int rc = sqlite3_open_v2(
+      options.path.c_str(), &raw,
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
+      nullptr);
+  DbPtr db(raw);  // even a failed open returns a handle that must be closed
+  if (rc != SQLITE_OK) return fail(make_sqlite_error(rc));
+  // An existing file we may not write is opened read-only without complaint; refuse it now
+  // rather than at the first append.
+  if (sqlite3_db_readonly(db.get(), "main") == 1) return fail(make_sqlite_error(SQLITE_READONLY));
+
+  {
+    // The first statement that reads the file: a garbage file fails here with SQLITE_NOTADB.
+    GW_TRY(mode, Statement::prepare(db.get(), "PRAGMA journal_mode=WAL"));
+    ResetGuard guard(mode);
+    GW_TRY(row, mode.step());
+    if (!row || mode.column_text(0) != "wal") return fail(OutboxErrc::WalUnavailable);
+  }
+  GW_TRY_VOID(exec_sql(db.get(), options.synchronous_full ? "PRAGMA synchronous=FULL"
+                                                          : "PRAGMA synchronous=NORMAL"));
+  // After a burst the WAL file is truncated back to this size at checkpoints instead of keeping
+  // its high-water mark on a small disk.
+  GW_TRY_VOID(exec_sql(db.get(), "PRAGMA journal_size_limit=16777216"));
+  GW_TRY_VOID(prepare_schema(db.get()));
+
+  auto outbox = std::make_unique<Outbox>(Key{}, std::move(options), clock, disk, std::move(db));
+  GW_TRY_VOID(outbox->prepare_statements());
+  GW_TRY_VOID(outbox->load_totals());
+  return outbox;
+}
+
+Outbox::Outbox(Key, OutboxOptions options, const core::Clock& clock, const FreeSpaceProbe& disk,
+               DbPtr db)
+    : options_(std::move(options)), clock_(clock), disk_(disk), db_(std::move(db)) {
+  const auto parent = std::filesystem::path(options_.path).parent_path();
+  directory_ = parent.empty() ? std::string(".") : parent.string();
+}
+
+Outbox::~Outbox() {
+  // Not flushed means not promised: roll back explicitly rather than leave it to close().
+  if (in_txn_) (void)rollback_.run();
+}
+
+Result<void> Outbox::prepare_statements() {
+  sqlite3* db = db_.get();
+  const std::pair<Statement*, const char*> all[] = {
+      {&begin_, "BEGIN IMMEDIATE"},
+      {&commit_, "COMMIT"},
+      {&rollback_, "ROLLBACK"},
+      {&savepoint_, "SAVEPOINT outbox_move"},
+      {&release_, "RELEASE outbox_move"},
+      {&rollback_to_, "ROLLBACK TO outbox_move"},
+      {&insert_,
+       "INSERT INTO outbox (" GW_OUTBOX_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+       "?10, ?11)"},
+      {&select_after_,
+       "SELECT " GW_OUTBOX_COLUMNS
+       " FROM outbox WHERE priority = ?1 AND id > ?2 AND (expires_at IS NULL OR expires_at > ?3)"
+       " ORDER BY id LIMIT ?4"},
+      {&select_one_, "SELECT " GW_OUTBOX_COLUMNS
+                     " FROM outbox WHERE id = ?1 AND (expires_at IS NULL OR expires_at > ?2)"},
+      // DELETE ... RETURNING makes all its changes in the first step (SQLite lang_returning
+      // "Processing order"), so resetting after the first row is safe.
+      {&delete_one_, "DELETE FROM outbox WHERE id = ?1 RETURNING size"},
+      {&drop_lowest_,
+       "DELETE FROM outbox WHERE id = (SELECT id FROM outbox ORDER BY priority, id LIMIT 1)"
+       " RETURNING id, size"},
+      {&purge_aged_,
+       "DELETE FROM outbox WHERE id = (SELECT min(id) FROM outbox) AND stored_at <= ?1"
+       " RETURNING id, size"},
+      {&oldest_, "SELECT stored_at FROM outbox ORDER BY id LIMIT 1"},
+      {&expire_, "DELETE FROM outbox WHERE expires_at <= ?1 RETURNING id, size"},
+      {&dead_insert_,
+       "INSERT INTO dead_letters (" GW_OUTBOX_COLUMNS ", reason, dead_at) SELECT " GW_OUTBOX_COLUMNS
+       ", ?2, ?3 FROM outbox WHERE id = ?1"},
+      {&dead_list_, "SELECT " GW_OUTBOX_COLUMNS
+                    ", reason, dead_at FROM dead_letters ORDER BY dead_at, id LIMIT ?1"},
+      {&dead_get_, "SELECT size, priority FROM dead_letters WHERE id = ?1"},
+      {&dead_delete_, "DELETE FROM dead_letters WHERE id = ?1"},
+      {&dead_trim_,
+       "DELETE FROM dead_letters WHERE id = (SELECT id FROM dead_letters ORDER BY dead_at, id "
+       "LIMIT 1)"},
+      {&replay_insert_,
+       "INSERT INTO outbox (" GW_OUTBOX_COLUMNS
+       ") SELECT ?2, route, priority, topic, payload, qos, retain, props, ?3, expires_at, size"
+       " FROM dead_letters WHERE id = ?1"},
+  };
+  for (const auto& [stmt, sql] : all) {
+    GW_TRY(prepared, Statement::prepare(db, sql));
+    *stmt = std::move(prepared);
+  }
+  return {};
+}
+
+Result<void> Outbox::load_totals() {
+  sqlite3* db = db_.get();
+  {
+    GW_TRY(totals, Statement::prepare(db, "SELECT count(*), coalesce(sum(size), 0) FROM outbox"));
+    ResetGuard guard(totals);
+    GW_TRY(row, totals.step());
+    if (!row) return fail(make_sqlite_error(SQLITE_CORRUPT));
+    rows_ = static_cast<std::uint64_t>(totals.column_int64(0));
+    bytes_ = static_cast<std::uint64_t>(totals.column_int64(1));
+  }
+  GW_TRY(dead, query_int(db, "SELECT count(*) FROM dead_letters"));
+  dead_count_ = static_cast<std::uint64_t>(dead);
+  // Ids continue after the highest ever handed out, whether that row still exists or not.
+  std::int64_t seq = 0;
+  GW_TRY_VOID(fetch_int(db, "SELECT seq FROM sqlite_sequence WHERE name = 'outbox'", seq));
+  std::int64_t max_dead = 0;
+  GW_TRY_VOID(fetch_int(db, "SELECT coalesce(max(id), 0) FROM dead_letters", max_dead));
+  next_id_ = std::max({next_id_, static_cast<std::uint64_t>(seq) + 1,
+                       static_cast<std::uint64_t>(max_dead) + 1});
+  {
+    // One index seek per distinct priority, instead of SELECT DISTINCT's scan of every row.
+    GW_TRY(prios, Statement::prepare(db, "SELECT min(priority) FROM outbox WHERE priority > ?1"));
+    std::int64_t after = std::numeric_limits<std::int64_t>::min();
+    for (;;) {
+      ResetGuard guard(prios);
+      GW_TRY_VOID(prios.bind(1, after));
+      GW_TRY(row, prios.step());
+      if (!row || prios.column_is_null(0)) break;
+      after = prios.column_int64(0);
+      cursors_.try_emplace(static_cast<int>(after));
+    }
+  }
+  std::int64_t oldest = 0;
+  GW_TRY(has_oldest, fetch_int(db, "SELECT stored_at FROM outbox ORDER BY id LIMIT 1", oldest));
+  oldest_hint_.reset();
+  if (has_oldest) oldest_hint_ = oldest;
+  return {};
+}
+
+Result<void> Outbox::resync_if_stale() {
+  if (!stale_) return {};
+  GW_TRY_VOID(load_totals());
+  stale_ = false;
+  return {};
+}
+
+std::error_code Outbox::failed(std::error_code ec) {
+  // SQLite may roll back the whole transaction on SQLITE_FULL, IOERR, NOMEM or BUSY: then
+  // nothing since the last flush happened, and our totals and cursors describe a file that
+  // does not exist.
+  if (in_txn_ && sqlite3_get_autocommit(db_.get()) != 0) {
+    in_txn_ = false;
+    counters_.lost_uncommitted += pending_appends_;
+    pending_writes_ = 0;
+    pending_appends_ = 0;
+    stale_ = true;
+    // Acks in the lost transaction are undone: their rows exist again, below the cursors.
+    release_inflight();
+  }
+  return ec;
+}
+
+Result<void> Outbox::begin_if_needed() {
+  if (in_txn_) return {};
+  auto begun = begin_.run();
+  if (!begun) return begun;
+  in_txn_ = true;
+  pending_writes_ = 0;
+  pending_appends_ = 0;
+  txn_started_ = clock_.steady();
+  return {};
+}
+
+void Outbox::note_write() {
+  if (in_txn_) ++pending_writes_;
+}
+
+bool Outbox::commit_due() const {
+  if (!in_txn_) return false;
+  return pending_writes_ >= options_.commit_max_messages ||
+         clock_.steady() - txn_started_ >= options_.commit_window;
+}
+
+Result<void> Outbox::flush() {
+  if (!in_txn_) return {};
+  auto committed = commit_.run();
+  if (!committed) return fail(failed(committed.error()));
+  in_txn_ = false;
+  pending_writes_ = 0;
+  pending_appends_ = 0;
+  return {};
+}
+
+void Outbox::forget(std::uint64_t id, std::uint64_t size) {
+  --rows_;
+  bytes_ -= size;
+  inflight_.erase(id);
+  if (rows_ == 0) oldest_hint_.reset();
+  note_write();
+}
+
+Result<std::uint64_t> Outbox::append(std::string_view route, int priority, const Message& message) {
+  GW_TRY_VOID(resync_if_stale());
+  props_buf_.clear();
+  encode_props(message.props, props_buf_);
+  const std::uint64_t size =
+      route.size() + message.topic.size() + message.payload.size() + props_buf_.size();
+  if (options_.max_bytes != 0 && size > options_.max_bytes) {
+    ++counters_.drops[DropReason::OverflowBytes];
+    return fail(OutboxErrc::MessageTooLarge);
+  }
+  GW_TRY_VOID(begin_if_needed());
+  GW_TRY_VOID(make_room(size));
+
+  const auto now = clock_.wall_ms();
+  const auto id = next_id_;
+  {
+    ResetGuard guard(insert_);
+    const auto bound = [&]() -> Result<void> {
+      GW_TRY_VOID(insert_.bind(1, static_cast<std::int64_t>(id)));
+      GW_TRY_VOID(insert_.bind_text(2, route));
+      GW_TRY_VOID(insert_.bind(3, priority));
+      GW_TRY_VOID(insert_.bind_text(4, message.topic));
+      GW_TRY_VOID(insert_.bind_blob(5, message.payload));
+      GW_TRY_VOID(insert_.bind(6, static_cast<std::int64_t>(message.qos)));
+      GW_TRY_VOID(insert_.bind(7, message.retain ? 1 : 0));
+      GW_TRY_VOID(props_buf_.empty() ? insert_.bind_null(8) : insert_.bind_blob(8, props_buf_));
+      GW_TRY_VOID(insert_.bind(9, now));
+      if (message.props.message_expiry) {
+        GW_TRY_VOID(insert_.bind(10, now + std::int64_t{*message.props.message_expiry} * 1000));
+      } else {
+        GW_TRY_VOID(insert_.bind_null(10));
+      }
+      return insert_.bind(11, static_cast<std::int64_t>(size));
+    }();
+    if (!bound) return fail(failed(bound.error()));
+    auto done = insert_.step();
+    if (!done) return fail(failed(done.error()));
+  }
+  ++next_id_;
+  ++rows_;
+  bytes_ += size;
+  appended_since_check_ += size;
+  if (!oldest_hint_) oldest_hint_ = now;
+  cursors_.try_emplace(priority);
+  ++pending_appends_;
+  note_write();
+  ++counters_.appended;
+  return id;
+}
+
+Result<void> Outbox::make_room(std::uint64_t size) {
+  if (options_.max_age.count() > 0 && oldest_hint_ &&
+      clock_.wall_ms() - *oldest_hint_ >= to_ms(options_.max_age)) {
+    GW_TRY_VOID(purge_aged(clock_.wall_ms()));
+  }
+  const bool drop_newest = options_.overflow == OverflowPolicy::DropNewest;
+
+  if (options_.min_free_disk != 0) {
+    GW_TRY(free, free_disk());
+    if (free && *free < options_.min_free_disk) {
+      if (drop_newest || rows_ == 0) {
+        ++counters_.drops[DropReason::DiskFull];
+        return fail(OutboxErrc::DiskFull);
+      }
+      // The dropped row's pages are reused by the new one, so the file does not grow.
+      GW_TRY(freed, drop_lowest());
+      if (freed) {
+        ++counters_.drops[DropReason::DiskFull];
+        appended_since_check_ -= std::min(appended_since_check_, *freed);
+      }
+    }
+  }
+
+  if (options_.max_rows != 0) {
+    while (rows_ + 1 > options_.max_rows) {
+      if (drop_newest) {
+        ++counters_.drops[DropReason::OverflowRows];
+        return fail(OutboxErrc::Full);
+      }
+      GW_TRY(freed, drop_lowest());
+      if (!freed) break;  // totals said full, the table is empty: nothing left to give up
+      ++counters_.drops[DropReason::OverflowRows];
+    }
+  }
+  if (options_.max_bytes != 0) {
+    while (bytes_ + size > options_.max_bytes) {
+      if (drop_newest) {
+        ++counters_.drops[DropReason::OverflowBytes];
+        return fail(OutboxErrc::Full);
+      }
+      GW_TRY(freed, drop_lowest());
+      if (!freed) break;
+      ++counters_.drops[DropReason::OverflowBytes];
+    }
+  }
+  return {};
+}
+
+Result<std::optional<std::uint64_t>> Outbox::drop_lowest() {
+  ResetGuard guard(drop_lowest_);
+  auto row = drop_lowest_.step();
+  if (!row) return fail(failed(row.error()));
+  if (!*row) return std::optional<std::uint64_t>{};
+  const auto id = static_cast<std::uint64_t>(drop_lowest_.column_int64(0));
+  const auto size = static_cast<std::uint64_t>(drop_lowest_.column_int64(1));
+  forget(id, size);
+  return std::optional<std::uint64_t>{size};
+}
+
+Result<void> Outbox::purge_aged(std::int64_t now) {
+  const auto cutoff = now - to_ms(options_.max_age);
+  for (;;) {
+    ResetGuard guard(purge_aged_);
+    auto bound = purge_aged_.bind(1, cutoff);
+    if (!bound) return fail(failed(bound.error()));
+    auto row = purge_aged_.step();
+    if (!row) return fail(failed(row.error()));
+    if (!*row) break;
+    forget(static_cast<std::uint64_t>(purge_aged_.column_int64(0)),
+           static_cast<std::uint64_t>(purge_aged_.column_int64(1)));
+    ++counters_.drops[DropReason::MaxAge];
+  }
+  ResetGuard guard(oldest_);
+  auto row = oldest_.step();
+  if (!row) return fail(failed(row.error()));
+  oldest_hint_.reset();
+  if (*row) oldest_hint_ = oldest_.column_int64(0);
+  return {};
+}
+
+Result<std::optional<std::uint64_t>> Outbox::free_disk() {
+  const auto now = clock_.steady();
+  if (!disk_free_ || now - disk_checked_at_ >= options_.disk_check_interval) {
+    disk_checked_at_ = now;
+    appended_since_check_ = 0;
+    auto available = disk_.available(directory_);
+    if (!available) {
+      // Not knowing is no reason to refuse data: count it and skip this check.
+      ++counters_.disk_probe_errors;
+      disk_free_.reset();
+      return std::optional<std::uint64_t>{};
+    }
+    disk_free_ = *available;
+  }
+  return std::optional<std::uint64_t>{*disk_free_ - std::min(*disk_free_, appended_since_check_)};
+}
+
+Result<std::vector<StoredMessage>> Outbox::next(std::size_t max) {
+  std::vector<StoredMessage> out;
+  if (max == 0) return out;
+  GW_TRY_VOID(resync_if_stale());
+  const auto now = clock_.wall_ms();
+  std::vector<std::uint64_t> corrupt;
+
+  Result<void> status;
+  for (auto& [priority, cursor] : cursors_) {
+    if (out.size() >= max) break;
+    while (status && !cursor.redo.empty() && out.size() < max) {
+      auto found = fetch_one(*cursor.redo.begin(), priority, now, out, corrupt);
+      if (!found) {
+        status = Failure{found.error()};
+      } else {
+        cursor.redo.erase(cursor.redo.begin());
+      }
+    }
+    if (!status) break;
+    status = fetch_after(priority, cursor, max, now, out, corrupt);
+    if (!status) break;
+  }
+  // A corrupt row would otherwise sit below the cursor for ever: set it aside with a reason.
+  if (status && !corrupt.empty()) {
+    status = begin_if_needed();
+    for (const auto id : corrupt) {
+      if (!status) break;
+      status = move_to_dead_letters(id, "corrupt row: cannot be decoded");
+    }
+  }
+  if (!status) {
+    // The caller gets nothing, so nothing may stay in flight. (If the failure released
+    // everything, the cursors are back at 0 and the rows come again without help.)
+    for (const auto& m : out) {
+      inflight_.erase(m.id);
+      auto& cursor = cursors_[m.priority];
+      if (m.id <= cursor.after) cursor.redo.insert(m.id);
+    }
+    return Failure{status.error()};
+  }
+  return out;
+}
+
+Result<void> Outbox::fetch_after(int priority, Cursor& cursor, std::size_t max, std::int64_t now,
+                                 std::vector<StoredMessage>& out,
+                                 std::vector<std::uint64_t>& corrupt) {
+  while (out.size() < max) {
+    const auto limit = max - out.size();
+    ResetGuard guard(select_after_);
+    auto bound = [&]() -> Result<void> {
+      GW_TRY_VOID(select_after_.bind(1, priority));
+      GW_TRY_VOID(select_after_.bind(2, static_cast<std::int64_t>(cursor.after)));
+      GW_TRY_VOID(select_after_.bind(3, now));
+      return select_after_.bind(4, static_cast<std::int64_t>(
+                                       std::min<std::size_t>(limit, std::numeric_limits<int>::max())));
+    }();
+    if (!bound) return fail(failed(bound.error()));
+    std::size_t seen = 0;
+    for (;;) {
+      auto row = select_after_.step();
+      if (!row) return fail(failed(row.error()));
+      if (!*row) break;
+      ++seen;
+      const auto id = static_cast<std::uint64_t>(select_after_.column_int64(0));
+      cursor.after = id;
+      auto stored = read_row(select_after_, now, false);
+      if (!stored) {
+        corrupt.push_back(id);
+        continue;
+      }
+      inflight_.emplace(id, priority);
+      out.push_back(std::move(*stored));
+    }
+    if (seen < limit) break;
+  }
+  return {};
+}
+
+Result<bool> Outbox::fetch_one(std::uint64_t id, int priority, std::int64_t now,
+                               std::vector<StoredMessage>& out,
+                               std::vector<std::uint64_t>& corrupt) {
+  ResetGuard guard(select_one_);
+  auto bound = select_one_.bind(1, static_cast<std::int64_t>(id));
+  if (bound) bound = select_one_.bind(2, now);
+  if (!bound) return fail(failed(bound.error()));
+  auto row = select_one_.step();
+  if (!row) return fail(failed(row.error()));
+  if (!*row) return false;  // acked, dropped or expired meanwhile
+  auto stored = read_row(select_one_, now, false);
+  if (!stored) {
+    corrupt.push_back(id);
+    return true;
+  }
+  inflight_.emplace(id, priority);
+  out.push_back(std::move(*stored));
+  return true;
+}
+
+Result<void> Outbox::ack(std::uint64_t id) {
+  GW_TRY_VOID(resync_if_stale());
+  GW_TRY_VOID(begin_if_needed());
+  ResetGuard guard(delete_one_);
+  auto bound = delete_one_.bind(1, static_cast<std::int64_t>(id));
+  if (!bound) return fail(failed(bound.error()));
+  auto row = delete_one_.step();
+  if (!row) return fail(failed(row.error()));
+  if (!*row) {
+    inflight_.erase(id);
+    return fail(OutboxErrc::NotFound);
+  }
+  forget(id, static_cast<std::uint64_t>(delete_one_.column_int64(0)));
+  ++counters_.acked;
+  return {};
+}
+
+Result<void> Outbox::nack(std::uint64_t id) {
+  const auto it = inflight_.find(id);
+  if (it == inflight_.end()) return fail(OutboxErrc::NotFound);
+  cursors_[it->second].redo.insert(id);
+  inflight_.erase(it);
+  return {};
+}
+
+void Outbox::release_inflight() {
+  for (auto& [priority, cursor] : cursors_) {
+    cursor.after = 0;
+    cursor.redo.clear();
+  }
+  inflight_.clear();
+}
+
+Result<std::size_t> Outbox::expire() {
+  GW_TRY_VOID(resync_if_stale());
+  // No begin_if_needed(): with no group transaction open, a DELETE that finds nothing writes
+  // nothing, and one that does commits on its own.
+  const auto now = clock_.wall_ms();
+  std::size_t removed = 0;
+  {
+    ResetGuard guard(expire_);
+    auto bound = expire_.bind(1, now);
+    if (!bound) return fail(failed(bound.error()));
+    for (;;) {
+      auto row = expire_.step();
+      if (!row) return fail(failed(row.error()));
+      if (!*row) break;
+      forget(static_cast<std::uint64_t>(expire_.column_int64(0)),
+             static_cast<std::uint64_t>(expire_.column_int64(1)));
+      ++counters_.drops[DropReason::Expired];
+      ++removed;
+    }
+  }
+  if (options_.max_age.count() > 0) {
+    const auto before = counters_.drops[DropReason::MaxAge];
+    GW_TRY_VOID(purge_aged(now));
+    removed += counters_.drops[DropReason::MaxAge] - before;
+  }
+  return removed;
+}
+
+Result<void> Outbox::dead_letter(std::uint64_t id, std::string_view reason) {
+  GW_TRY_VOID(resync_if_stale());
+  GW_TRY_VOID(begin_if_needed());
+  return move_to_dead_letters(id, reason);
+}
+
+Result<void> Outbox::move_to_dead_letters(std::uint64_t id, std::string_view reason) {
+  auto saved = savepoint_.run();
+  if (!saved) return fail(failed(saved.error()));
+  // Both statements or neither: the savepoint undoes a half move inside the group transaction.
+  const auto moved = [&]() -> Result<std::uint64_t> {
+    {
+      ResetGuard guard(dead_insert_);
+      GW_TRY_VOID(dead_insert_.bind(1, static_cast<std::int64_t>(id)));
+      GW_TRY_VOID(dead_insert_.bind_text(2, reason));
+      GW_TRY_VOID(dead_insert_.bind(3, clock_.wall_ms()));
+      GW_TRY_VOID(dead_insert_.step());
+    }
+    if (sqlite3_changes(db_.get()) == 0) return fail(OutboxErrc::NotFound);
+    ResetGuard guard(delete_one_);
+    GW_TRY_VOID(delete_one_.bind(1, static_cast<std::int64_t>(id)));
+    GW_TRY(row, delete_one_.step());
+    if (!row) return fail(make_sqlite_error(SQLITE_CORRUPT));  // the row was just copied
+    return static_cast<std::uint64_t>(delete_one_.column_int64(0));
+  }();
+  if (!moved) {
+    (void)rollback_to_.run();
+    (void)release_.run();
+    if (moved.error() == OutboxErrc::NotFound) inflight_.erase(id);
+    return fail(failed(moved.error()));
+  }
+  auto released = release_.run();
+  if (!released) return fail(failed(released.error()));
+  forget(id, *moved);
+  ++dead_count_;
+  ++counters_.dead_lettered;
+  return trim_dead_letters();
+}
+
+Result<void> Outbox::trim_dead_letters() {
+  while (dead_count_ > options_.max_dead_letters) {
+    auto done = dead_trim_.run();
+    if (!done) return fail(failed(done.error()));
+    if (sqlite3_changes(db_.get()) == 0) break;
+    --dead_count_;
+    ++counters_.dead_letters_dropped;
+    note_write();
+  }
+  return {};
+}
+
+Result<std::vector<DeadLetter>> Outbox::dead_letters(std::size_t limit) {
+  GW_TRY_VOID(resync_if_stale());
+  std::vector<DeadLetter> out;
+  const auto now = clock_.wall_ms();
+  ResetGuard guard(dead_list_);
+  auto bound = dead_list_.bind(
+      1, static_cast<std::int64_t>(std::min<std::size_t>(limit, std::numeric_limits<int>::max())));
+  if (!bound) return fail(failed(bound.error()));
+  for (;;) {
+    auto row = dead_list_.step();
+    if (!row) return fail(failed(row.error()));
+    if (!*row) break;
+    auto stored = read_row(dead_list_, now, true);
+    DeadLetter d;
+    d.stored = std::move(*stored);
+    d.reason = dead_list_.column_text(11);
+    d.dead_at = dead_list_.column_int64(12);
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+Result<std::uint64_t> Outbox::replay_dead_letter(std::uint64_t id) {
+  GW_TRY_VOID(resync_if_stale());
+  std::uint64_t size = 0;
+  int priority = 0;
+  {
+    ResetGuard guard(dead_get_);
+    auto bound = dead_get_.bind(1, static_cast<std::int64_t>(id));
+    if (!bound) return fail(failed(bound.error()));
+    auto row = dead_get_.step();
+    if (!row) return fail(failed(row.error()));
+    if (!*row) return fail(OutboxErrc::NotFound);
+    size = static_cast<std::uint64_t>(dead_get_.column_int64(0));
+    priority = static_cast<int>(dead_get_.column_int64(1));
+  }
+  GW_TRY_VOID(begin_if_needed());
+  GW_TRY_VOID(make_room(size));
+
+  const auto new_id = next_id_;
+  const auto now = clock_.wall_ms();
+  auto saved = savepoint_.run();
+  if (!saved) return fail(failed(saved.error()));
+  const auto moved = [&]() -> Result<void> {
+    {
+      ResetGuard guard(replay_insert_);
+      GW_TRY_VOID(replay_insert_.bind(1, static_cast<std::int64_t>(id)));
+      GW_TRY_VOID(replay_insert_.bind(2, static_cast<std::int64_t>(new_id)));
+      GW_TRY_VOID(replay_insert_.bind(3, now));
+      GW_TRY_VOID(replay_insert_.step());
+    }
+    ResetGuard guard(dead_delete_);
+    GW_TRY_VOID(dead_delete_.bind(1, static_cast<std::int64_t>(id)));
+    GW_TRY_VOID(dead_delete_.step());
+    return {};
+  }();
+  if (!moved) {
+    (void)rollback_to_.run();
+    (void)release_.run();
+    return fail(failed(moved.error()));
+  }
+  auto released = release_.run();
+  if (!released) return fail(failed(released.error()));
+
+  ++next_id_;
+  ++rows_;
+  bytes_ += size;
+  if (!oldest_hint_) oldest_hint_ = now;
+  cursors_.try_emplace(priority);
+  --dead_count_;
+  ++counters_.replayed;
+  note_write();
+  return new_id;
+}
+
+Result<OutboxStats> Outbox::stats() {
+  GW_TRY_VOID(resync_if_stale());
+  OutboxStats s = counters_;
+  s.rows = rows_;
+  s.bytes = bytes_;
+  s.dead_letters = dead_count_;
+  s.inflight = inflight_.size();
+  s.pending_writes = in_txn_ ? pending_writes_ : 0;
+  ResetGuard guard(oldest_);
+  auto row = oldest_.step();
+  if (!row) return fail(failed(row.error()));
+  if (*row) s.oldest_stored_at = oldest_.column_int64(0);
+  return s;
+}
+
+}  // namespace gw::bridge

@@ -1,0 +1,300 @@
+// Reopen, crash and open-failure behaviour of the outbox: real files, real processes.
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "gateway/bridge/outbox.hpp"
+#include "gateway/bridge/outbox_errc.hpp"
+#include "gateway/bridge/sqlite_errc.hpp"
+#include "tests/unit/bridge/outbox_fixture.hpp"
+
+namespace gw::bridge::test {
+namespace {
+
+namespace fs = std::filesystem;
+using Ids = std::vector<std::uint64_t>;
+
+void exec_raw(const std::string& path, const char* sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  const int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+  EXPECT_EQ(rc, SQLITE_OK) << sqlite3_errmsg(db);
+  sqlite3_close(db);
+}
+
+// Waits for a child and returns its exit code, or 128 + signal.
+int wait_child(pid_t pid) {
+  int status = 0;
+  EXPECT_EQ(::waitpid(pid, &status, 0), pid);
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+
+using OutboxRecovery = OutboxTest;
+
+TEST_F(OutboxRecovery, RestoresEveryFieldWhenReopened) {
+  const auto full = full_message();
+  auto bare = make_message("plain/topic", "", QoS::AtMostOnce);
+  auto empty_props = make_message("e", "x");
+  empty_props.props.content_type = "";
+  empty_props.props.payload_format = PayloadFormat::Unspecified;
+  empty_props.props.correlation_data = "";
+  std::int64_t stored_at = 0;
+  {
+    auto outbox = open();
+    stored_at = clock_.wall_ms();
+    add(*outbox, full, 3, "route-a");
+    add(*outbox, bare, 0, "route-b");
+    add(*outbox, empty_props, 0, "");
+    ASSERT_TRUE(outbox->flush());
+  }
+  auto outbox = open();
+  const auto s = stats_of(*outbox);
+  EXPECT_EQ(s.rows, 3u);
+  auto batch = outbox->next(10);
+  ASSERT_TRUE(batch);
+  ASSERT_EQ(batch->size(), 3u);
+  EXPECT_EQ((*batch)[0].id, 1u);
+  EXPECT_EQ((*batch)[0].route, "route-a");
+  EXPECT_EQ((*batch)[0].priority, 3);
+  EXPECT_EQ((*batch)[0].message, full);
+  EXPECT_EQ((*batch)[0].stored_at, stored_at);
+  EXPECT_EQ((*batch)[1].route, "route-b");
+  EXPECT_EQ((*batch)[1].message, bare);
+  EXPECT_EQ((*batch)[2].route, "");
+  EXPECT_EQ((*batch)[2].message, empty_props);
+  std::uint64_t bytes = 0;
+  for (const auto& m : *batch) bytes += m.size;
+  EXPECT_EQ(s.bytes, bytes);
+}
+
+TEST_F(OutboxRecovery, KeepsFlushedBatchWhenDestroyedWithoutFlush) {
+  {
+    auto outbox = open();
+    for (int i = 0; i < 3; ++i) add(*outbox, make_message("flushed", std::to_string(i)));
+    ASSERT_TRUE(outbox->flush());
+    for (int i = 0; i < 4; ++i) add(*outbox, make_message("lost", std::to_string(i)));
+    // Destroyed without flush: as if the process died here.
+  }
+  auto outbox = open();
+  auto batch = outbox->next(100);
+  ASSERT_TRUE(batch);
+  ASSERT_EQ(ids(*batch), (Ids{1, 2, 3}));
+  for (const auto& m : *batch) EXPECT_EQ(m.message.topic, "flushed");
+  EXPECT_EQ(stats_of(*outbox).rows, 3u);
+}
+
+TEST_F(OutboxRecovery, MakesInflightRowsPendingWhenReopened) {
+  {
+    auto outbox = open();
+    for (int i = 0; i < 3; ++i) add(*outbox, make_message("t", "p"));
+    ASSERT_TRUE(outbox->flush());
+    ASSERT_EQ(next_ids(*outbox, 2), (Ids{1, 2}));
+    ASSERT_TRUE(outbox->ack(1));
+    ASSERT_TRUE(outbox->flush());
+  }
+  auto outbox = open();
+  EXPECT_EQ(next_ids(*outbox, 10), (Ids{2, 3}));
+}
+
+TEST_F(OutboxRecovery, NeverReusesIdsWhenLastRowIsAckedAndReopened) {
+  {
+    auto outbox = open();
+    for (int i = 0; i < 3; ++i) add(*outbox, make_message("t", "p"));
+    ASSERT_TRUE(outbox->ack(3));
+    ASSERT_TRUE(outbox->ack(2));
+    ASSERT_TRUE(outbox->flush());
+  }
+  auto outbox = open();
+  EXPECT_EQ(add(*outbox, make_message("t", "p")), 4u);
+}
+
+TEST_F(OutboxRecovery, KeepsExactlyFlushedRowsWhenChildExitsWithoutFlush) {
+  constexpr int kFlushed = 250;
+  const auto opts = options();
+  const pid_t pid = ::fork();
+  ASSERT_NE(pid, -1);
+  if (pid == 0) {
+    core::FakeClock clock;
+    auto outbox = Outbox::open(opts, clock, disk_);
+    if (!outbox) ::_exit(2);
+    for (int i = 0; i < kFlushed; ++i) {
+      if (!(*outbox)->append("cloud", 0, make_message("t", std::to_string(i)))) ::_exit(3);
+      if (i % 100 == 99 && !(*outbox)->flush()) ::_exit(4);
+    }
+    if (!(*outbox)->flush()) ::_exit(4);
+    for (int i = 0; i < 50; ++i) (void)(*outbox)->append("cloud", 0, make_message("t", "lost"));
+    ::_exit(0);  // no destructors, no rollback: the process just ends
+  }
+  ASSERT_EQ(wait_child(pid), 0);
+  auto outbox = open();
+  auto batch = outbox->next(1000);
+  ASSERT_TRUE(batch);
+  ASSERT_EQ(batch->size(), static_cast<std::size_t>(kFlushed));
+  for (int i = 0; i < kFlushed; ++i) {
+    EXPECT_EQ((*batch)[i].id, static_cast<std::uint64_t>(i + 1));
+    EXPECT_EQ((*batch)[i].message.payload, std::to_string(i));
+  }
+}
+
+TEST_F(OutboxRecovery, KeepsExactlyFlushedRowsWhenChildIsKilled) {
+  constexpr int kFlushed = 300;
+  const auto opts = options();
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  const pid_t pid = ::fork();
+  ASSERT_NE(pid, -1);
+  if (pid == 0) {
+    ::close(ready[0]);
+    core::FakeClock clock;
+    auto outbox = Outbox::open(opts, clock, disk_);
+    if (!outbox) ::_exit(2);
+    for (int i = 0; i < kFlushed; ++i) {
+      if (!(*outbox)->append("cloud", i % 3, make_message("t", std::to_string(i)))) ::_exit(3);
+      if ((*outbox)->commit_due() && !(*outbox)->flush()) ::_exit(4);
+    }
+    if (!(*outbox)->flush()) ::_exit(4);
+    // A second batch in the open transaction, and acks of flushed rows: neither committed.
+    for (int i = 0; i < 40; ++i) (void)(*outbox)->append("cloud", 0, make_message("t", "lost"));
+    (void)(*outbox)->ack(1);
+    const char c = 'r';
+    if (::write(ready[1], &c, 1) != 1) ::_exit(5);
+    for (;;) ::pause();  // killed here, mid-transaction
+  }
+  ::close(ready[1]);
+  char c = 0;
+  ASSERT_EQ(::read(ready[0], &c, 1), 1);
+  ::close(ready[0]);
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  ASSERT_EQ(wait_child(pid), 128 + SIGKILL);
+
+  auto outbox = open();
+  const auto s = stats_of(*outbox);
+  EXPECT_EQ(s.rows, static_cast<std::uint64_t>(kFlushed));
+  auto batch = outbox->next(1000);
+  ASSERT_TRUE(batch);
+  ASSERT_EQ(batch->size(), static_cast<std::size_t>(kFlushed));
+  std::vector<bool> seen(kFlushed, false);
+  for (const auto& m : *batch) {
+    ASSERT_GE(m.id, 1u);
+    ASSERT_LE(m.id, static_cast<std::uint64_t>(kFlushed));
+    EXPECT_EQ(m.message.payload, std::to_string(m.id - 1));
+    seen[m.id - 1] = true;
+  }
+  EXPECT_EQ(std::count(seen.begin(), seen.end(), true), kFlushed);
+}
+
+TEST_F(OutboxRecovery, FailsToOpenWithNotADatabaseWhenFileIsGarbage) {
+  std::string garbage(8192, '\0');
+  for (std::size_t i = 0; i < garbage.size(); ++i) garbage[i] = static_cast<char>(i * 7 + 3);
+  dir_.write("outbox.db", garbage);
+  auto outbox = Outbox::open(options(), clock_, disk_);
+  ASSERT_FALSE(outbox);
+  EXPECT_EQ(sqlite_primary_code(outbox.error()), SQLITE_NOTADB);
+  EXPECT_EQ(outbox.error().message(), "file is not a database (SQLite 26)");
+}
+
+TEST_F(OutboxRecovery, FailsToOpenWhenPagesAreCorrupted) {
+  {
+    auto outbox = open();
+    for (int i = 0; i < 200; ++i) add(*outbox, make_message("t", std::string(100, 'x')));
+    ASSERT_TRUE(outbox->flush());
+  }
+  const auto size = fs::file_size(path());
+  ASSERT_GT(size, 8192u);
+  {
+    std::fstream f(path(), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(4096);  // everything after the first page
+    const std::string junk(size - 4096, '\x55');
+    f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+  }
+  auto outbox = Outbox::open(options(), clock_, disk_);
+  ASSERT_FALSE(outbox);
+  EXPECT_EQ(sqlite_primary_code(outbox.error()), SQLITE_CORRUPT) << outbox.error().message();
+}
+
+TEST_F(OutboxRecovery, FailsToOpenWithCantOpenWhenDirectoryIsMissing) {
+  auto o = options();
+  o.path = (dir_.path() / "missing" / "outbox.db").string();
+  auto outbox = Outbox::open(o, clock_, disk_);
+  ASSERT_FALSE(outbox);
+  EXPECT_EQ(sqlite_primary_code(outbox.error()), SQLITE_CANTOPEN);
+  EXPECT_EQ(outbox.error().message(), "unable to open database file (SQLite 14)");
+}
+
+TEST_F(OutboxRecovery, FailsToOpenWhenPathIsADirectory) {
+  auto o = options();
+  o.path = dir_.path().string();
+  auto outbox = Outbox::open(o, clock_, disk_);
+  ASSERT_FALSE(outbox);
+  EXPECT_EQ(sqlite_primary_code(outbox.error()), SQLITE_CANTOPEN) << outbox.error().message();
+}
+
+TEST_F(OutboxRecovery, FailsToOpenWithCantOpenWhenDirectoryIsUnwritable) {
+  // Root ignores permission bits, so the check runs in a child that drops to an unprivileged
+  // user when it is root.
+  const auto ro = dir_.path() / "ro";
+  fs::create_directory(ro);
+  fs::permissions(dir_.path(), fs::perms::owner_all | fs::perms::group_read |
+                                   fs::perms::group_exec | fs::perms::others_read |
+                                   fs::perms::others_exec);
+  fs::permissions(ro, fs::perms::owner_read | fs::perms::owner_exec | fs::perms::group_read |
+                          fs::perms::group_exec | fs::perms::others_read |
+                          fs::perms::others_exec);
+  auto o = options();
+  o.path = (ro / "outbox.db").string();
+  const pid_t pid = ::fork();
+  ASSERT_NE(pid, -1);
+  if (pid == 0) {
+    constexpr uid_t kNobody = 65534;
+    if (::geteuid() == 0 && (::setgid(kNobody) != 0 || ::setuid(kNobody) != 0)) ::_exit(3);
+    core::FakeClock clock;
+    auto outbox = Outbox::open(o, clock, StatvfsProbe::instance());
+    if (outbox) ::_exit(1);
+    ::_exit(sqlite_primary_code(outbox.error()) == SQLITE_CANTOPEN ? 0 : 2);
+  }
+  EXPECT_EQ(wait_child(pid), 0) << "1: opened, 2: another error, 3: cannot drop privileges";
+}
+
+TEST_F(OutboxRecovery, FailsToOpenWithNotAnOutboxWhenDatabaseHasForeignTables) {
+  exec_raw(path(), "CREATE TABLE accounts (id INTEGER PRIMARY KEY, name TEXT)");
+  auto outbox = Outbox::open(options(), clock_, disk_);
+  ASSERT_FALSE(outbox);
+  EXPECT_EQ(outbox.error(), OutboxErrc::NotAnOutbox);
+}
+
+TEST_F(OutboxRecovery, FailsToOpenWithSchemaTooNewWhenUserVersionIsNewer) {
+  { auto outbox = open(); }
+  exec_raw(path(), "PRAGMA user_version = 99");
+  auto outbox = Outbox::open(options(), clock_, disk_);
+  ASSERT_FALSE(outbox);
+  EXPECT_EQ(outbox.error(), OutboxErrc::SchemaTooNew);
+  EXPECT_EQ(outbox.error().message(), "outbox file written by a newer version");
+}
+
+TEST_F(OutboxRecovery, UsesWalAndRequestedSynchronousWhenOpened) {
+  auto o = options();
+  o.synchronous_full = true;
+  auto outbox = open(o);
+  add(*outbox, make_message("t", "p"));
+  ASSERT_TRUE(outbox->flush());
+  EXPECT_TRUE(fs::exists(path() + "-wal"));
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path().c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &stmt, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)), "wal");
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+}
+
+}  // namespace
+}  // namespace gw::bridge::test
