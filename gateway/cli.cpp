@@ -12,6 +12,7 @@
 #include "core/log.hpp"
 #include "gateway/app.hpp"
 #include "gateway/explain.hpp"
+#include "gateway/outbox_cli.hpp"
 #include "gateway/simulator.hpp"
 
 namespace gw::gateway {
@@ -54,6 +55,24 @@ int run_cli(int argc, char** argv) {
   run->add_option("--log-level", log_level_text,
                   "Override gateway.log_level: trace, debug, info, warn, error, critical, off");
 
+  std::string outbox_file;
+  std::size_t outbox_limit = 100;
+  std::uint64_t outbox_id = 0;
+  auto* outbox = app.add_subcommand(
+      "outbox", "The bridge's store-and-forward outbox: backlog, dead letters, replay");
+  outbox->require_subcommand(1);
+  auto* outbox_stats = outbox->add_subcommand("stats", "Backlog size and age, dead letters");
+  auto* outbox_dead = outbox->add_subcommand(
+      "dead-letters", "Messages given up (e.g. larger than the cloud's Maximum Packet Size)");
+  outbox_dead->add_option("--limit", outbox_limit, "At most this many, oldest first")
+      ->capture_default_str();
+  auto* outbox_replay =
+      outbox->add_subcommand("replay", "Put a dead letter back in the outbox to be sent again");
+  outbox_replay->add_option("ID", outbox_id, "Dead letter id (from dead-letters)")->required();
+  for (auto* sub : {outbox_stats, outbox_dead, outbox_replay}) {
+    sub->add_option("-c,--config", outbox_file, "Configuration file (YAML)")->required();
+  }
+
   std::string sim_address = "127.0.0.1";
   std::uint16_t sim_port = 5020;
   auto* simulate = app.add_subcommand(
@@ -88,6 +107,15 @@ int run_cli(int argc, char** argv) {
     if (!cfg) return kExitUsage;
     std::cout << explain(*cfg);
     return kExitOk;
+  }
+
+  if (outbox->parsed()) {
+    auto cfg = load(outbox_file);
+    if (!cfg) return kExitUsage;
+    const OutboxCommand command = outbox_stats->parsed()  ? OutboxCommand::Stats
+                                  : outbox_dead->parsed() ? OutboxCommand::DeadLetters
+                                                          : OutboxCommand::Replay;
+    return run_outbox_command(*cfg, command, outbox_limit, outbox_id, std::cout, std::cerr);
   }
 
   if (simulate->parsed()) return run_simulator(sim_address, sim_port);

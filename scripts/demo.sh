@@ -32,6 +32,9 @@ edge-gateway demo: the broker is on 127.0.0.1:1883, polling a simulated boiler e
 Readings below are <topic> <payload>. In another terminal try
   mosquitto_pub -h 127.0.0.1 -t demo/boiler/setpoint/set -m 23.5
   mosquitto_sub -h 127.0.0.1 -t 'demo/boiler/setpoint/set/result' -v
+The bridge's cloud (127.0.0.1:18830) is not there, so readings wait in the outbox on disk:
+  build/bin/edge-gateway outbox stats --config config/examples/demo.yaml
+  mosquitto -p 18830        # a "cloud": the backlog drains, in order
 Ctrl-C stops the demo.
 
 MSG

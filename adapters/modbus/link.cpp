@@ -315,9 +315,13 @@ struct Link::Impl {
       return fail(LinkErrc::RateLimited);
     }
     if (!ensure_open()) return fail(LinkErrc::NotConnected);
-    last_write[d][p] = now;
 
     auto result = write_and_verify(dev, point, cmd.value);
+    // A value refused before anything was sent (wrong type, out of range) does not use up the
+    // point's write slot: the corrected command may follow at once.
+    if (result || result.error().category() != make_error_code(CodecErrc::WrongType).category()) {
+      last_write[d][p] = now;
+    }
     const auto ts = std::chrono::system_clock::now();
     if (!result) {
       if (is_connection_error(result.error()) &&

@@ -114,6 +114,11 @@ TEST_F(GatewayBridge, NothingCommittedIsLostWhenTheGatewayIsKilledWhileTheCloudI
   sim_->wait();
   const long committed = outbox_rows();
   ASSERT_GE(committed, 20);
+  // The operator's view of the same backlog.
+  auto stats = run({gateway_binary(), "outbox", "stats", "--config", config_});
+  EXPECT_EQ(stats.code, 0) << stats.output;
+  EXPECT_THAT(stats.output, HasSubstr("backlog: " + std::to_string(committed) + " message(s)"));
+  EXPECT_THAT(stats.output, HasSubstr("dead letters: 0"));
 
   cloud_.start();
   // A live subscriber on the cloud, known to be subscribed (it has seen a marker) before the
@@ -130,6 +135,73 @@ TEST_F(GatewayBridge, NothingCommittedIsLostWhenTheGatewayIsKilledWhileTheCloudI
   }, 30s)) << "got " << count(sub->output(), "site/gw/sim/") << " of " << committed << "\n"
            << gw->output();
   EXPECT_TRUE(wait_until([&] { return outbox_rows() == 0; }, 20s)) << gw->output();
+}
+
+// A message larger than the cloud's Maximum Packet Size becomes a dead letter with its reason,
+// listed by `outbox dead-letters` and put back by `outbox replay`; the rest keep flowing.
+TEST(GatewayBridgeDeadLetters, OversizeMessageIsListedAndCanBeReplayed) {
+  TempDir dir;
+  MosquittoProcess cloud({.max_packet_size = 1024});
+  const std::string config = dir.write(
+      "gw.yaml", "gateway: {id: gw, data_dir: " + dir.path().string() + "}\n"
+                 "broker:\n  listeners: [{bind: 127.0.0.1:0}]\n"
+                 "bridge:\n  servers: [" + cloud.uri() + "]\n  connect_timeout: 5s\n"
+                 "  upstream:\n    - {name: up, local: 'data/#', qos: 1}\n");
+  auto gw = std::make_unique<Process>(
+      std::vector<std::string>{gateway_binary(), "run", "--config", config});
+  std::uint16_t port = 0;
+  ASSERT_TRUE(wait_until([&] {
+    port = port_after(gw->output(), "listening on 127.0.0.1:");
+    return port != 0 || !gw->running();
+  }));
+  // Wait until the bridge is connected (its birth message is on the cloud).
+  ASSERT_TRUE(wait_until([&] {
+    auto r = run({"mosquitto_sub", "-h", "127.0.0.1", "-p", std::to_string(cloud.port()), "-t",
+                  "gw/status", "-C", "1", "-W", "1"});
+    return r.output.find("online") != std::string::npos;
+  }, 20s)) << gw->output();
+  auto sub = std::make_unique<Process>(std::vector<std::string>{
+      "mosquitto_sub", "-h", "127.0.0.1", "-p", std::to_string(cloud.port()), "-t", "data/#",
+      "-q", "1", "-v", "-W", "30"});
+  ASSERT_TRUE(wait_until([&] {
+    run({"mosquitto_pub", "-h", "127.0.0.1", "-p", std::to_string(port), "-t", "data/probe",
+         "-q", "1", "-m", "p"});
+    return sub->output().find("data/probe") != std::string::npos;
+  }, 20s)) << gw->output();
+  const std::string big(2000, 'x');
+  run({"mosquitto_pub", "-h", "127.0.0.1", "-p", std::to_string(port), "-t", "data/big", "-q",
+       "1", "-m", big});
+  run({"mosquitto_pub", "-h", "127.0.0.1", "-p", std::to_string(port), "-t", "data/after", "-q",
+       "1", "-m", "small"});
+  ASSERT_TRUE(wait_until([&] { return sub->output().find("data/after small") != std::string::npos; }))
+      << gw->output();
+  EXPECT_EQ(sub->output().find("data/big"), std::string::npos);
+  gw->signal(SIGTERM);
+  ASSERT_EQ(gw->wait(10s), 0) << gw->output();
+
+  auto list = run({gateway_binary(), "outbox", "dead-letters", "--config", config});
+  ASSERT_EQ(list.code, 0) << list.output;
+  EXPECT_THAT(list.output, HasSubstr("data/big"));
+  EXPECT_THAT(list.output, HasSubstr("exceeds the server's Maximum Packet Size 1024"));
+  // The id is the first column of the only row.
+  const std::size_t row = list.output.find('\n') + 1;
+  const std::uint64_t id = std::stoull(list.output.substr(row));
+  auto replay = run({gateway_binary(), "outbox", "replay", std::to_string(id), "--config", config});
+  EXPECT_EQ(replay.code, 0) << replay.output;
+  EXPECT_THAT(replay.output, HasSubstr("is back in the outbox"));
+  auto stats = run({gateway_binary(), "outbox", "stats", "--config", config});
+  EXPECT_THAT(stats.output, HasSubstr("backlog: 1 message(s)"));
+  EXPECT_THAT(stats.output, HasSubstr("dead letters: 0"));
+  auto missing = run({gateway_binary(), "outbox", "replay", "999999", "--config", config});
+  EXPECT_EQ(missing.code, 1);
+}
+
+TEST(GatewayBridgeDeadLetters, OutboxCommandsRefuseAConfigWithoutBridge) {
+  TempDir dir;
+  const std::string config = dir.write("gw.yaml", "gateway: {id: gw}\n");
+  auto r = run({gateway_binary(), "outbox", "stats", "--config", config});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.output, HasSubstr("no bridge section"));
 }
 
 }  // namespace

@@ -162,14 +162,17 @@ TEST_F(ModbusWrite, RefusesASecondWriteToThePointWhenItComesWithinTheRateLimit) 
 
 TEST_F(ModbusWrite, RefusesAValueOutsideMinMaxWithoutWriting) {
   for (const double v : {150.0, -1.0}) {
-    // A refused value still counts against the point's rate limit (the limit is checked first).
-    wait_out_write_rate_limit();
     const auto r = write_and_wait(*link, "boiler", "setpoint", v);
     ASSERT_FALSE(r) << v;
     EXPECT_EQ(r.error(), mb::CodecErrc::OutOfRange) << v << ": " << r.error().message();
   }
   EXPECT_EQ(server.registers(1, 10, 2), (std::vector<std::uint16_t>{0, 0}));
   EXPECT_FALSE(wrote(server.requests(1), MODBUS_FC_WRITE_MULTIPLE_REGISTERS, 10, 2));
+  // Refused values never reached the device, so they do not use up the point's write slot: the
+  // corrected command goes through at once (no RateLimited).
+  const auto ok = write_and_wait(*link, "boiler", "setpoint", 42.5);
+  ASSERT_TRUE(ok) << ok.error().message();
+  EXPECT_TRUE(wrote(server.requests(1), MODBUS_FC_WRITE_MULTIPLE_REGISTERS, 10, 2));
 }
 
 TEST_F(ModbusWrite, FailsPromptlyWhenWritingWhileTheLinkIsDown) {

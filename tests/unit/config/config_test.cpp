@@ -191,7 +191,12 @@ TEST(Config, DemoExampleUsesAWritableDataDir) {
   ASSERT_TRUE(cfg) << diag.format();
   EXPECT_EQ(cfg->gateway.id, "demo");
   EXPECT_EQ(cfg->gateway.data_dir, "/tmp/edge-gateway-demo");
-  EXPECT_EQ(summary(*cfg), "config OK: gateway 'demo', 1 listener (127.0.0.1:1883), 1 link, 1 device, 9 points");
+  EXPECT_EQ(summary(*cfg),
+            "config OK: gateway 'demo', 1 listener (127.0.0.1:1883), 1 link, 1 device, 9 points, "
+            "bridge to 1 server, 1 upstream / 0 downstream route(s)");
+  // The demo's outbox lives in its data directory, not in the system's.
+  ASSERT_TRUE(cfg->bridge);
+  EXPECT_EQ(cfg->bridge->outbox.path, "/tmp/edge-gateway-demo/outbox.db");
 }
 
 TEST(Config, DocumentsEveryKeyInTheReference) {
