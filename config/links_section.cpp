@@ -302,12 +302,6 @@ std::string written_span(const PointEntry& e, std::uint8_t base, const Span& s) 
 
 void check_device(const DeviceEntry& e, const YAML::Node& node, const Cursor& at) {
   const mb::DeviceOptions& d = e.device;
-  if (d.unit_id == 0) {
-    at.key("unit_id", kNoMark)
-        .error(
-            value_mark(node, "unit_id"),
-            "0 is the broadcast address, which never answers; a device that is read needs 1..247");
-  }
   check_heartbeat(d.heartbeat, d.poll_interval, detail::find_value(node, "heartbeat").IsDefined(),
                   node, at);
 
@@ -416,6 +410,20 @@ void check_link(const mb::LinkOptions& l, const YAML::Node& node, const Cursor& 
   std::map<std::uint8_t, std::size_t> units;
   for (std::size_t j = 0; j < l.devices.size(); ++j) {
     const auto& dev = l.devices[j];
+    // On a serial bus (RTU frames, also through a serial server) 0 is the broadcast address that
+    // no slave answers and 248..255 are reserved. A Modbus TCP device addressed directly ignores
+    // the unit id or expects 0 or 255 (Modbus TCP spec 4.4.2), so those are fine there.
+    if (l.kind != mb::LinkKind::Tcp && (dev.unit_id == 0 || dev.unit_id > 247)) {
+      at.key("devices", kNoMark)
+          .index(j, kNoMark)
+          .key("unit_id", kNoMark)
+          .error(value_mark(entry(node, "devices", j), "unit_id"),
+                 dev.unit_id == 0
+                     ? "0 is the broadcast address, which no slave answers; on a " + kind +
+                           " link a device needs 1..247"
+                     : std::to_string(dev.unit_id) + " is reserved on a serial bus; on a " + kind +
+                           " link a device needs 1..247");
+    }
     if (auto [it, fresh] = units.emplace(dev.unit_id, j); !fresh) {
       at.key("devices", kNoMark)
           .index(j, kNoMark)
@@ -577,8 +585,9 @@ const Schema<DeviceEntry>& device_schema() {
       {
           d("name", &D::name, Identifier{64},
             "Names the device: second level of its topics; unique in the gateway.", Need::Required),
-          d("unit_id", &D::unit_id, Integer<std::uint8_t>{0, 247},
-            "Modbus unit identifier (slave address); 0, the broadcast address, is refused."),
+          d("unit_id", &D::unit_id, Integer<std::uint8_t>{0, 255},
+            "Modbus unit identifier (slave address): 1..247 on serial buses; a Modbus TCP "
+            "device addressed directly may also need 0 or 255."),
           d("byte_order", &D::byte_order, byte_order_kind(),
             "Byte order of multi-register values; ABCD is big-endian, the Modbus default."),
           field("address_base", &E::address_base, Integer<std::uint8_t>{0, 1},

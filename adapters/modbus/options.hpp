@@ -118,7 +118,9 @@ struct PointOptions {
 
 struct DeviceOptions {
   std::string name;  // unique within the gateway; a single topic level
-  std::uint8_t unit_id = 1;  // 0..247 (0 = broadcast is refused for reads by config/)
+  // 1..247 on serial buses; a Modbus TCP device addressed directly may want 0 or 255 (config/
+  // refuses 0 and 248..255 on serial kinds).
+  std::uint8_t unit_id = 1;
   ByteOrder byte_order = ByteOrder::ABCD;
   std::chrono::milliseconds poll_interval{std::chrono::seconds(1)};
   // Maximum silence: an unchanged good value is published again after this long.

@@ -405,7 +405,7 @@ TEST(LinksSection, ReportsWrongTypesAndWords) {
       "t.yaml:8:72: error: links[0].devices[0].points[0].scale: expected a number, got 'x'\n");
   EXPECT_EQ(
       errors(tcp(kPoint, "        unit_id: one\n")),
-      "t.yaml:9:18: error: links[0].devices[0].unit_id: expected an integer 0..247, got 'one'\n");
+      "t.yaml:9:18: error: links[0].devices[0].unit_id: expected an integer 0..255, got 'one'\n");
   EXPECT_EQ(errors("links:\n  - {name: a, type: modbus, host: h, devices: []}\n"),
             "t.yaml:2:21: error: links[0].type: 'modbus' is not one of modbus-tcp, modbus-rtu, "
             "modbus-rtu-over-tcp; did you mean 'modbus-tcp'?\n"
@@ -422,8 +422,8 @@ TEST(LinksSection, ReportsValuesOutOfRange) {
   };
   const std::string p = "name: a, table: holding, address: 0, type: ";
   const Case cases[] = {
-      {tcp(kPoint, "        unit_id: 248\n"),
-       "t.yaml:9:18: error: links[0].devices[0].unit_id: 248 out of range 0..247\n"},
+      {tcp(kPoint, "        unit_id: 256\n"),
+       "t.yaml:9:18: error: links[0].devices[0].unit_id: 256 out of range 0..255\n"},
       {tcp(kPoint, "        max_registers_per_read: 126\n"),
        "t.yaml:9:33: error: links[0].devices[0].max_registers_per_read: 126 out of range 1..125\n"},
       {tcp(kPoint, "        max_bits_per_read: 2001\n"),
@@ -600,10 +600,26 @@ TEST(LinksSection, RefusesKeysOfAnotherLinkType) {
 
 // --- devices -------------------------------------------------------------------------------------
 
-TEST(LinksSection, RefusesTheBroadcastUnitId) {
-  EXPECT_EQ(errors(tcp(kPoint, "        unit_id: 0\n")),
+TEST(LinksSection, RefusesBroadcastAndReservedUnitIdsOnSerialBuses) {
+  std::string rtu_over_tcp = tcp(kPoint, "        unit_id: 0\n");
+  rtu_over_tcp.replace(rtu_over_tcp.find("modbus-tcp"), 10, "modbus-rtu-over-tcp");
+  EXPECT_EQ(errors(rtu_over_tcp),
             "t.yaml:9:18: error: links[0].devices[0].unit_id: 0 is the broadcast address, which "
-            "never answers; a device that is read needs 1..247\n");
+            "no slave answers; on a modbus-rtu-over-tcp link a device needs 1..247\n");
+  std::string reserved = tcp(kPoint, "        unit_id: 248\n");
+  reserved.replace(reserved.find("modbus-tcp"), 10, "modbus-rtu-over-tcp");
+  EXPECT_EQ(errors(reserved),
+            "t.yaml:9:18: error: links[0].devices[0].unit_id: 248 is reserved on a serial bus; on "
+            "a modbus-rtu-over-tcp link a device needs 1..247\n");
+}
+
+TEST(LinksSection, AcceptsUnitIds0And255ForADirectModbusTcpDevice) {
+  for (const char* id : {"0", "255"}) {
+    auto r = load(tcp(kPoint, std::string("        unit_id: ") + id + "\n"));
+    ASSERT_TRUE(r.config) << r.report;
+    EXPECT_EQ(r.report, "");
+    EXPECT_EQ(r.config->links[0].devices[0].unit_id, std::stoi(id));
+  }
 }
 
 TEST(LinksSection, RefusesABackoffThatShrinks) {
@@ -804,7 +820,7 @@ TEST(LinksSection, SchemaRejectsWhatTheLoaderRejectsForItsShape) {
            "table: holding, address: 0, type: float}]}]}]\n",
            "links: [{name: a, type: modbus-tcp, host: h, devices: [{name: d, points: [{name: p, "
            "ref: 400001, type: uint16, scale: big}]}]}]\n",
-           "links: [{name: a, type: modbus-tcp, host: h, devices: [{name: d, unit_id: 248, points: "
+           "links: [{name: a, type: modbus-tcp, host: h, devices: [{name: d, unit_id: 256, points: "
            "[{name: p, ref: 400001, type: uint16}]}]}]\n",
            "links: [{name: a, type: modbus-tcp, host: h, devices: [{name: d, points: [{name: p, "
            "ref: 400001, type: uint16, deadband: -1}]}]}]\n",
@@ -849,7 +865,7 @@ TEST(LinksSection, ReportsEveryErrorOfAFileAtOnce) {
   EXPECT_FALSE(r.config);
   EXPECT_EQ(r.diag.error_count(), 7u);
   EXPECT_EQ(r.report,
-            "t.yaml:7:18: error: links[0].devices[0].unit_id: 300 out of range 0..247\n"
+            "t.yaml:7:18: error: links[0].devices[0].unit_id: 300 out of range 0..255\n"
             "t.yaml:9:57: error: links[0].devices[0].points[0].type: 'flaot32' is not one of "
             "bool, bit, int16, uint16, int32, uint32, int64, uint64, float32, float64, string, "
             "bcd16, bcd32; did you mean 'float32'?\n"
