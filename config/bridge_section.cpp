@@ -494,16 +494,8 @@ Field<T> integer_field(std::string key, M T::*member, Integer<I> kind, std::stri
 // A secret that may be absent (nullopt) rather than empty, as secret() in schema.hpp.
 template <class T>
 Field<T> optional_secret(std::string key, std::optional<std::string> T::*member, std::string doc) {
-  Field<T> f = field(std::move(key), member, Optional<Text>{Text{0, 65535}, "none"}, std::move(doc));
-  f.type = "secret";
-  f.show = [](const T&) { return std::string(); };
-  f.json_value = [](const T&) { return std::string(); };
-  f.parse_file = [member](const YAML::Node& value, T& out, const Cursor& at) {
-    auto path = Text{1}.parse(value, at);
-    if (!path) return;
-    if (auto content = read_secret_file(*path, value.Mark(), at)) out.*member = std::move(*content);
-  };
-  return f;
+  return as_secret(
+      field(std::move(key), member, Optional<Text>{Text{0, 65535}, "none"}, std::move(doc)), member);
 }
 
 // The reference shows `text` as the default: one the gateway section decides (complete_bridge).

@@ -175,9 +175,10 @@ Field<T> field(std::string key, K kind, Set set, Get get, std::string doc,
 // A secret string: `key: value` (usually `${ENV}`) or `key_file: /path` whose content, without
 // trailing newlines, is the value (read_secret_file). Giving both is an error. Secrets are never
 // shown in the reference.
-template <class T>
-Field<T> secret(std::string key, std::string T::*member, std::string doc, Need need = Need::Optional) {
-  Field<T> f = field(std::move(key), member, Text{}, std::move(doc), need);
+// Makes `f` (bound to `member`) a secret: never shown in the reference or the JSON Schema's
+// defaults, and readable from a file through `<key>_file`.
+template <class T, class M>
+Field<T> as_secret(Field<T> f, M T::*member) {
   f.type = "secret";
   f.show = [](const T&) { return std::string(); };
   f.json_value = [](const T&) { return std::string(); };
@@ -187,6 +188,11 @@ Field<T> secret(std::string key, std::string T::*member, std::string doc, Need n
     if (auto content = read_secret_file(*path, value.Mark(), at)) out.*member = std::move(*content);
   };
   return f;
+}
+
+template <class T>
+Field<T> secret(std::string key, std::string T::*member, std::string doc, Need need = Need::Optional) {
+  return as_secret(field(std::move(key), member, Text{}, std::move(doc), need), member);
 }
 
 template <class T>

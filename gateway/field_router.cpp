@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/log.hpp"
+#include "gateway/reading_message.hpp"
 
 namespace gw::gateway {
 namespace {
@@ -19,19 +20,6 @@ using json = nlohmann::ordered_json;
 
 std::int64_t unix_ms(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
-json to_json(const Value& v) {
-  return std::visit(
-      [](const auto& x) -> json {
-        using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, std::monostate>) {
-          return nullptr;
-        } else {
-          return x;
-        }
-      },
-      v);
 }
 
 // A command payload: a bare JSON value or {"value": ...}. Numbers keep their kind.
@@ -166,20 +154,7 @@ void FieldRouter::on_readings(std::vector<Reading> readings) {
 }
 
 void FieldRouter::publish_reading(const Reading& r) {
-  json j;
-  j["value"] = to_json(r.value);
-  j["quality"] = adapters::to_string(r.quality);
-  if (r.quality != Quality::Good) {
-    j["error"] = r.error;
-    if (r.exception != 0) j["exception"] = r.exception;
-  }
-  j["ts"] = unix_ms(r.ts);
-  Message m{.topic = point_topic(r.device, r.point),
-            .payload = j.dump(),
-            .qos = QoS::AtLeastOnce,
-            .retain = true};
-  m.props.payload_format = PayloadFormat::Utf8;
-  m.props.content_type = "application/json";
+  Message m = reading_message(id_, r);
   if (auto ok = client_.publish(std::move(m)); !ok) {
     log_->warn("field: cannot publish {}/{}: {}", r.device, r.point, ok.error().message());
     return;
@@ -239,7 +214,7 @@ void FieldRouter::on_command(const std::shared_ptr<const Message>& m) {
           json j;
           if (r) {
             j = json{{"ok", true},
-                     {"value", to_json(*r)},
+                     {"value", value_to_json(*r)},
                      {"ts", unix_ms(std::chrono::system_clock::now())}};
           } else {
             ++stats_.command_errors;

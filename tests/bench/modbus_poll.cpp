@@ -74,7 +74,6 @@
 #include <asio/post.hpp>
 #include <fmt/core.h>
 #include <modbus/modbus.h>
-#include <nlohmann/json.hpp>
 
 #include "adapters/modbus/link.hpp"
 #include "adapters/modbus/options.hpp"
@@ -85,6 +84,7 @@
 #include "core/check.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
+#include "gateway/reading_message.hpp"
 
 namespace {
 
@@ -94,7 +94,6 @@ using gw::adapters::Reading;
 using gw::adapters::Value;
 using SteadyClock = std::chrono::steady_clock;
 using std::chrono::duration;
-using json = nlohmann::ordered_json;
 
 constexpr int kDevices = 10;
 constexpr int kU16 = 40;
@@ -474,20 +473,8 @@ Window run_gateway(const Server& server, const mb::LinkOptions& options, const O
   return w;
 }
 
-json to_json(const Value& v) {
-  return std::visit(
-      [](const auto& x) -> json {
-        using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, std::monostate>) {
-          return nullptr;
-        } else {
-          return x;
-        }
-      },
-      v);
-}
-
-// The core thread's side: readings become messages exactly as gateway::FieldRouter builds them;
+// The core thread's side: readings become messages with gateway::reading_message, as in
+// gateway::FieldRouter;
 // a local subscriber records the latency from Reading::ts to delivery.
 class BrokerSink final : public mb::LinkSink {
  public:
@@ -529,25 +516,7 @@ class BrokerSink final : public mb::LinkSink {
 
  private:
   void publish(const Reading& r) {
-    json j;
-    j["value"] = to_json(r.value);
-    j["quality"] = gw::adapters::to_string(r.quality);
-    if (r.quality != Quality::Good) {
-      j["error"] = r.error;
-      if (r.exception != 0) j["exception"] = r.exception;
-    }
-    j["ts"] = std::chrono::duration_cast<std::chrono::milliseconds>(r.ts.time_since_epoch())
-                  .count();
-    std::string topic = "bench/";
-    topic += r.device;
-    topic += '/';
-    topic += r.point;
-    gw::Message m{.topic = std::move(topic),
-                  .payload = j.dump(),
-                  .qos = gw::QoS::AtLeastOnce,
-                  .retain = true};
-    m.props.payload_format = gw::PayloadFormat::Utf8;
-    m.props.content_type = "application/json";
+    gw::Message m = gw::gateway::reading_message("bench", r);
     GW_CHECK(publisher_.publish(std::move(m)).has_value());
     published.fetch_add(1, std::memory_order_relaxed);
     // Local delivery is in publish order, on this thread: a FIFO pairs each delivery with its ts.

@@ -21,17 +21,6 @@ namespace {
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
 
-std::uint16_t port_after(const std::string& out, std::string_view prefix) {
-  const std::size_t at = out.find(prefix);
-  if (at == std::string::npos) return 0;
-  std::size_t i = at + prefix.size();
-  unsigned p = 0;
-  while (i < out.size() && std::isdigit(static_cast<unsigned char>(out[i])) != 0) {
-    p = p * 10 + static_cast<unsigned>(out[i++] - '0');
-  }
-  return i < out.size() ? static_cast<std::uint16_t>(p) : 0;
-}
-
 std::size_t count(const std::string& haystack, const std::string& needle) {
   std::size_t n = 0;
   for (auto at = haystack.find(needle); at != std::string::npos; at = haystack.find(needle, at + 1)) ++n;

@@ -19,22 +19,12 @@ namespace {
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
 
-// The simulator's "simulator listening on 127.0.0.1:PORT" line, parsed.
+// The simulator's "simulator listening on 127.0.0.1:PORT" line, parsed (0 if it exited first).
 std::uint16_t simulator_port(Process& sim) {
-  static constexpr std::string_view kLine = "simulator listening on 127.0.0.1:";
   std::uint16_t port = 0;
   wait_until([&] {
-    const std::string& out = sim.output();
-    const auto at = out.find(kLine);
-    if (at == std::string::npos) return !sim.running();
-    std::size_t i = at + kLine.size();
-    unsigned p = 0;
-    while (i < out.size() && std::isdigit(static_cast<unsigned char>(out[i])) != 0) {
-      p = p * 10 + static_cast<unsigned>(out[i++] - '0');
-    }
-    if (i == out.size()) return false;  // the line is not complete yet
-    port = static_cast<std::uint16_t>(p);
-    return true;
+    port = port_after(sim.output(), "simulator listening on 127.0.0.1:");
+    return port != 0 || !sim.running();
   });
   return port;
 }

@@ -27,19 +27,6 @@ std::size_t count(const std::string& haystack, const std::string& needle) {
   return n;
 }
 
-// The port in the `nth` (0-based) "<prefix>PORT" of `out`, or 0.
-std::uint16_t port_after(const std::string& out, std::string_view prefix, std::size_t nth = 0) {
-  std::size_t at = out.find(prefix);
-  for (std::size_t i = 0; i < nth && at != std::string::npos; ++i) at = out.find(prefix, at + 1);
-  if (at == std::string::npos) return 0;
-  std::size_t i = at + prefix.size();
-  unsigned p = 0;
-  while (i < out.size() && std::isdigit(static_cast<unsigned char>(out[i])) != 0) {
-    p = p * 10 + static_cast<unsigned>(out[i++] - '0');
-  }
-  return i < out.size() ? static_cast<std::uint16_t>(p) : 0;
-}
-
 std::unique_ptr<Process> simulator(std::uint16_t& port) {
   auto sim = std::make_unique<Process>(
       std::vector<std::string>{gateway_binary(), "simulate", "--port", "0"});

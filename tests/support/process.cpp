@@ -1,5 +1,7 @@
 #include "tests/support/process.hpp"
 
+#include <cctype>
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -123,6 +125,20 @@ RunResult run(std::vector<std::string> argv, std::chrono::milliseconds timeout) 
   r.code = code.value_or(-1);
   r.output = p.output();
   return r;
+}
+
+std::uint16_t port_after(const std::string& output, std::string_view prefix, std::size_t nth) {
+  std::size_t at = output.find(prefix);
+  for (std::size_t i = 0; i < nth && at != std::string::npos; ++i) at = output.find(prefix, at + 1);
+  if (at == std::string::npos) return 0;
+  std::size_t i = at + prefix.size();
+  std::uint32_t port = 0;
+  while (i < output.size() && std::isdigit(static_cast<unsigned char>(output[i])) != 0) {
+    port = port * 10 + static_cast<std::uint32_t>(output[i++] - '0');
+  }
+  // Digits up to the end of the output may be a line still being written.
+  if (i == output.size() || port == 0 || port > 65535) return 0;
+  return static_cast<std::uint16_t>(port);
 }
 
 }  // namespace gw::test

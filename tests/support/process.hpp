@@ -9,7 +9,9 @@
 #include <chrono>
 #include <functional>
 #include <optional>
+#include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace gw::test {
@@ -23,6 +25,10 @@ std::string source_dir();
 // Polling interval is short and fixed: this waits on a condition, it does not guess a delay.
 bool wait_until(const std::function<bool()>& cond,
                 std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+// The port number after the `nth` (0-based) occurrence of `prefix` in a process's output, as in
+// "listening on 127.0.0.1:PORT"; 0 while that line is not complete yet.
+std::uint16_t port_after(const std::string& output, std::string_view prefix, std::size_t nth = 0);
 
 class Process {
  public:
