@@ -47,7 +47,8 @@ fi
 step "build (ASan + UBSan)"
 if bash scripts/build.sh asan; then
   step "tests (ASan + UBSan)"
-  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp \
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     run_ctest asan || status=1
 else
   echo "asan build failed" >&2; failed=$((failed + 1)); status=1
