@@ -10,6 +10,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -30,6 +31,7 @@ enum class Quality : std::uint8_t {
   BadDecode,      // the answer had the wrong length or a value that does not decode (NaN, BCD)
   BadConfig,      // the point cannot be read as configured (e.g. the device refuses the address)
 };
+inline constexpr std::size_t kQualityCount = 7;
 
 // "good", "bad_timeout", ... as published in payloads.
 [[nodiscard]] std::string_view to_string(Quality q);

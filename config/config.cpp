@@ -14,6 +14,7 @@
 #include "config/endpoint.hpp"
 #include "config/gateway_section.hpp"
 #include "config/links_section.hpp"
+#include "config/metrics_section.hpp"
 
 namespace gw::config {
 
@@ -33,9 +34,32 @@ const Schema<Config>& config_schema() {
               [](Config& c, bridge::BridgeOptions&& b) { c.bridge = std::move(b); },
               [](const Config& c) { return c.bridge.value_or(bridge::BridgeOptions{}); },
               "The uplink to a cloud MQTT broker, with store-and-forward; none by default."),
+          field("metrics", &Config::metrics, Section<gateway::MetricsOptions>{&metrics_schema()},
+                "The HTTP endpoint for Prometheus and `edge-gateway status`; off by default."),
       }};
   return schema;
 }
+
+namespace {
+
+// The metrics endpoint cannot share a port with a broker listener on an overlapping address.
+void check_metrics(const Config& c, const YAML::Node& root, Diagnostics& diag) {
+  const auto& m = c.metrics;
+  if (!m.enabled || m.port == 0) return;
+  const auto v6 = [](const std::string& a) { return a.find(':') != std::string::npos; };
+  const auto wildcard = [](const std::string& a) { return a == "0.0.0.0" || a == "::"; };
+  for (const auto& l : c.broker.listeners) {
+    if (l.port != m.port || v6(l.address) != v6(m.address)) continue;
+    if (l.address != m.address && !wildcard(l.address) && !wildcard(m.address)) continue;
+    const YAML::Node listen = detail::find_value(detail::find_value(root, "metrics"), "listen");
+    diag.error(listen.IsDefined() ? listen.Mark() : YAML::Mark::null_mark(),
+               "metrics.listen: " + format_endpoint({m.address, m.port}) +
+                   " is also a broker listener (" + format_endpoint({l.address, l.port}) + ")");
+    return;
+  }
+}
+
+}  // namespace
 
 std::vector<FieldInfo> reference() { return config_schema().describe(""); }
 
@@ -51,6 +75,7 @@ std::optional<Config> load_string(std::string_view yaml, Diagnostics& diag) {
                                "broker:), got " + describe_node(*root));
     } else {
       config_schema().parse(*root, config, Cursor(diag, ""));
+      check_metrics(config, *root, diag);
       if (config.bridge && !diag.has_errors()) {
         complete_bridge(*config.bridge, config.gateway, detail::find_value(*root, "bridge"));
       }
@@ -115,6 +140,9 @@ std::string summary(const Config& config) {
     out += ", bridge to " + count(b.servers.size(), "server", "servers") + ", " +
            std::to_string(b.upstream.size()) + " upstream / " +
            std::to_string(b.downstream.size()) + " downstream route(s)";
+  }
+  if (config.metrics.enabled) {
+    out += ", metrics on " + format_endpoint({config.metrics.address, config.metrics.port});
   }
   return out;
 }

@@ -37,6 +37,7 @@ struct Config {
   // loaded: client_id, status_topic and outbox.path are derived from `gateway:` unless given
   // (config/bridge_section.hpp).
   std::optional<bridge::BridgeOptions> bridge;
+  gateway::MetricsOptions metrics;
 };
 
 // Parses and validates; every problem goes into `diag`, positions 1-based. Returns nullopt when
@@ -52,6 +53,7 @@ struct Config {
 //   "config OK: gateway 'plant-1', 1 listener (127.0.0.1:1883), 2 links, 3 devices, 41 points"
 //   "config OK: gateway 'plant-1', 1 listener (127.0.0.1:1883), bridge to 2 servers, 1 upstream
 //    / 1 downstream route(s)"
+// and ", metrics on 127.0.0.1:9464" when the metrics endpoint is enabled.
 [[nodiscard]] std::string summary(const Config& config);
 
 // The root schema (top-level keys) and every key it accepts, for the reference and its tests.

@@ -14,6 +14,8 @@
 #include "core/log.hpp"
 #include "gateway/bridge/bridge.hpp"
 #include "gateway/field_router.hpp"
+#include "gateway/metrics.hpp"
+#include "gateway/metrics_server.hpp"
 #include "gateway/service_notifier.hpp"
 
 namespace gw::gateway {
@@ -34,6 +36,7 @@ struct App::Impl {
       if (notifier) notifier->stopping();
       // Polling stops first, so every reading taken is routed before the broker closes; then the
       // bridge flushes its outbox and says offline upstream (bounded by bridge.stop_timeout).
+      if (metrics) metrics->stop();
       if (field) field->stop();
       if (bridge) bridge->stop();
       if (broker) {
@@ -84,6 +87,9 @@ struct App::Impl {
     if (next->bridge != cfg.bridge) {
       log->warn("reload: bridge settings take effect at the next restart");
     }
+    if (next->metrics != cfg.metrics) {
+      log->warn("reload: metrics settings take effect at the next restart");
+    }
     field->reconfigure(next->gateway.id, next->links);
     cfg.gateway.id = next->gateway.id;
     cfg.links = next->links;
@@ -105,22 +111,54 @@ struct App::Impl {
   std::unique_ptr<bridge::Bridge> bridge;
   std::unique_ptr<ServiceNotifier> notifier;
 
-  // The one-line summary for systemd's STATUS= (and later `edge-gateway status`).
-  ServiceNotifier::Health health() const {
-    ServiceNotifier::Health h;
-    const auto& b = broker->broker().stats();
-    h.summary = fmt::format("{} MQTT client(s)", b.connections_current);
-    if (field && field->device_count() > 0) {
-      h.summary += fmt::format(", {}/{} device(s) online", field->devices_online(),
-                               field->device_count());
+  // Every module's counters, copied on the core thread.
+  MetricsSnapshot snapshot() const {
+    MetricsSnapshot m;
+    m.gateway_id = cfg.gateway.id;
+    m.version = GW_VERSION;
+    m.uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
+                                                                started_at);
+    m.now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
+    m.broker = broker->broker().stats();
+    m.sessions = broker->broker().session_count();
+    if (field) {
+      const auto& f = field->stats();
+      m.field = {.published = f.published,
+                 .dropped = f.dropped,
+                 .commands = f.commands,
+                 .command_errors = f.command_errors};
+      m.links = field->link_metrics();
     }
-    if (bridge) {
-      const auto st = bridge->stats();
-      h.summary += st.connected ? ", uplink connected" : ", uplink down";
-      h.summary += fmt::format(", backlog {} message(s)", st.outbox.rows);
-    }
-    return h;
+    if (bridge) m.bridge = bridge->stats();
+    return m;
   }
+
+  // The one-line summary for systemd's STATUS=.
+  ServiceNotifier::Health health() const {
+    return {.healthy = true, .summary = health_summary(snapshot())};
+  }
+
+  // The HTTP endpoint, when configured. False if it cannot bind.
+  bool start_metrics() {
+    if (!cfg.metrics.enabled) return true;
+    metrics = std::make_unique<MetricsServer>(
+        io, cfg.metrics,
+        MetricsServer::Routes{
+            {"/metrics", [this] { return Page{kPrometheusType, render_prometheus(snapshot())}; }},
+            {"/status", [this] { return Page{kPlainType, render_status(snapshot())}; }},
+        });
+    if (auto ok = metrics->start(); !ok) {
+      log->error("start-up failed: metrics endpoint {}:{}: {}", cfg.metrics.address,
+                 cfg.metrics.port, ok.error().message());
+      return false;
+    }
+    return true;
+  }
+
+  std::chrono::steady_clock::time_point started_at = std::chrono::steady_clock::now();
+  std::unique_ptr<MetricsServer> metrics;
 };
 
 App::App(config::Config cfg, std::string config_path)
@@ -149,12 +187,14 @@ int App::run() {
       return 1;
     }
   }
+  if (!s.start_metrics()) return 1;
   s.log->info("edge-gateway '{}' started: {} field link(s){}", s.cfg.gateway.id, s.cfg.links.size(),
               s.cfg.bridge ? ", bridge" : "");
   // READY=1 only now: listeners bound, links started.
   s.notifier = std::make_unique<ServiceNotifier>(s.io, [&s] { return s.health(); });
   s.notifier->ready();
   s.io.run();
+  if (s.metrics) s.metrics->stop();
   s.field->stop();
   if (s.bridge) s.bridge->stop();
   s.broker->stop();

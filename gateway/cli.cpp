@@ -14,6 +14,7 @@
 #include "gateway/explain.hpp"
 #include "gateway/outbox_cli.hpp"
 #include "gateway/simulator.hpp"
+#include "gateway/status_cli.hpp"
 
 namespace gw::gateway {
 namespace {
@@ -73,6 +74,12 @@ int run_cli(int argc, char** argv) {
     sub->add_option("-c,--config", outbox_file, "Configuration file (YAML)")->required();
   }
 
+  std::string status_file;
+  auto* status = app.add_subcommand(
+      "status", "Print the health report of the running gateway (through its metrics endpoint)");
+  status->add_option("-c,--config", status_file, "Configuration file (YAML)")->required();
+  status->footer("Exit status: 0 printed, 2 no metrics endpoint configured, 3 no answer.");
+
   std::string sim_address = "127.0.0.1";
   std::uint16_t sim_port = 5020;
   auto* simulate = app.add_subcommand(
@@ -116,6 +123,12 @@ int run_cli(int argc, char** argv) {
                                   : outbox_dead->parsed() ? OutboxCommand::DeadLetters
                                                           : OutboxCommand::Replay;
     return run_outbox_command(*cfg, command, outbox_limit, outbox_id, std::cout, std::cerr);
+  }
+
+  if (status->parsed()) {
+    auto cfg = load(status_file);
+    if (!cfg) return kExitUsage;
+    return run_status_command(*cfg, std::cout, std::cerr);
   }
 
   if (simulate->parsed()) return run_simulator(sim_address, sim_port);

@@ -6,6 +6,8 @@
 #include <asio/post.hpp>
 #include <nlohmann/json.hpp>
 
+#include "adapters/modbus/bus_budget.hpp"
+#include "adapters/modbus/names.hpp"
 #include "core/log.hpp"
 #include "gateway/reading_message.hpp"
 
@@ -118,7 +120,7 @@ void FieldRouter::reconfigure(std::string gateway_id,
   // Forget the status of devices that are gone; restarted links report theirs afresh.
   for (auto it = status_.begin(); it != status_.end();) {
     if (!by_device_.contains(it->first)) {
-      if (it->second) --online_;
+      if (it->second.online) --online_;
       it = status_.erase(it);
     } else {
       ++it;
@@ -164,11 +166,12 @@ void FieldRouter::publish_reading(const Reading& r) {
 
 void FieldRouter::on_status(adapters::modbus::DeviceStatus status) {
   asio::post(core_, [this, s = std::move(status)]() {
-    bool& up = status_[s.device];
-    if (up != s.online) {
-      up = s.online;
+    DeviceState& state = status_[s.device];
+    if (state.online != s.online) {
+      state.online = s.online;
       online_ = s.online ? online_ + 1 : online_ - 1;
     }
+    state.error = s.online ? std::string() : s.error;
     json j;
     j["status"] = s.online ? "online" : "offline";
     if (!s.online) j["error"] = s.error;
@@ -181,6 +184,29 @@ void FieldRouter::on_status(adapters::modbus::DeviceStatus status) {
     m.props.content_type = "application/json";
     (void)client_.publish(std::move(m));
   });
+}
+
+std::vector<LinkMetrics> FieldRouter::link_metrics() const {
+  std::vector<LinkMetrics> out;
+  out.reserve(links_.size());
+  for (const auto& link : links_) {
+    const auto& o = link->options();
+    LinkMetrics m{.name = o.name,
+                  .kind = std::string(adapters::modbus::name(o.kind)),
+                  .planned_utilisation = adapters::modbus::bus_utilisation(o),
+                  .stats = link->stats(),
+                  .devices = {}};
+    for (const auto& dev : o.devices) {
+      DeviceHealth h{.name = dev.name, .online = std::nullopt, .error = {}};
+      if (const auto it = status_.find(dev.name); it != status_.end()) {
+        h.online = it->second.online;
+        h.error = it->second.error;
+      }
+      m.devices.push_back(std::move(h));
+    }
+    out.push_back(std::move(m));
+  }
+  return out;
 }
 
 void FieldRouter::on_command(const std::shared_ptr<const Message>& m) {

@@ -29,6 +29,7 @@
 #include "broker/broker.hpp"
 #include "broker/local_client.hpp"
 #include "core/result.hpp"
+#include "gateway/metrics.hpp"
 
 namespace gw::gateway {
 
@@ -68,6 +69,8 @@ class FieldRouter final : public adapters::modbus::LinkSink {
   // Devices whose last status was online, and all configured devices.
   [[nodiscard]] std::size_t devices_online() const { return online_; }
   [[nodiscard]] std::size_t device_count() const { return by_device_.size(); }
+  // Every link's counters and its devices' state, in configuration order.
+  [[nodiscard]] std::vector<LinkMetrics> link_metrics() const;
   [[nodiscard]] std::string point_topic(std::string_view device, std::string_view point) const;
 
   // LinkSink: link threads.
@@ -92,7 +95,11 @@ class FieldRouter final : public adapters::modbus::LinkSink {
   std::atomic<std::int64_t> pending_{0};
   std::atomic<std::uint64_t> dropped_{0};
   FieldRouterStats stats_;
-  std::map<std::string, bool, std::less<>> status_;  // device → online, once reported
+  struct DeviceState {
+    bool online = false;
+    std::string error;  // why it is offline
+  };
+  std::map<std::string, DeviceState, std::less<>> status_;  // by device, once reported
   std::size_t online_ = 0;
   ReloadSummary last_reload_;
   bool started_ = false;

@@ -1,9 +1,11 @@
-// gateway::GatewayOptions: process-wide settings of the gateway itself, from the `gateway:` section
-// of the configuration file (parsed and validated by config/; see docs/configuration.md).
+// gateway::GatewayOptions and MetricsOptions: process-wide settings of the gateway itself, from
+// the `gateway:` and `metrics:` sections of the configuration file (parsed and validated by
+// config/; see docs/configuration.md).
 //
 // Ownership: a plain value type. Thread safety: a value type; read-only after start-up.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "core/log.hpp"
@@ -18,6 +20,19 @@ struct GatewayOptions {
   // config/ checks only that it is non-empty.
   std::string data_dir = "/var/lib/edge-gateway";
   core::LogLevel log_level = core::LogLevel::Info;
+
+  bool operator==(const GatewayOptions&) const = default;
+};
+
+// The `metrics:` section: the HTTP endpoint for Prometheus (`/metrics`) and for
+// `edge-gateway status` (`/status`). Off unless enabled; loopback by default.
+struct MetricsOptions {
+  bool enabled = false;
+  // An IP literal without brackets, as for broker listeners.
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 9464;  // 0 = any free port (tests)
+
+  bool operator==(const MetricsOptions&) const = default;
 };
 
 }  // namespace gw::gateway

@@ -35,6 +35,8 @@ Readings below are <topic> <payload>. In another terminal try
 The bridge's cloud (127.0.0.1:18830) is not there, so readings wait in the outbox on disk:
   build/bin/edge-gateway outbox stats --config config/examples/demo.yaml
   mosquitto -p 18830        # a "cloud": the backlog drains, in order
+Health and counters: build/bin/edge-gateway status --config config/examples/demo.yaml
+  curl -s http://127.0.0.1:9464/metrics
 Ctrl-C stops the demo.
 
 MSG

@@ -11,7 +11,7 @@ packages=(
   libyaml-cpp-dev libmodbus-dev libpaho-mqtt-dev libsqlite3-dev libsystemd-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
-  mosquitto mosquitto-clients python3 python3-paho-mqtt
+  mosquitto mosquitto-clients python3 python3-paho-mqtt curl
   # systemd-analyze (unit checks), dpkg-deb and readelf (package checks), sqlite3 (outbox checks)
   systemd binutils dpkg sqlite3
 )

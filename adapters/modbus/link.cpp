@@ -93,8 +93,14 @@ struct Link::Impl {
   // transaction. Protocol timing, not synchronisation: the wait is a few milliseconds at most.
   void before_transaction() {
     if (gap.count() > 0) std::this_thread::sleep_until(last_end + gap);
+    started = SteadyClock::now();
   }
-  void after_transaction() { last_end = SteadyClock::now(); }
+  void after_transaction() {
+    const auto now = SteadyClock::now();
+    link.counters_.busy_us += static_cast<std::uint64_t>(
+        std::chrono::duration_cast<microseconds>(now - started).count());
+    last_end = now;
+  }
 
   Result<void> read(const DeviceOptions& dev, const ReadRequest& req) {
     before_transaction();
@@ -108,9 +114,17 @@ struct Link::Impl {
     }
     after_transaction();
     ++link.counters_.requests;
+    auto& dc = link.device_counters_[static_cast<std::size_t>(&dev - opts.devices.data())];
+    ++dc.requests;
+    const auto took = std::chrono::duration_cast<microseconds>(last_end - started);
+    dc.latency_sum_us += static_cast<std::uint64_t>(took.count());
+    const auto bucket = std::lower_bound(kLatencyBuckets.begin(), kLatencyBuckets.end(), took);
+    ++dc.latency[static_cast<std::size_t>(bucket - kLatencyBuckets.begin())];
     if (!r) {
       ++link.counters_.errors;
+      ++dc.errors;
       const auto q = quality_of(r.error());
+      ++dc.errors_by_quality[static_cast<std::size_t>(q)];
       if (q == Quality::BadTimeout) ++link.counters_.timeouts;
       if (q == Quality::BadException) ++link.counters_.exceptions;
     }
@@ -400,6 +414,7 @@ struct Link::Impl {
   bool ever_connected = false;
   SteadyClock::time_point reopen_at{};
   SteadyClock::time_point last_end{};
+  SteadyClock::time_point started{};  // of the current transaction
   microseconds gap{0};
   std::vector<std::vector<PublishFilter>> filters;
   std::vector<std::vector<SteadyClock::time_point>> last_write;
@@ -413,7 +428,10 @@ Link::Link(LinkOptions options, LinkSink& sink)
     : Link(options, sink, make_bus(options)) {}
 
 Link::Link(LinkOptions options, LinkSink& sink, std::unique_ptr<Bus> bus)
-    : options_(std::move(options)), sink_(sink), bus_(std::move(bus)) {}
+    : options_(std::move(options)),
+      sink_(sink),
+      bus_(std::move(bus)),
+      device_counters_(std::make_unique<DeviceCounters[]>(options_.devices.size())) {}
 
 Link::~Link() { stop(); }
 
@@ -453,7 +471,7 @@ Result<void> Link::write(WriteCommand command, WriteDone done) {
 
 LinkStats Link::stats() const {
   const auto& c = counters_;
-  return LinkStats{.requests = c.requests,
+  LinkStats out{.requests = c.requests,
                    .errors = c.errors,
                    .timeouts = c.timeouts,
                    .exceptions = c.exceptions,
@@ -461,7 +479,23 @@ LinkStats Link::stats() const {
                    .write_errors = c.write_errors,
                    .reconnects = c.reconnects,
                    .late_polls = c.late_polls,
-                   .readings = c.readings};
+                   .readings = c.readings,
+                   .busy_us = c.busy_us,
+                   .devices = {}};
+  out.devices.reserve(options_.devices.size());
+  for (std::size_t d = 0; d < options_.devices.size(); ++d) {
+    const DeviceCounters& dc = device_counters_[d];
+    DeviceStats ds{.name = options_.devices[d].name,
+                   .requests = dc.requests,
+                   .errors = dc.errors,
+                   .errors_by_quality = {},
+                   .latency = {},
+                   .latency_sum_us = dc.latency_sum_us};
+    for (std::size_t q = 0; q < kQualityCount; ++q) ds.errors_by_quality[q] = dc.errors_by_quality[q];
+    for (std::size_t b = 0; b < dc.latency.size(); ++b) ds.latency[b] = dc.latency[b];
+    out.devices.push_back(std::move(ds));
+  }
+  return out;
 }
 
 void Link::run(std::stop_token stop) {

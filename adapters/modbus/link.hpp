@@ -16,6 +16,7 @@
 // Thread safety: write(), stop() and stats() may be called from any thread; start() once.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -70,6 +71,28 @@ class LinkSink {
   virtual void on_status(DeviceStatus status) = 0;
 };
 
+// Upper bounds of the response-time histogram buckets of DeviceStats (Prometheus `le`).
+inline constexpr std::array<std::chrono::microseconds, 11> kLatencyBuckets{
+    std::chrono::microseconds{1'000},   std::chrono::microseconds{2'500},
+    std::chrono::microseconds{5'000},   std::chrono::microseconds{10'000},
+    std::chrono::microseconds{25'000},  std::chrono::microseconds{50'000},
+    std::chrono::microseconds{100'000}, std::chrono::microseconds{250'000},
+    std::chrono::microseconds{500'000}, std::chrono::microseconds{1'000'000},
+    std::chrono::microseconds{2'500'000}};
+
+// Read transactions of one device (writes are counted per link).
+struct DeviceStats {
+  std::string name;
+  std::uint64_t requests = 0;
+  std::uint64_t errors = 0;
+  // Failed reads by the quality they gave (index: Quality); [Good] stays 0.
+  std::array<std::uint64_t, kQualityCount> errors_by_quality{};
+  // Response times of all reads, answered or not: latency[i] counts those up to
+  // kLatencyBuckets[i] (and above the previous bound); the last element those above them all.
+  std::array<std::uint64_t, kLatencyBuckets.size() + 1> latency{};
+  std::uint64_t latency_sum_us = 0;
+};
+
 struct LinkStats {
   std::uint64_t requests = 0;  // read transactions sent
   std::uint64_t errors = 0;    // read transactions that failed
@@ -80,6 +103,10 @@ struct LinkStats {
   std::uint64_t reconnects = 0;
   std::uint64_t late_polls = 0;
   std::uint64_t readings = 0;  // readings handed to the sink
+  // Time the bus spent in transactions (request sent to response received or timed out), the
+  // inter-frame gaps not included: busy_us per second of wall time is the bus utilisation.
+  std::uint64_t busy_us = 0;
+  std::vector<DeviceStats> devices;  // in configuration order
 };
 
 class Link {
@@ -127,9 +154,15 @@ class Link {
 
   struct Counters {
     std::atomic<std::uint64_t> requests{0}, errors{0}, timeouts{0}, exceptions{0}, writes{0},
-        write_errors{0}, reconnects{0}, late_polls{0}, readings{0};
+        write_errors{0}, reconnects{0}, late_polls{0}, readings{0}, busy_us{0};
+  };
+  struct DeviceCounters {
+    std::atomic<std::uint64_t> requests{0}, errors{0}, latency_sum_us{0};
+    std::array<std::atomic<std::uint64_t>, kQualityCount> errors_by_quality{};
+    std::array<std::atomic<std::uint64_t>, kLatencyBuckets.size() + 1> latency{};
   };
   Counters counters_;
+  std::unique_ptr<DeviceCounters[]> device_counters_;  // one per options_.devices
   std::jthread thread_;
 };
 

@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/support/mosquitto_process.hpp"
+#include "tests/support/gateway_process.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -32,10 +33,7 @@ class GatewayBridge : public ::testing::Test {
   void SetUp() override {
     sim_ = std::make_unique<Process>(
         std::vector<std::string>{gateway_binary(), "simulate", "--port", "0"});
-    ASSERT_TRUE(wait_until([&] {
-      sim_port_ = port_after(sim_->output(), "simulator listening on 127.0.0.1:");
-      return sim_port_ != 0 || !sim_->running();
-    }));
+    sim_port_ = simulator_port(*sim_);
     ASSERT_NE(sim_port_, 0) << sim_->output();
     // The speed register changes every second and the energy counter too; with heartbeat 100 ms
     // every poll of these two points is published, so the outbox grows steadily while down.

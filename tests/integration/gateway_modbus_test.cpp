@@ -19,16 +19,6 @@ namespace {
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
 
-// The simulator's "simulator listening on 127.0.0.1:PORT" line, parsed (0 if it exited first).
-std::uint16_t simulator_port(Process& sim) {
-  std::uint16_t port = 0;
-  wait_until([&] {
-    port = port_after(sim.output(), "simulator listening on 127.0.0.1:");
-    return port != 0 || !sim.running();
-  });
-  return port;
-}
-
 std::string links_yaml(std::uint16_t port) {
   return "links:\n"
          "  - name: sim\n"

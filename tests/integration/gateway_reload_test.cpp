@@ -9,6 +9,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "tests/support/gateway_process.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -30,10 +31,7 @@ std::size_t count(const std::string& haystack, const std::string& needle) {
 std::unique_ptr<Process> simulator(std::uint16_t& port) {
   auto sim = std::make_unique<Process>(
       std::vector<std::string>{gateway_binary(), "simulate", "--port", "0"});
-  wait_until([&] {
-    port = port_after(sim->output(), "simulator listening on 127.0.0.1:");
-    return port != 0 || !sim->running();
-  });
+  port = simulator_port(*sim);
   return sim;
 }
 

@@ -13,6 +13,7 @@
 
 #include "tests/integration/modbus_link_harness.hpp"
 #include "tests/support/modbus_test_server.hpp"
+#include "tests/support/process.hpp"
 
 namespace gw::test {
 namespace {
@@ -328,6 +329,30 @@ TEST(ModbusLink, BacksOffASilentSlaveWhileTheOtherSlaveKeepsItsIntervalWhenShari
   for (const Reading& r : sink.readings_of("alive", "v")) EXPECT_TRUE(good(r));
   for (const auto& s : sink.statuses_of("alive")) EXPECT_TRUE(s.online);
   EXPECT_GE(link.stats().timeouts, 4U);
+  // Per device: the silent one's reads are all timeouts, each waited out the 200 ms response
+  // timeout (histogram bucket above 100 ms); the other one has no errors.
+  // The server saw the fifth request; the link counts it when its timeout has passed.
+  ASSERT_TRUE(wait_until([&] { return link.stats().devices.at(0).requests >= 5; }));
+  const mb::LinkStats st = link.stats();
+  ASSERT_EQ(st.devices.size(), 2U);
+  const mb::DeviceStats& d = st.devices[0];
+  EXPECT_EQ(d.name, "dead");
+  EXPECT_GE(d.requests, 5U);
+  EXPECT_EQ(d.errors, d.requests);
+  EXPECT_EQ(d.errors_by_quality[static_cast<std::size_t>(Quality::BadTimeout)], d.errors);
+  std::uint64_t slow = 0;
+  std::uint64_t all = 0;
+  for (std::size_t b = 0; b < d.latency.size(); ++b) {
+    all += d.latency[b];
+    if (b >= 7) slow += d.latency[b];  // above kLatencyBuckets[6] = 100 ms
+  }
+  EXPECT_EQ(all, d.requests);
+  EXPECT_EQ(slow, d.requests);
+  EXPECT_GE(d.latency_sum_us, d.requests * 190'000);
+  EXPECT_EQ(st.devices[1].name, "alive");
+  EXPECT_GT(st.devices[1].requests, 0U);
+  EXPECT_EQ(st.devices[1].errors, 0U);
+  EXPECT_GE(st.busy_us, d.latency_sum_us);
 
   // It answers again: online, and good readings arrive.
   const std::size_t statuses = sink.status_count();

@@ -4,6 +4,15 @@
 
 namespace gw::test {
 
+std::uint16_t simulator_port(Process& sim) {
+  std::uint16_t port = 0;
+  wait_until([&] {
+    port = port_after(sim.output(), "simulator listening on 127.0.0.1:");
+    return port != 0 || !sim.running();
+  });
+  return port;
+}
+
 GatewayProcess::GatewayProcess(const std::string& broker_yaml, const std::string& extra_yaml) {
   std::string yaml = "gateway:\n  id: test\n  data_dir: " + dir_.path().string() +
                      "\n  log_level: debug\n"

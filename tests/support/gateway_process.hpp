@@ -11,6 +11,10 @@
 
 namespace gw::test {
 
+// The port of a running `edge-gateway simulate --port 0`, from its "simulator listening on
+// 127.0.0.1:PORT" line; 0 if it exited first or never said so within the wait_until deadline.
+std::uint16_t simulator_port(Process& sim);
+
 class GatewayProcess {
  public:
   // `broker_yaml` is the body of the `broker:` section without its listeners, indented by two

@@ -27,8 +27,8 @@ const BadFile kBadFiles[] = {
     // --- unknown keys, at every level, with a suggestion when one is close -------------------
     {"UnknownTopLevelKey", "gateway: {id: a}\nbrokr:\n  max_inflight: 1\n",
      "t.yaml:2:1: error: brokr: unknown key; did you mean 'broker'?\n"},
-    {"UnknownTopLevelKeyFarFromAny", "metrics: []\n",
-     "t.yaml:1:1: error: metrics: unknown key\n"},
+    {"UnknownTopLevelKeyFarFromAny", "telemetry: []\n",
+     "t.yaml:1:1: error: telemetry: unknown key\n"},
     {"UnknownGatewayKey", "gateway:\n  idd: x\n",
      "t.yaml:2:3: error: gateway.idd: unknown key; did you mean 'id'?\n"},
     {"UnknownBrokerKey", "broker:\n  max_packet_sise: 1MiB\n",

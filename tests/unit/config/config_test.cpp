@@ -34,8 +34,25 @@ TEST(Config, ReportsAnUnknownTopLevelKeyWithASuggestion) {
             "t.yaml:2:1: error: brokr: unknown key; did you mean 'broker'?\n");
 }
 
-TEST(Config, ReportsSectionsOfLaterIssuesAsUnknownForNow) {
-  EXPECT_EQ(errors("metrics: []\n"), "t.yaml:1:1: error: metrics: unknown key\n");
+TEST(Config, ReportsAnUnknownTopLevelKeyFarFromAnyWithoutASuggestion) {
+  EXPECT_EQ(errors("telemetry: []\n"), "t.yaml:1:1: error: telemetry: unknown key\n");
+}
+
+TEST(Config, MetricsEndpointIsOffByDefaultAndOnLoopbackWhenEnabled) {
+  auto r = load("gateway: {id: a}\n");
+  ASSERT_TRUE(r.config);
+  EXPECT_FALSE(r.config->metrics.enabled);
+  r = load("metrics:\n  enabled: true\n");
+  ASSERT_TRUE(r.config);
+  EXPECT_TRUE(r.config->metrics.enabled);
+  EXPECT_EQ(r.config->metrics.address, "127.0.0.1");
+  EXPECT_EQ(r.config->metrics.port, 9464);
+  r = load("metrics:\n  enabled: true\n  listen: '[::1]:9100'\n");
+  ASSERT_TRUE(r.config);
+  EXPECT_EQ(r.config->metrics.address, "::1");
+  EXPECT_EQ(r.config->metrics.port, 9100);
+  EXPECT_EQ(errors("metrics:\n  enabled: yes please\n"),
+            "t.yaml:2:12: error: metrics.enabled: expected true or false, got 'yes please'\n");
 }
 
 TEST(Config, ReportsAnUnknownNestedKeyWithASuggestion) {
@@ -193,7 +210,7 @@ TEST(Config, DemoExampleUsesAWritableDataDir) {
   EXPECT_EQ(cfg->gateway.data_dir, "/tmp/edge-gateway-demo");
   EXPECT_EQ(summary(*cfg),
             "config OK: gateway 'demo', 1 listener (127.0.0.1:1883), 1 link, 1 device, 9 points, "
-            "bridge to 1 server, 1 upstream / 0 downstream route(s)");
+            "bridge to 1 server, 1 upstream / 0 downstream route(s), metrics on 127.0.0.1:9464");
   // The demo's outbox lives in its data directory, not in the system's.
   ASSERT_TRUE(cfg->bridge);
   EXPECT_EQ(cfg->bridge->outbox.path, "/tmp/edge-gateway-demo/outbox.db");
