@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build pkg-config clang-14 libclang-rt-14-dev
   # libraries
   libasio-dev libssl-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
-  libyaml-cpp-dev libmodbus-dev libpaho-mqtt-dev libsqlite3-dev libsystemd-dev
+  libyaml-cpp-dev libmodbus-dev libpcre2-dev libpaho-mqtt-dev libsqlite3-dev libsystemd-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   mosquitto mosquitto-clients python3 python3-paho-mqtt curl
