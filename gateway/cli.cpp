@@ -12,6 +12,7 @@
 #include "core/log.hpp"
 #include "gateway/app.hpp"
 #include "gateway/explain.hpp"
+#include "gateway/modbus_cli.hpp"
 #include "gateway/outbox_cli.hpp"
 #include "gateway/simulator.hpp"
 #include "gateway/status_cli.hpp"
@@ -94,6 +95,8 @@ int run_cli(int argc, char** argv) {
       "holding 6-7 uint32 energy Wh; holding 10-13 string serial number; input 0 uint16 level %; "
       "coil 0 pump running (writable); discrete input 0 high-temperature alarm.");
 
+  ModbusCommand modbus_cmd(app);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -132,6 +135,7 @@ int run_cli(int argc, char** argv) {
   }
 
   if (simulate->parsed()) return run_simulator(sim_address, sim_port);
+  if (modbus_cmd.parsed()) return modbus_cmd.run(std::cout, std::cerr);
 
   // run
   std::optional<core::LogLevel> override_level;
