@@ -66,6 +66,7 @@ void Broker::shutdown() {
 
 void Broker::on_client_gone(Client& client) {
   clients_.erase(&client);
+  if (client.auth_ticket() != 0) authenticating_.erase(client.auth_ticket());
   --stats_.connections_current;
 }
 
@@ -112,10 +113,73 @@ void Broker::on_connect(Client& client, Connect&& connect) {
     client.close();
     return;
   }
-  if (!options_.allow_anonymous && !connect.username) {
-    refuse(ConnackReason::NotAuthorized, "anonymous access disabled");
+  if (connect.username && auth_) {
+    // Verified off the core thread; the client holds any packets it sends meanwhile.
+    const std::uint64_t ticket = next_auth_ticket_++;
+    authenticating_.emplace(ticket, &client);
+    client.hold_until_authenticated(ticket);
+    // Copied first: the continuation below takes `connect` over.
+    std::string user = *connect.username;
+    std::string password = connect.password.value_or(std::string());
+    auth_->check(std::move(user), std::move(password), client.peer_address(),
+                 [this, ticket, c = std::move(connect)](auth::Authenticator::Outcome o) mutable {
+                   on_authenticated(ticket, std::move(c), o);
+                 });
     return;
   }
+  if (!anonymous_allowed(client)) {
+    refuse(ConnackReason::NotAuthorized,
+           options_.allow_anonymous.has_value()
+               ? "anonymous access disabled"
+               : "anonymous access is allowed from this machine only (broker.allow_anonymous)");
+    return;
+  }
+  finish_connect(client, std::move(connect));
+}
+
+bool Broker::anonymous_allowed(const Client& client) const {
+  return options_.allow_anonymous.value_or(client.peer_is_loopback());
+}
+
+void Broker::on_authenticated(std::uint64_t ticket, Connect&& connect,
+                              auth::Authenticator::Outcome outcome) {
+  const auto it = authenticating_.find(ticket);
+  if (it == authenticating_.end()) return;  // the connection is gone
+  Client& client = *it->second;
+  authenticating_.erase(it);
+  using Outcome = auth::Authenticator::Outcome;
+  if (outcome != Outcome::Accepted) {
+    ++stats_.connections_refused;
+    if (outcome == Outcome::BadCredentials) ++stats_.auth_failures;
+    log_->info("client {} '{}': CONNECT refused: {}", client.peer(), connect.client_id,
+               outcome == Outcome::Busy ? "too many logins in progress"
+                                        : "bad user name or password (user '" +
+                                              connect.username.value_or("") + "')");
+    client.send(Connack{.reason = outcome == Outcome::Busy ? ConnackReason::ServerBusy
+                                                           : ConnackReason::BadUserNameOrPassword});
+    client.close();
+    return;
+  }
+  finish_connect(client, std::move(connect));
+  client.release_held();
+}
+
+void Broker::set_users(auth::PasswordTable users) {
+  if (auth_) {
+    auth_->replace_users(std::move(users));
+  } else {
+    auth_ = std::make_unique<auth::Authenticator>(io_, clock_, std::move(users));
+  }
+}
+
+void Broker::finish_connect(Client& client, Connect&& connect) {
+  const bool v5 = connect.version == ProtocolVersion::V5;
+  auto refuse = [&](ConnackReason reason, std::string_view why) {
+    ++stats_.connections_refused;
+    log_->info("client {} '{}': CONNECT refused: {}", client.peer(), connect.client_id, why);
+    client.send(Connack{.reason = reason});
+    client.close();
+  };
   // MQTT 5 §3.2.2.3.4 [MQTT-3.2.2-12] and §3.2.2.3.5 [MQTT-3.2.2-13]: a will the server cannot
   // honour (QoS above Maximum QoS, Will Retain without Retain Available) rejects the connection.
   // MQTT 3.1.1 announces no such limits: its will is lowered to them when published.

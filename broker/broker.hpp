@@ -24,6 +24,7 @@
 #include <asio/steady_timer.hpp>
 #include <spdlog/logger.h>
 
+#include "broker/auth/authenticator.hpp"
 #include "broker/broker_stats.hpp"
 #include "broker/client.hpp"
 #include "broker/options.hpp"
@@ -73,6 +74,11 @@ class Broker {
   void publish_local(Message message, SubscriberId from);
 
   [[nodiscard]] const BrokerOptions& options() const { return options_; }
+
+  // Users for password authentication (from options().password_file, loaded by the caller; again
+  // on reload). Until the first call every client is anonymous.
+  void set_users(auth::PasswordTable users);
+  [[nodiscard]] const auth::Authenticator* authenticator() const { return auth_.get(); }
   [[nodiscard]] const BrokerStats& stats() const { return stats_; }
   [[nodiscard]] core::Clock& clock() const { return clock_; }
   [[nodiscard]] spdlog::logger& log() const { return *log_; }
@@ -125,6 +131,10 @@ class Broker {
   void publish_will(Session& session);
   void end_session(Session& session);
   void start_ticking();
+  void finish_connect(Client& client, protocol::Connect&& connect);
+  void on_authenticated(std::uint64_t ticket, protocol::Connect&& connect,
+                        auth::Authenticator::Outcome outcome);
+  [[nodiscard]] bool anonymous_allowed(const Client& client) const;
   std::string assign_client_id();
   [[nodiscard]] std::optional<std::uint32_t> remaining_expiry(const OutgoingMessage& out) const;
 
@@ -141,6 +151,11 @@ class Broker {
   std::unordered_map<SubscriberId, Session*> by_subscriber_;
   std::uint64_t next_subscriber_ = 1;
   std::unordered_set<Client*> clients_;  // every connection not yet closed
+  std::unique_ptr<auth::Authenticator> auth_;
+  // Connections whose CONNECT is being verified, by ticket (a closed one is erased, so a late
+  // outcome finds nothing).
+  std::unordered_map<std::uint64_t, Client*> authenticating_;
+  std::uint64_t next_auth_ticket_ = 1;
   std::vector<std::byte> encode_buffer_;
 
   // In-process subscriptions: each (LocalClient, filter) is its own subscriber in the tree, so

@@ -12,6 +12,7 @@ struct BrokerStats {
   std::uint64_t connections_total = 0;
   std::uint64_t connections_current = 0;
   std::uint64_t connections_refused = 0;  // max_connections reached or CONNACK failure
+  std::uint64_t auth_failures = 0;        // ... of which a wrong user name or password
   std::uint64_t messages_received = 0;     // PUBLISH from clients and the in-process API
   std::uint64_t messages_sent = 0;         // PUBLISH to clients
   std::uint64_t dropped_queue_full = 0;    // oldest queued message dropped for a new one

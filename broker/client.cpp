@@ -54,7 +54,27 @@ void Client::on_data(std::span<const std::byte> data) {
   disconnect(static_cast<DisconnectReason>(code));
 }
 
+void Client::release_held() {
+  auto held = std::move(held_);
+  held_.clear();
+  for (auto& packet : held) {
+    if (closing_) return;
+    handle(std::move(packet));
+  }
+}
+
 void Client::handle(Packet&& packet) {
+  if (!connected_ && auth_ticket_ != 0) {
+    // CONNECT is being verified: keep what follows it for later.
+    if (held_.size() >= kMaxHeldPackets) {
+      broker_.log().info("client {}: more than {} packets before CONNACK; closing", peer(),
+                         kMaxHeldPackets);
+      close();
+      return;
+    }
+    held_.push_back(std::move(packet));
+    return;
+  }
   if (!connected_) {
     // The decoder only lets a CONNECT through before the version is known [MQTT-3.1.0-1].
     auto* connect = std::get_if<Connect>(&packet);

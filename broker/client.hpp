@@ -55,6 +55,16 @@ class Client final : public net::StreamHandler {
 
   [[nodiscard]] protocol::ProtocolVersion version() const { return version_; }
   [[nodiscard]] const std::string& peer() const { return transport_.peer(); }
+  [[nodiscard]] const std::string& peer_address() const { return transport_.peer_address(); }
+  [[nodiscard]] bool peer_is_loopback() const { return transport_.peer_is_loopback(); }
+
+  // While the broker verifies the CONNECT's credentials, packets the client sends after CONNECT
+  // (MQTT allows that before CONNACK) are kept, at most kMaxHeldPackets (more closes the
+  // connection), and handled by release_held() once the CONNECT is accepted.
+  static constexpr std::size_t kMaxHeldPackets = 32;
+  void hold_until_authenticated(std::uint64_t ticket) { auth_ticket_ = ticket; }
+  void release_held();
+  [[nodiscard]] std::uint64_t auth_ticket() const { return auth_ticket_; }
   [[nodiscard]] std::size_t pending_bytes() const { return transport_.pending_bytes(); }
   // The client's Receive Maximum (MQTT 5 §3.1.2.11.3): QoS 1/2 PUBLISHes it accepts unacknowledged.
   [[nodiscard]] std::uint16_t receive_maximum() const { return receive_maximum_; }
@@ -88,6 +98,8 @@ class Client final : public net::StreamHandler {
   bool closing_ = false;    // no more packets are handled
   bool stuck_ = false;      // stopped reading: aborted at the next tick
   Session* session_ = nullptr;
+  std::uint64_t auth_ticket_ = 0;  // nonzero while (or after) the CONNECT was being verified
+  std::vector<protocol::Packet> held_;
 
   std::uint16_t keep_alive_s_ = 0;
   std::uint16_t topic_alias_maximum_ = 0;

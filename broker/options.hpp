@@ -80,9 +80,14 @@ struct BrokerOptions {
   };
   std::optional<Redirect> redirect;
 
-  // Clients without credentials may connect. There is no authentication section yet, so this is
-  // true; config/ warns when it is combined with a listener on a non-loopback address.
-  bool allow_anonymous = true;
+  // Users and their password hashes (broker/auth/password_file.hpp; Mosquitto's format); empty =
+  // no users: every client is anonymous. Re-read on SIGHUP.
+  std::string password_file;
+  // Anonymous clients: those without a user name, and any client while there is no password file
+  // (a name nobody verifies identifies no one). nullopt (the default): allowed only from this
+  // machine (loopback peers), refused from the network; true: allowed from anywhere; false: never.
+  // config/ warns when true is combined with a listener on a non-loopback address.
+  std::optional<bool> allow_anonymous;
 
   friend bool operator==(const BrokerOptions&, const BrokerOptions&) = default;
 };

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "broker/auth/password_file.hpp"
 #include "broker/net/tcp_connection.hpp"
 
 namespace gw::broker {
@@ -33,7 +34,28 @@ Result<std::unique_ptr<net::TcpListener>> Server::open(const ListenerOptions& op
   return listener;
 }
 
+Result<void> Server::reload_users(const std::string& password_file) {
+  std::vector<auth::PasswordFileError> errors;
+  auto users = auth::load_password_file(password_file, &errors);
+  if (!users) {
+    for (const auto& e : errors) {
+      broker_.log().error("password file {}:{}: {}", password_file, e.line, e.message);
+    }
+    if (errors.empty()) {
+      broker_.log().error("cannot read the password file {}: {}", password_file,
+                          users.error().message());
+    }
+    return Failure{users.error()};
+  }
+  broker_.log().info("{} user(s) from {}", users->size(), password_file);
+  broker_.set_users(std::move(*users));
+  return {};
+}
+
 Result<void> Server::start() {
+  if (const auto& file = broker_.options().password_file; !file.empty()) {
+    GW_TRY_VOID(reload_users(file));
+  }
   for (const auto& opts : broker_.options().listeners) {
     auto listener = open(opts);
     if (!listener) {

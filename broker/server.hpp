@@ -26,8 +26,10 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Opens every configured listener and logs "listening on ADDRESS:PORT" for each.
-  // Errors: those of TcpListener::open for the first listener that fails (none stay open then).
+  // Loads the password file when one is configured, then opens every configured listener and
+  // logs "listening on ADDRESS:PORT" for each.
+  // Errors: those of reload_users(); those of TcpListener::open for the first listener that
+  // fails (none stay open then).
   Result<void> start();
   // Closes the listeners; established connections are left to the io_context's shutdown.
   void stop();
@@ -38,6 +40,10 @@ class Server {
   // this call are closed again and the old set stays as it was.
   // Errors: those of TcpListener::open.
   Result<void> reload_listeners(const std::vector<ListenerOptions>& wanted);
+
+  // (Re-)reads the password file and hands its users to the broker. On any error (unreadable
+  // file, bad lines: each logged with its line number) the users in force stay as they were.
+  Result<void> reload_users(const std::string& password_file);
 
   [[nodiscard]] Broker& broker() { return broker_; }
   // Bound ports, in configuration order (the kernel's choice for port 0).

@@ -66,10 +66,16 @@ void check_broker(const broker::BrokerOptions& o, const YAML::Node& node, const 
                                      std::to_string(it->second) + "]");
       }
     }
-    if (o.allow_anonymous && !is_loopback(l.address)) {
+    if (o.allow_anonymous.value_or(false) && !is_loopback(l.address)) {
       li.key("bind", {}).warning(listener_mark(node, i, "bind"),
                                  bind + " accepts anonymous clients from the network "
                                         "(allow_anonymous is true)");
+    } else if (!o.allow_anonymous && o.password_file.empty() && !is_loopback(l.address)) {
+      li.key("bind", {}).warning(
+          listener_mark(node, i, "bind"),
+          bind + " accepts no client from the network: without a password_file every client is "
+                 "anonymous, and anonymous clients may connect from this machine only (set "
+                 "password_file, or allow_anonymous: true)");
     }
   }
   // One message of the largest allowed size must fit in a session's queue.
@@ -163,8 +169,13 @@ const Schema<broker::BrokerOptions>& broker_schema() {
                 "Bytes queued per session; at least max_packet_size."),
           field("max_inflight", &B::max_inflight, Integer<std::uint32_t>{1, 65535},
                 "QoS 1/2 messages sent to a client before waiting for acknowledgements."),
-          field("allow_anonymous", &B::allow_anonymous, Bool{},
-                "Clients may connect without credentials."),
+          field("password_file", &B::password_file, Text{0, 4096},
+                "Users and password hashes, one `user:hash` per line in Mosquitto's format "
+                "(`edge-gateway passwd FILE USER` writes it); re-read on SIGHUP. Empty = no "
+                "users."),
+          field("allow_anonymous", &B::allow_anonymous, Optional<Bool>{{}, "from this machine only"},
+                "Clients without a verified user name (no user name, or no password_file): "
+                "true = from anywhere, false = never; unset = only from loopback addresses."),
           field("response_information", &B::response_information, Text{0, 1024},
                 "MQTT 5 Response Information returned to clients that request it, e.g. a topic "
                 "prefix for replies; empty = none."),

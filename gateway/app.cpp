@@ -76,8 +76,20 @@ struct App::Impl {
         log->error("reload: listeners unchanged: {}", ok.error().message());
       }
     }
+    // The password file is re-read whether or not its name changed: adding a user is an edit of
+    // the file, then a reload.
+    if (const auto& file = next->broker.password_file; !file.empty()) {
+      if (auto ok = broker->reload_users(file); ok) {
+        cfg.broker.password_file = file;
+      } else {
+        log->error("reload: users unchanged: {}", ok.error().message());
+      }
+    } else if (!cfg.broker.password_file.empty()) {
+      log->warn("reload: removing broker.password_file takes effect at the next restart");
+    }
     config::Config wanted = *next;
     wanted.broker.listeners = cfg.broker.listeners;
+    wanted.broker.password_file = cfg.broker.password_file;
     if (!(wanted.broker == cfg.broker)) {
       log->warn("reload: broker settings other than listeners take effect at the next restart");
     }

@@ -9,11 +9,13 @@
 
 #include "config/config.hpp"
 #include "config/diagnostics.hpp"
+#include "broker/auth/password_file.hpp"
 #include "core/log.hpp"
 #include "gateway/app.hpp"
 #include "gateway/explain.hpp"
 #include "gateway/modbus_cli.hpp"
 #include "gateway/outbox_cli.hpp"
+#include "gateway/passwd_cli.hpp"
 #include "gateway/simulator.hpp"
 #include "gateway/status_cli.hpp"
 
@@ -75,6 +77,18 @@ int run_cli(int argc, char** argv) {
     sub->add_option("-c,--config", outbox_file, "Configuration file (YAML)")->required();
   }
 
+  PasswdRequest passwd_request;
+  auto* passwd = app.add_subcommand(
+      "passwd", "Add or change a user of the broker's password file (asks for the password; "
+                "from standard input when it is not a terminal)");
+  passwd->add_option("FILE", passwd_request.file, "Password file (broker.password_file)")
+      ->required();
+  passwd->add_option("USER", passwd_request.user, "User name")->required();
+  passwd->add_flag("-D,--delete", passwd_request.remove, "Remove the user instead");
+  passwd->add_option("--iterations", passwd_request.iterations,
+                     "PBKDF2-SHA512 rounds (default " +
+                         std::to_string(broker::auth::kDefaultIterations) + ")");
+
   std::string status_file;
   auto* status = app.add_subcommand(
       "status", "Print the health report of the running gateway (through its metrics endpoint)");
@@ -108,6 +122,18 @@ int run_cli(int argc, char** argv) {
   if (check->parsed()) {
     auto cfg = load(check_file);
     if (!cfg) return kExitUsage;
+    // The password file is read at start-up; check it now too.
+    if (const auto& file = cfg->broker.password_file; !file.empty()) {
+      std::vector<broker::auth::PasswordFileError> errors;
+      if (auto users = broker::auth::load_password_file(file, &errors); !users) {
+        for (const auto& e : errors) std::cerr << file << ':' << e.line << ": error: " << e.message << '\n';
+        if (errors.empty()) {
+          std::cerr << check_file << ": error: broker.password_file: cannot read " << file << ": "
+                    << users.error().message() << '\n';
+        }
+        return kExitUsage;
+      }
+    }
     std::cout << config::summary(*cfg) << '\n';
     return kExitOk;
   }
@@ -127,6 +153,8 @@ int run_cli(int argc, char** argv) {
                                                           : OutboxCommand::Replay;
     return run_outbox_command(*cfg, command, outbox_limit, outbox_id, std::cout, std::cerr);
   }
+
+  if (passwd->parsed()) return run_passwd_command(passwd_request, std::cin, std::cout, std::cerr);
 
   if (status->parsed()) {
     auto cfg = load(status_file);

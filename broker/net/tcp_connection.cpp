@@ -22,6 +22,14 @@ TcpConnection::TcpConnection(asio::ip::tcp::socket socket,
       peer_(describe(socket_)),
       read_buffer_(std::move(read_buffer)) {
   std::error_code ec;
+  if (const auto ep = socket_.remote_endpoint(ec); !ec) {
+    auto addr = ep.address();
+    if (addr.is_v6() && addr.to_v6().is_v4_mapped()) {
+      addr = asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6());
+    }
+    peer_address_ = addr.to_string();
+    peer_loopback_ = addr.is_loopback();
+  }
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);  // best effort; latency, not correctness
   socket_.non_blocking(true, ec);  // reads happen after readiness; never block the core thread
 }

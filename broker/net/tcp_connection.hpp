@@ -43,6 +43,8 @@ class TcpConnection final : public Transport, public std::enable_shared_from_thi
   void abort() override;
   [[nodiscard]] std::size_t pending_bytes() const override { return queued_.size() + writing_.size(); }
   [[nodiscard]] const std::string& peer() const override { return peer_; }
+  [[nodiscard]] const std::string& peer_address() const override { return peer_address_; }
+  [[nodiscard]] bool peer_is_loopback() const override { return peer_loopback_; }
 
  private:
   void read();
@@ -55,6 +57,8 @@ class TcpConnection final : public Transport, public std::enable_shared_from_thi
   asio::ip::tcp::socket socket_;
   std::unique_ptr<asio::steady_timer> linger_;  // only while closing
   std::string peer_;
+  std::string peer_address_;
+  bool peer_loopback_ = false;
   std::unique_ptr<StreamHandler> handler_;
   std::shared_ptr<SharedReadBuffer> read_buffer_;
   std::vector<std::byte> queued_;   // appended to while writing_ is on the wire

@@ -29,6 +29,10 @@ class Transport {
   [[nodiscard]] virtual std::size_t pending_bytes() const = 0;
   // "address:port" of the peer, for logs.
   [[nodiscard]] virtual const std::string& peer() const = 0;
+  // The peer's address without the port ("192.0.2.7", "::1"), for per-address limits.
+  [[nodiscard]] virtual const std::string& peer_address() const = 0;
+  // The peer is on this machine (127.0.0.0/8, ::1, or an IPv4-mapped loopback address).
+  [[nodiscard]] virtual bool peer_is_loopback() const = 0;
 };
 
 class StreamHandler {

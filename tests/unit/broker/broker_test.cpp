@@ -30,6 +30,9 @@ class FakeTransport final : public net::Transport {
   // A stalled peer reads nothing: everything written stays pending.
   [[nodiscard]] std::size_t pending_bytes() const override { return stalled ? written.size() : 0; }
   [[nodiscard]] const std::string& peer() const override { return peer_; }
+  [[nodiscard]] const std::string& peer_address() const override { return peer_; }
+  // In memory: as local as a peer can be.
+  [[nodiscard]] bool peer_is_loopback() const override { return true; }
 
   void finish() {
     if (finished) return;

@@ -206,10 +206,11 @@ const BadFile kBadFiles[] = {
      "t.yaml:4:13: error: broker.listeners[1].bind: [::1]:1883 is already used by "
      "broker.listeners[0]\n"},
     {"ListenerInsideAWildcardListener",
-     "broker:\n  listeners:\n    - bind: 0.0.0.0:1883\n    - bind: 127.0.0.1:1883\n",
-     "t.yaml:3:13: warning: broker.listeners[0].bind: 0.0.0.0:1883 accepts anonymous clients "
+     "broker:\n  allow_anonymous: true\n  listeners:\n    - bind: 0.0.0.0:1883\n"
+     "    - bind: 127.0.0.1:1883\n",
+     "t.yaml:4:13: warning: broker.listeners[0].bind: 0.0.0.0:1883 accepts anonymous clients "
      "from the network (allow_anonymous is true)\n"
-     "t.yaml:4:13: error: broker.listeners[1].bind: 127.0.0.1:1883 overlaps 0.0.0.0:1883 "
+     "t.yaml:5:13: error: broker.listeners[1].bind: 127.0.0.1:1883 overlaps 0.0.0.0:1883 "
      "(broker.listeners[0]): 0.0.0.0 covers every IPv4 address on port 1883\n"},
     {"DuplicateListenerNames",
      "broker:\n  listeners:\n    - {bind: 127.0.0.1:1, name: a}\n    - {bind: 127.0.0.1:2, name: a}\n",

@@ -86,7 +86,7 @@ TEST(BrokerSection, ParsesEveryKey) {
   EXPECT_EQ(b.max_queued_messages, 10u);
   EXPECT_EQ(b.max_queued_bytes, 2u << 20);
   EXPECT_EQ(b.max_inflight, 5u);
-  EXPECT_FALSE(b.allow_anonymous);
+  EXPECT_EQ(b.allow_anonymous, false);
 }
 
 TEST(BrokerSection, ReplacesTheDefaultListenerWithTheGivenList) {
@@ -188,8 +188,21 @@ TEST(BrokerSection, WarnsAboutAnonymousClientsOnANetworkListener) {
   auto r = load("broker:\n  listeners:\n    - bind: 0.0.0.0:1883\n");
   EXPECT_TRUE(r.config);
   EXPECT_EQ(r.report,
-            "t.yaml:3:13: warning: broker.listeners[0].bind: 0.0.0.0:1883 accepts anonymous "
+            "t.yaml:3:13: warning: broker.listeners[0].bind: 0.0.0.0:1883 accepts no client "
+            "from the network: without a password_file every client is anonymous, and anonymous "
+            "clients may connect from this machine only (set password_file, or "
+            "allow_anonymous: true)\n");
+  r = load("broker:\n  allow_anonymous: true\n  listeners:\n    - bind: 0.0.0.0:1883\n");
+  EXPECT_TRUE(r.config);
+  EXPECT_EQ(r.report,
+            "t.yaml:4:13: warning: broker.listeners[0].bind: 0.0.0.0:1883 accepts anonymous "
             "clients from the network (allow_anonymous is true)\n");
+  r = load("broker:\n  password_file: /etc/edge-gateway/passwd\n  listeners:\n"
+           "    - bind: 0.0.0.0:1883\n");
+  EXPECT_TRUE(r.config);
+  EXPECT_EQ(r.report, "");
+  EXPECT_EQ(r.config->broker.password_file, "/etc/edge-gateway/passwd");
+  EXPECT_FALSE(r.config->broker.allow_anonymous.has_value());
 }
 
 }  // namespace

@@ -1,0 +1,161 @@
+#include "broker/auth/authenticator.hpp"
+
+#include <algorithm>
+
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+namespace gw::broker::auth {
+namespace {
+
+std::string hmac_sha256(const std::string& key, std::string_view data) {
+  std::string out(EVP_MAX_MD_SIZE, '\0');
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(),
+       reinterpret_cast<unsigned char*>(out.data()), &len);
+  out.resize(len);
+  return out;
+}
+
+}  // namespace
+
+Authenticator::Authenticator(asio::io_context& core, core::Clock& clock, PasswordTable users)
+    : core_(core),
+      clock_(clock),
+      users_(std::make_shared<const PasswordTable>(std::move(users))),
+      key_(32, '\0'),
+      dummy_hash_(hash_password("not a password of anyone")) {
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(key_.data()), static_cast<int>(key_.size())) !=
+      1) {
+    std::abort();  // no entropy: nothing safe to do
+  }
+  worker_ = std::jthread([this](std::stop_token stop) { work(stop); });
+}
+
+Authenticator::~Authenticator() {
+  *alive_ = false;
+  worker_.request_stop();
+  wake_.notify_all();
+  if (worker_.joinable()) worker_.join();
+}
+
+void Authenticator::check(std::string user, std::string password, const std::string& peer_address,
+                          Done done) {
+  const auto now = clock_.steady();
+  if (auto it = failures_.find(peer_address); it != failures_.end()) {
+    if (now - it->second.last > kFailureWindow) {
+      failures_.erase(it);
+    } else if (now < it->second.blocked_until) {
+      // A guesser gets no CPU: refused when the current delay is over, without verifying.
+      ++stats_.throttled;
+      ++stats_.refused;
+      refuse_later(std::chrono::duration_cast<std::chrono::milliseconds>(
+                       it->second.blocked_until - now),
+                   std::move(done));
+      return;
+    }
+  }
+  if (pending_ >= kMaxPending) {
+    ++stats_.busy;
+    asio::post(core_, [done = std::move(done)] { done(Outcome::Busy); });
+    return;
+  }
+  ++pending_;
+  {
+    std::lock_guard lock(mutex_);
+    jobs_.push_back(Job{users_, std::move(user), std::move(password), peer_address, std::move(done)});
+  }
+  wake_.notify_one();
+}
+
+void Authenticator::replace_users(PasswordTable users) {
+  users_ = std::make_shared<const PasswordTable>(std::move(users));
+  std::lock_guard lock(mutex_);
+  std::erase_if(remembered_, [&](const auto& entry) {
+    const auto it = users_->find(entry.first);
+    return it == users_->end() || it->second != entry.second.hash;
+  });
+}
+
+void Authenticator::work(std::stop_token stop) {
+  const std::weak_ptr<bool> alive = alive_;
+  while (true) {
+    Job job;
+    {
+      std::unique_lock lock(mutex_);
+      if (!wake_.wait(lock, stop, [&] { return !jobs_.empty(); })) return;
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+    }
+    const bool ok = verify(job);
+    asio::post(core_, [this, alive, ok, address = std::move(job.address),
+                       done = std::move(job.done)]() mutable {
+      const auto still = alive.lock();
+      if (!still || !*still) return;
+      finish(address, ok, std::move(done));
+    });
+  }
+}
+
+bool Authenticator::verify(const Job& job) {
+  const auto it = job.users->find(job.user);
+  const bool known = it != job.users->end();
+  const std::string& hash = known ? it->second : dummy_hash_;
+  const std::string mac = hmac_sha256(key_, job.password);
+  if (known) {
+    std::lock_guard lock(mutex_);
+    const auto r = remembered_.find(job.user);
+    if (r != remembered_.end() && r->second.hash == hash && r->second.mac.size() == mac.size() &&
+        CRYPTO_memcmp(r->second.mac.data(), mac.data(), mac.size()) == 0) {
+      return true;
+    }
+  }
+  const bool ok = verify_password(hash, job.password) && known;
+  if (ok) {
+    std::lock_guard lock(mutex_);
+    remembered_[job.user] = Remembered{hash, mac};
+  }
+  return ok;
+}
+
+void Authenticator::finish(const std::string& address, bool ok, Done done) {
+  --pending_;
+  if (ok) {
+    ++stats_.accepted;
+    failures_.erase(address);
+    done(Outcome::Accepted);
+    return;
+  }
+  ++stats_.refused;
+  const auto now = clock_.steady();
+  if (failures_.size() >= kMaxTrackedAddresses) {
+    std::erase_if(failures_, [&](const auto& e) { return now - e.second.last > kFailureWindow; });
+    if (failures_.size() >= kMaxTrackedAddresses) failures_.clear();
+  }
+  Failures& f = failures_[address];
+  if (now - f.last > kFailureWindow) f.count = 0;
+  ++f.count;
+  f.last = now;
+  const auto shift = std::min<std::uint32_t>(f.count - 1, 16);
+  const auto delay = std::min<std::chrono::milliseconds>(kFailureDelay * (1LL << shift),
+                                                         kMaxFailureDelay);
+  f.blocked_until = now + delay;
+  refuse_later(delay, std::move(done));
+}
+
+void Authenticator::refuse_later(std::chrono::milliseconds delay, Done done) {
+  auto timer = std::make_shared<asio::steady_timer>(core_, delay);
+  const std::weak_ptr<bool> alive = alive_;
+  timer->async_wait([timer, alive, done = std::move(done)](std::error_code) {
+    const auto still = alive.lock();
+    if (!still || !*still) return;
+    done(Outcome::BadCredentials);
+  });
+}
+
+}  // namespace gw::broker::auth

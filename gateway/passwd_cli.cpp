@@ -1,0 +1,112 @@
+#include "gateway/passwd_cli.hpp"
+
+#include <fcntl.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <optional>
+
+#include "broker/auth/password_file.hpp"
+
+namespace gw::gateway {
+namespace {
+
+namespace auth = broker::auth;
+
+constexpr int kExitOk = 0;
+constexpr int kExitIo = 1;
+constexpr int kExitInput = 2;
+
+// One line typed on the terminal with echo off; nullopt when the terminal cannot be used.
+std::optional<std::string> prompt(int tty, const char* text) {
+  (void)::write(tty, text, std::char_traits<char>::length(text));
+  termios saved{};
+  if (::tcgetattr(tty, &saved) != 0) return std::nullopt;
+  termios quiet = saved;
+  quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+  quiet.c_lflag |= ECHONL;
+  if (::tcsetattr(tty, TCSAFLUSH, &quiet) != 0) return std::nullopt;
+  std::string line;
+  char c = 0;
+  while (::read(tty, &c, 1) == 1 && c != '\n') line += c;
+  ::tcsetattr(tty, TCSAFLUSH, &saved);
+  return line;
+}
+
+std::optional<std::string> read_password(std::istream& in, std::ostream& err) {
+  if (::isatty(STDIN_FILENO) == 0) {
+    std::string line;
+    if (!std::getline(in, line)) return std::string();
+    if (line.ends_with('\r')) line.pop_back();
+    return line;
+  }
+  const int tty = ::open("/dev/tty", O_RDWR | O_CLOEXEC);
+  if (tty < 0) {
+    err << "edge-gateway passwd: cannot open the terminal to ask for the password\n";
+    return std::nullopt;
+  }
+  auto first = prompt(tty, "Password: ");
+  auto second = first ? prompt(tty, "Password again: ") : std::nullopt;
+  ::close(tty);
+  if (!first || !second) {
+    err << "edge-gateway passwd: cannot read the password from the terminal\n";
+    return std::nullopt;
+  }
+  if (*first != *second) {
+    err << "edge-gateway passwd: the passwords do not match\n";
+    return std::nullopt;
+  }
+  return first;
+}
+
+}  // namespace
+
+int run_passwd_command(const PasswdRequest& request, std::istream& in, std::ostream& out,
+                       std::ostream& err) {
+  if (!auth::is_valid_user_name(request.user)) {
+    err << "edge-gateway passwd: a user name is 1..65535 bytes without ':' or line breaks\n";
+    return kExitInput;
+  }
+  const std::uint32_t iterations =
+      request.iterations == 0 ? auth::kDefaultIterations : request.iterations;
+  if (iterations < auth::kMinIterations) {
+    err << "edge-gateway passwd: --iterations must be at least " << auth::kMinIterations << '\n';
+    return kExitInput;
+  }
+  std::optional<std::string> password;
+  if (!request.remove) {
+    password = read_password(in, err);
+    if (!password) return kExitInput;
+    if (password->empty()) {
+      err << "edge-gateway passwd: empty password refused\n";
+      return kExitInput;
+    }
+  }
+  // Say precisely what is wrong with an existing file before touching it.
+  std::vector<auth::PasswordFileError> errors;
+  auto current = auth::load_password_file(request.file, &errors);
+  if (!current && !errors.empty()) {
+    for (const auto& e : errors) err << request.file << ':' << e.line << ": " << e.message << '\n';
+    return kExitInput;
+  }
+  if (request.remove && (!current || !current->contains(request.user))) {
+    err << "edge-gateway passwd: no user '" << request.user << "' in " << request.file << '\n';
+    return kExitInput;
+  }
+  const bool existed = current && current->contains(request.user);
+  auto done = auth::update_password_file(
+      request.file, request.user,
+      password ? std::optional<std::string_view>(*password) : std::nullopt, iterations);
+  if (!done) {
+    err << "edge-gateway passwd: cannot update " << request.file << ": "
+        << done.error().message() << '\n';
+    return kExitIo;
+  }
+  out << (request.remove ? "removed" : existed ? "changed" : "added") << " user '" << request.user
+      << "' in " << request.file
+      << "; a running gateway applies it on reload (systemctl reload edge-gateway)\n";
+  return kExitOk;
+}
+
+}  // namespace gw::gateway
