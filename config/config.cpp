@@ -26,9 +26,15 @@ const Schema<Config>& config_schema() {
                 "The gateway process itself."),
           field("broker", &Config::broker, Section<broker::BrokerOptions>{&broker_schema()},
                 "The local MQTT broker."),
-          field("links", &Config::links, LinksKind{},
-                "Field links: Modbus TCP connections, RS-485 buses, RTU over TCP; their devices "
-                "and points."),
+          field<Config>(
+              "links", LinksKind{},
+              [](Config& c, FieldLinks&& l) {
+                c.links = std::move(l.modbus);
+                c.instruments = std::move(l.serial);
+              },
+              [](const Config& c) { return FieldLinks{c.links, c.instruments}; },
+              "Field links: Modbus TCP connections, RS-485 buses, RTU over TCP, serial "
+              "instruments; their devices and points."),
           field<Config>(
               "bridge", Section<bridge::BridgeOptions>{&bridge_schema()},
               [](Config& c, bridge::BridgeOptions&& b) { c.bridge = std::move(b); },
@@ -125,14 +131,18 @@ std::string summary(const Config& config) {
   const auto count = [](std::size_t n, const char* one, const char* many) {
     return std::to_string(n) + " " + (n == 1 ? one : many);
   };
-  if (!config.links.empty()) {
-    std::size_t devices = 0;
+  if (!config.links.empty() || !config.instruments.empty()) {
+    std::size_t devices = config.instruments.size();
     std::size_t points = 0;
     for (const auto& link : config.links) {
       devices += link.devices.size();
       for (const auto& device : link.devices) points += device.points.size();
     }
-    out += ", " + count(config.links.size(), "link", "links") + ", " +
+    for (const auto& instrument : config.instruments) {
+      for (const auto& pattern : instrument.patterns) points += pattern.points.size();
+    }
+    const std::size_t links = config.links.size() + config.instruments.size();
+    out += ", " + count(links, "link", "links") + ", " +
            count(devices, "device", "devices") + ", " + count(points, "point", "points");
   }
   if (config.bridge) {

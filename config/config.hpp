@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "adapters/modbus/options.hpp"
+#include "adapters/serial/options.hpp"
 #include "broker/options.hpp"
 #include "config/diagnostics.hpp"
 #include "config/schema.hpp"
@@ -32,7 +33,10 @@ namespace gw::config {
 struct Config {
   gateway::GatewayOptions gateway;
   broker::BrokerOptions broker;
+  // The `links:` list, by kind: Modbus links, and serial instruments (`type: serial`, one
+  // instrument per link), each in file order.
   std::vector<adapters::modbus::LinkOptions> links;
+  std::vector<adapters::serial::InstrumentOptions> instruments;
   // The uplink to a cloud broker; nullopt when the file has no `bridge:` section. Complete when
   // loaded: client_id, status_topic and outbox.path are derived from `gateway:` unless given
   // (config/bridge_section.hpp).
@@ -51,6 +55,7 @@ struct Config {
 // is described when there is one:
 //   "config OK: gateway 'plant-1', 1 listener (127.0.0.1:1883)"
 //   "config OK: gateway 'plant-1', 1 listener (127.0.0.1:1883), 2 links, 3 devices, 41 points"
+//   (a serial link counts as a link with one device: its instrument, and its patterns' points)
 //   "config OK: gateway 'plant-1', 1 listener (127.0.0.1:1883), bridge to 2 servers, 1 upstream
 //    / 1 downstream route(s)"
 // and ", metrics on 127.0.0.1:9464" when the metrics endpoint is enabled.

@@ -1,9 +1,12 @@
 #include "config/links_section.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <map>
 #include <utility>
+
+#include "config/serial_section.hpp"
 
 namespace gw::config {
 namespace {
@@ -18,8 +21,7 @@ constexpr std::uint32_t kLastAddress = 65535;
 
 // --- value kinds of this section ----------------------------------------------------------------
 
-// `type:` of a link. Plain serial instruments will be another type here (`serial`), with options
-// of their own; the key is `type` rather than `protocol` to leave room for them.
+// The Modbus words of `type:`, for messages.
 const Enum<mb::LinkKind>& link_kind() {
   static const Enum<mb::LinkKind> kind{{{"modbus-tcp", mb::LinkKind::Tcp},
                                         {"modbus-rtu", mb::LinkKind::Rtu},
@@ -90,25 +92,6 @@ struct ModiconRefKind {
     // An editor reads `ref: 000001` as the integer 1, so every reference is an integer to it.
     return {.type = JsonSpec::Type::Integer, .minimum = 1, .maximum = 465536, .range = range()};
   }
-};
-
-// A list that must be given and hold at least one entry. As List, but the JSON Schema states no
-// default: an empty list would not be a valid one.
-template <class E>
-struct RequiredList {
-  using value_type = std::vector<E>;
-  List<E> list;
-
-  std::optional<value_type> parse(const YAML::Node& node, const Cursor& at) const {
-    return list.parse(node, at);
-  }
-  [[nodiscard]] std::string type() const { return list.type(); }
-  [[nodiscard]] std::string range() const { return list.range(); }
-  [[nodiscard]] std::string show(const value_type&) const { return ""; }
-  void describe(const std::string& path, std::vector<FieldInfo>& rows) const {
-    list.describe(path, rows);
-  }
-  [[nodiscard]] JsonSpec json() const { return list.json(); }
 };
 
 // --- what the file says, before addresses are resolved -------------------------------------------
@@ -436,47 +419,69 @@ void check_link(const mb::LinkOptions& l, const YAML::Node& node, const Cursor& 
   }
 }
 
-// Rules across links; `node` is the list. Runs on whatever parsed: a name that did not parse is
-// empty and skipped.
-void check_links(const std::vector<mb::LinkOptions>& links, const YAML::Node& node,
+// Where an entry of `links:` went: FieldLinks::serial or ::modbus, at `index`.
+struct Slot {
+  bool serial = false;
+  std::size_t index = 0;
+};
+
+// Rules across links of both kinds; `node` is the list. Runs on whatever parsed: a name that did
+// not parse is empty and skipped.
+void check_links(const FieldLinks& links, const std::vector<Slot>& slots, const YAML::Node& node,
                  const Cursor& at) {
   std::map<std::string, std::size_t, std::less<>> link_names;
   std::map<std::string, std::string, std::less<>> device_names;  // name → "links[i].devices[j]"
   std::map<std::string, std::size_t, std::less<>> ports;
-  for (std::size_t i = 0; i < links.size(); ++i) {
-    const auto& l = links[i];
+  const auto link_name = [&](std::size_t i) -> const std::string& {
+    return slots[i].serial ? links.serial[slots[i].index].link : links.modbus[slots[i].index].name;
+  };
+  for (std::size_t i = 0; i < slots.size(); ++i) {
     const YAML::Node ln = node[i];
     const Cursor li = at.index(i, ln.Mark());
-    if (!l.name.empty()) {
-      if (auto [it, fresh] = link_names.emplace(l.name, i); !fresh) {
+    const std::string& name = link_name(i);
+    if (!name.empty()) {
+      if (auto [it, fresh] = link_names.emplace(name, i); !fresh) {
         li.key("name", kNoMark)
-            .error(value_mark(ln, "name"), "'" + l.name + "' is already the name of links[" +
+            .error(value_mark(ln, "name"), "'" + name + "' is already the name of links[" +
                                                std::to_string(it->second) + "]");
       }
     }
-    for (std::size_t j = 0; j < l.devices.size(); ++j) {
-      const std::string& name = l.devices[j].name;
-      if (name.empty()) continue;
-      const std::string here =
-          "links[" + std::to_string(i) + "].devices[" + std::to_string(j) + "]";
-      if (auto [it, fresh] = device_names.emplace(name, here); !fresh) {
-        li.key("devices", kNoMark)
-            .index(j, kNoMark)
-            .key("name", kNoMark)
-            .error(value_mark(entry(ln, "devices", j), "name"),
-                   "'" + name + "' is already the name of " + it->second +
-                       "; device names are topic levels and must be unique in the gateway");
+    const auto unique_device = [&](const std::string& device, const std::string& here,
+                                   const Cursor& dev_at, const YAML::Mark& mark) {
+      if (device.empty()) return;
+      if (auto [it, fresh] = device_names.emplace(device, here); !fresh) {
+        dev_at.error(mark, "'" + device + "' is already the name of " + it->second +
+                               "; device names are topic levels and must be unique in the gateway");
       }
-    }
-    if (l.kind == mb::LinkKind::Rtu && !l.serial.device.empty()) {
-      if (auto [it, fresh] = ports.emplace(l.serial.device, i); !fresh) {
+    };
+    const auto unique_port = [&](const std::string& device, const std::string& advice) {
+      if (device.empty()) return;
+      if (auto [it, fresh] = ports.emplace(device, i); !fresh) {
         li.key("serial", kNoMark)
             .key("device", kNoMark)
             .error(value_mark(detail::find_value(ln, "serial"), "device"),
-                   l.serial.device + " is already the port of links[" + std::to_string(it->second) +
-                       "] ('" + links[it->second].name +
-                       "'); the devices of one bus belong in one link");
+                   device + " is already the port of links[" + std::to_string(it->second) +
+                       "] ('" + link_name(it->second) + "'); " + advice);
       }
+    };
+    if (slots[i].serial) {
+      const auto& s = links.serial[slots[i].index];
+      // A device named after its link has no `device:` key; its name is where the link's is.
+      const char* key = detail::find_value(ln, "device").IsDefined() ? "device" : "name";
+      unique_device(s.name, "links[" + std::to_string(i) + "]", li.key(key, kNoMark),
+                    value_mark(ln, key));
+      unique_port(s.port.device, "one port carries one serial instrument");
+      continue;
+    }
+    const auto& l = links.modbus[slots[i].index];
+    for (std::size_t j = 0; j < l.devices.size(); ++j) {
+      unique_device(l.devices[j].name,
+                    "links[" + std::to_string(i) + "].devices[" + std::to_string(j) + "]",
+                    li.key("devices", kNoMark).index(j, kNoMark).key("name", kNoMark),
+                    value_mark(entry(ln, "devices", j), "name"));
+    }
+    if (l.kind == mb::LinkKind::Rtu) {
+      unique_port(l.serial.device, "the devices of one bus belong in one link");
     }
   }
 }
@@ -663,7 +668,22 @@ const Schema<mb::LinkOptions>& link_schema() {
       {
           field("name", &L::name, Identifier{64}, "Names the link in logs; unique in the gateway.",
                 Need::Required),
-          field("type", &L::kind, link_kind(), "The bus and its framing.", Need::Required),
+          field<L>(
+              "type", link_type_kind(),
+              [](L& l, LinkType&& t) {
+                // LinksKind hands `type: serial` entries to the serial schema.
+                l.kind = t == LinkType::ModbusRtu          ? mb::LinkKind::Rtu
+                         : t == LinkType::ModbusRtuOverTcp ? mb::LinkKind::RtuOverTcp
+                                                           : mb::LinkKind::Tcp;
+              },
+              [](const L& l) {
+                return l.kind == mb::LinkKind::Rtu          ? LinkType::ModbusRtu
+                       : l.kind == mb::LinkKind::RtuOverTcp ? LinkType::ModbusRtuOverTcp
+                                                            : LinkType::ModbusTcp;
+              },
+              "The bus and its framing: Modbus TCP, RTU on a serial port, RTU through a TCP "
+              "serial server, or a serial instrument.",
+              Need::Required),
           field("host", &L::host, Text{1, 253},
                 "Device or serial server: a host name or an IP address. modbus-tcp and "
                 "modbus-rtu-over-tcp only, and required there."),
@@ -702,9 +722,43 @@ const Schema<mb::LinkOptions>& link_schema() {
   return schema;
 }
 
-const List<mb::LinkOptions>& links_list() {
-  static const List<mb::LinkOptions> list{&link_schema(), 0, 256, "none"};
-  return list;
+constexpr std::size_t kMaxLinks = 256;
+
+// An entry whose `type:` says serial; anything else (modbus, a typo, no type) is for the Modbus
+// schema, which reports a bad or missing type with every word, serial included.
+bool is_serial(const YAML::Node& item) {
+  if (!item.IsMap()) return false;
+  const YAML::Node type = detail::find_value(item, "type");
+  if (!type.IsDefined() || !type.IsScalar()) return false;
+  Diagnostics quiet("");
+  const auto s = read_scalar(type, Cursor(quiet, ""), "");
+  return s && s->text == "serial";
+}
+
+// The JSON Schema of a link entry: the keys of both kinds (a key both have, once; a section both
+// have, with the keys of both), required where both kinds require it. The loader checks which
+// keys go with which type.
+std::vector<JsonKey> merge_keys(std::vector<JsonKey> into, const std::vector<JsonKey>& more) {
+  std::vector<bool> in_both(into.size(), false);
+  for (const JsonKey& k : more) {
+    auto it = std::find_if(into.begin(), into.end(), [&](const JsonKey& e) { return e.key == k.key; });
+    if (it == into.end()) {
+      JsonKey added = k;
+      added.required = false;
+      into.push_back(std::move(added));
+      in_both.push_back(true);  // already optional
+      continue;
+    }
+    in_both[static_cast<std::size_t>(it - into.begin())] = true;
+    it->required = it->required && k.required;
+    if (it->value.type == JsonSpec::Type::Object && k.value.type == JsonSpec::Type::Object) {
+      it->value.keys = merge_keys(std::move(it->value.keys), k.value.keys);
+    }
+  }
+  for (std::size_t i = 0; i < into.size(); ++i) {
+    if (!in_both[i]) into[i].required = false;
+  }
+  return into;
 }
 
 }  // namespace
@@ -771,18 +825,63 @@ std::string format_modicon_ref(mb::Table table, std::uint16_t address) {
   return digit + std::string(5 - number.size(), '0') + number;
 }
 
+const Enum<LinkType>& link_type_kind() {
+  static const Enum<LinkType> kind{{{"modbus-tcp", LinkType::ModbusTcp},
+                                    {"modbus-rtu", LinkType::ModbusRtu},
+                                    {"modbus-rtu-over-tcp", LinkType::ModbusRtuOverTcp},
+                                    {"serial", LinkType::Serial}}};
+  return kind;
+}
+
 std::optional<LinksKind::value_type> LinksKind::parse(const YAML::Node& node,
                                                       const Cursor& at) const {
-  auto links = links_list().parse(node, at);
-  if (links) check_links(*links, node, at);
+  if (!node.IsSequence()) {
+    at.error(mark_of(node, at), "expected a list of links, got " + describe_node(node));
+    return std::nullopt;
+  }
+  if (node.size() > kMaxLinks) {
+    at.error(node[kMaxLinks].Mark(), std::to_string(node.size()) + " links; at most " +
+                                         std::to_string(kMaxLinks) + " are allowed");
+    return std::nullopt;
+  }
+  FieldLinks links;
+  std::vector<Slot> slots;
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    const YAML::Node item = node[i];
+    const Cursor item_at = at.index(i, item.Mark());
+    if (is_serial(item)) {
+      adapters::serial::InstrumentOptions o{};
+      serial_link_schema().parse(item, o, item_at);
+      slots.push_back({true, links.serial.size()});
+      links.serial.push_back(std::move(o));
+    } else {
+      mb::LinkOptions l{};
+      link_schema().parse(item, l, item_at);
+      slots.push_back({false, links.modbus.size()});
+      links.modbus.push_back(std::move(l));
+    }
+  }
+  check_links(links, slots, node, at);
   return links;
 }
 
-std::string LinksKind::type() const { return links_list().type(); }
-std::string LinksKind::range() const { return links_list().range(); }
+std::string LinksKind::type() const { return "list of links"; }
+std::string LinksKind::range() const { return "0.." + std::to_string(kMaxLinks) + " entries"; }
 void LinksKind::describe(const std::string& path, std::vector<FieldInfo>& rows) const {
-  links_list().describe(path, rows);
+  // Both kinds' keys; a key both have is described once, as the Modbus table has it.
+  const std::size_t first = rows.size();
+  link_schema().describe(path + "[]", rows);
+  for (FieldInfo& row : serial_link_schema().describe(path + "[]")) {
+    const bool known = std::any_of(rows.begin() + static_cast<std::ptrdiff_t>(first), rows.end(),
+                                   [&](const FieldInfo& r) { return r.path == row.path; });
+    if (!known) rows.push_back(std::move(row));
+  }
 }
-JsonSpec LinksKind::json() const { return links_list().json(); }
+JsonSpec LinksKind::json() const {
+  return {.type = JsonSpec::Type::Array,
+          .min_length = 0,
+          .max_length = kMaxLinks,
+          .keys = merge_keys(link_schema().json_keys(), serial_link_schema().json_keys())};
+}
 
 }  // namespace gw::config

@@ -1,6 +1,7 @@
-// The `links:` section → adapters::modbus::LinkOptions: each field link (a Modbus TCP connection,
-// an RS-485 bus, or RTU frames through a TCP serial server), its devices and their points. Keys,
-// defaults and every rule checked: docs/configuration.md.
+// The `links:` section: each field link, by its `type:` — a Modbus TCP connection, an RS-485 bus,
+// or RTU frames through a TCP serial server (adapters::modbus::LinkOptions, with its devices and
+// their points), or a serial instrument on its own port (adapters::serial::InstrumentOptions,
+// config/serial_section.hpp). Keys, defaults and every rule checked: docs/configuration.md.
 //
 // Point addresses are written as `table` + `address` (0-based, or 1-based where the device says
 // `address_base: 1`) or as a Modicon reference (`ref: 400011`); the options always hold the
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "adapters/modbus/options.hpp"
+#include "adapters/serial/options.hpp"
 #include "config/cursor.hpp"
 #include "config/schema.hpp"
 
@@ -40,11 +42,22 @@ struct ModiconRef {
 // The six-digit reference of a 0-based address: (HoldingRegister, 10) → "400011".
 [[nodiscard]] std::string format_modicon_ref(adapters::modbus::Table table, std::uint16_t address);
 
-// The `links:` list: each entry parsed by the link schema (its devices and points included),
-// then the rules across links: unique link names, device names unique in the whole gateway
-// (they are topic levels), one link per serial port.
+// `type:` of a link: which schema parses the rest of the entry.
+enum class LinkType : std::uint8_t { ModbusTcp, ModbusRtu, ModbusRtuOverTcp, Serial };
+[[nodiscard]] const Enum<LinkType>& link_type_kind();
+
+// The links of the file, by kind, each kind in file order.
+struct FieldLinks {
+  std::vector<adapters::modbus::LinkOptions> modbus;
+  std::vector<adapters::serial::InstrumentOptions> serial;
+};
+
+// The `links:` list: each entry parsed by the schema its `type:` names (Modbus: its devices and
+// points included; serial: checked by adapters::serial::validate()), then the rules across links
+// of both kinds: unique link names, device names unique in the whole gateway (they are topic
+// levels), one link per serial port.
 struct LinksKind {
-  using value_type = std::vector<adapters::modbus::LinkOptions>;
+  using value_type = FieldLinks;
 
   std::optional<value_type> parse(const YAML::Node& node, const Cursor& at) const;
   [[nodiscard]] std::string type() const;

@@ -357,6 +357,25 @@ struct List {
   }
 };
 
+// A list that must be given and hold at least one entry. As List, but the JSON Schema states no
+// default: an empty list would not be a valid one.
+template <class E>
+struct RequiredList {
+  using value_type = std::vector<E>;
+  List<E> list;
+
+  std::optional<value_type> parse(const YAML::Node& node, const Cursor& at) const {
+    return list.parse(node, at);
+  }
+  [[nodiscard]] std::string type() const { return list.type(); }
+  [[nodiscard]] std::string range() const { return list.range(); }
+  [[nodiscard]] std::string show(const value_type&) const { return ""; }
+  void describe(const std::string& path, std::vector<FieldInfo>& rows) const {
+    list.describe(path, rows);
+  }
+  [[nodiscard]] JsonSpec json() const { return list.json(); }
+};
+
 namespace detail {
 // The value under `key` in the mapping `map`, or an undefined node. Unlike operator[], never
 // inserts, and with duplicate keys returns the first.

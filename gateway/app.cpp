@@ -102,9 +102,10 @@ struct App::Impl {
     if (next->metrics != cfg.metrics) {
       log->warn("reload: metrics settings take effect at the next restart");
     }
-    field->reconfigure(next->gateway.id, next->links);
+    field->reconfigure(next->gateway.id, next->links, next->instruments);
     cfg.gateway.id = next->gateway.id;
     cfg.links = next->links;
+    cfg.instruments = next->instruments;
     const auto& r = field->last_reload();
     log->info("reload done: {} link(s) kept, {} started, {} stopped", r.kept, r.started, r.stopped);
     if (notifier) notifier->reloaded();
@@ -186,7 +187,7 @@ int App::run() {
     return 1;
   }
   s.field = std::make_unique<FieldRouter>(s.io, s.broker->broker(), s.cfg.gateway.id,
-                                          s.cfg.links);
+                                          s.cfg.links, s.cfg.instruments);
   if (auto started = s.field->start(); !started) {
     s.log->error("start-up failed: field links: {}", started.error().message());
     return 1;
@@ -200,7 +201,8 @@ int App::run() {
     }
   }
   if (!s.start_metrics()) return 1;
-  s.log->info("edge-gateway '{}' started: {} field link(s){}", s.cfg.gateway.id, s.cfg.links.size(),
+  s.log->info("edge-gateway '{}' started: {} field link(s){}", s.cfg.gateway.id,
+              s.cfg.links.size() + s.cfg.instruments.size(),
               s.cfg.bridge ? ", bridge" : "");
   // READY=1 only now: listeners bound, links started.
   s.notifier = std::make_unique<ServiceNotifier>(s.io, [&s] { return s.health(); });

@@ -8,6 +8,7 @@
 #include "adapters/modbus/bus_budget.hpp"
 #include "adapters/modbus/names.hpp"
 #include "adapters/modbus/poll_schedule.hpp"
+#include "adapters/serial/options.hpp"
 #include "config/links_section.hpp"
 #include "config/units.hpp"
 
@@ -47,6 +48,106 @@ std::size_t minimum_requests(const DeviceOptions& dev, const std::vector<std::si
   return n;
 }
 
+namespace sr = adapters::serial;
+
+std::string_view word(sr::ChecksumKind k) {
+  switch (k) {
+    case sr::ChecksumKind::None: return "none";
+    case sr::ChecksumKind::Xor: return "xor";
+    case sr::ChecksumKind::Sum8: return "sum8";
+    case sr::ChecksumKind::Lrc: return "lrc";
+    case sr::ChecksumKind::Crc16Modbus: return "crc16_modbus";
+    case sr::ChecksumKind::Crc16Ccitt: return "crc16_ccitt";
+    case sr::ChecksumKind::Crc16Xmodem: return "crc16_xmodem";
+    case sr::ChecksumKind::Crc16Kermit: return "crc16_kermit";
+    case sr::ChecksumKind::Nmea: return "nmea";
+  }
+  return "?";
+}
+
+std::string_view word(sr::ValueType t) {
+  switch (t) {
+    case sr::ValueType::Number: return "number";
+    case sr::ValueType::Integer: return "integer";
+    case sr::ValueType::Bool: return "bool";
+    case sr::ValueType::String: return "string";
+  }
+  return "?";
+}
+
+// Bytes as a YAML double-quoted string would write them: "W\r", "\x02".
+std::string quoted(std::string_view bytes) {
+  std::string out = "\"";
+  for (char c : bytes) {
+    const auto b = static_cast<unsigned char>(c);
+    if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (b < 0x20 || b >= 0x7F) {
+      out += fmt::format("\\x{:02X}", b);
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+std::string framing(const sr::FramingOptions& f) {
+  switch (f.kind) {
+    case sr::FramingKind::Delimiter:
+      return fmt::format("delimiter {}", quoted(f.delimiter));
+    case sr::FramingKind::StartEnd:
+      return fmt::format("start_end 0x{:02X}..0x{:02X}, trailer {}", f.start.value_or(0), f.end,
+                         f.trailer);
+    case sr::FramingKind::FixedLength:
+      return fmt::format("fixed_length {}", f.length);
+    case sr::FramingKind::LengthByte:
+      return fmt::format("length_byte at {}, unit {}, trailer {}", f.length_offset,
+                         static_cast<int>(f.length_unit), f.trailer);
+    case sr::FramingKind::Silence:
+      return fmt::format("silence {}", config::format_duration(f.silence));
+  }
+  return "?";
+}
+
+void explain_instrument(const std::string& id, const sr::InstrumentOptions& o, std::string& out) {
+  const auto& p = o.port;
+  const char parity = p.parity == sr::Parity::Even ? 'E' : p.parity == sr::Parity::Odd ? 'O' : 'N';
+  out += fmt::format("\nlink '{}': serial {} {} {}{}{}, framing {} (max {} bytes), checksum {}\n",
+                     o.link, p.device, p.baud, static_cast<int>(p.data_bits), parity,
+                     static_cast<int>(p.stop_bits), framing(o.framing), o.framing.max_frame,
+                     word(o.checksum.kind));
+  out += fmt::format("  device '{}': {}, response timeout {}, heartbeat {}\n", o.name,
+                     o.streaming ? fmt::format("streaming (silent after {})",
+                                               config::format_duration(o.stream_timeout))
+                                 : std::string("request/response"),
+                     config::format_duration(o.response_timeout),
+                     config::format_duration(o.heartbeat));
+  for (const auto& r : o.requests) {
+    std::string expect;
+    for (const auto& e : r.expect) expect += (expect.empty() ? "" : ", ") + e;
+    out += fmt::format("    request {} every {}, expects {}\n", quoted(r.send),
+                       config::format_duration(r.interval), expect.empty() ? "any pattern" : expect);
+  }
+  for (const auto& pat : o.patterns) {
+    out += fmt::format("    pattern '{}': {}\n", pat.name, pat.regex);
+    out += fmt::format("      {:<20} {:<20} {:<8} {}\n", "point", "capture", "type", "topic");
+    for (const auto& pt : pat.points) {
+      out += fmt::format("      {:<20} {:<20} {:<8} {}/{}/{}\n", pt.name,
+                         pt.capture.empty() ? pt.name : pt.capture, word(pt.type), id, o.name,
+                         pt.name);
+    }
+  }
+  for (const auto& c : o.commands) {
+    out += fmt::format("    command '{}' ({}): sends {}, reply {} on {}/{}/{}/set\n", c.point,
+                       word(c.type), quoted(c.send), c.reply, id, o.name, c.point);
+  }
+}
+
 }  // namespace
 
 std::string explain(const config::Config& cfg) {
@@ -59,7 +160,7 @@ std::string explain(const config::Config& cfg) {
     out += fmt::format("broker listener {}:{}{}\n", l.address, l.port,
                        l.name.empty() ? "" : " (" + l.name + ")");
   }
-  if (cfg.links.empty()) out += "no field links\n";
+  if (cfg.links.empty() && cfg.instruments.empty()) out += "no field links\n";
   for (const LinkOptions& link : cfg.links) {
     out += fmt::format("\nlink '{}': {} {}, response timeout {}, turnaround {}\n", link.name,
                        name(link.kind), where(link), config::format_duration(link.response_timeout),
@@ -111,6 +212,7 @@ std::string explain(const config::Config& cfg) {
                          100.0 * bus_utilisation(link));
     }
   }
+  for (const auto& instrument : cfg.instruments) explain_instrument(id, instrument, out);
   return out;
 }
 

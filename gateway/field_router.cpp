@@ -48,19 +48,85 @@ std::optional<Value> parse_command(std::string_view payload, std::string& error)
   return std::nullopt;
 }
 
+// A reload of one kind of link: those whose options are unchanged move over from `current`
+// untouched; the others are created (not started). What is left in `current` is stopped.
+template <class Link, class Options, class NameOf>
+std::vector<std::unique_ptr<Link>> keep_or_create(std::vector<std::unique_ptr<Link>>& current,
+                                                  std::vector<Options> wanted,
+                                                  adapters::modbus::LinkSink& sink,
+                                                  FieldRouter::ReloadSummary& summary,
+                                                  spdlog::logger& log, NameOf name_of) {
+  std::vector<std::unique_ptr<Link>> next;
+  for (auto& options : wanted) {
+    const auto same = std::find_if(current.begin(), current.end(), [&](const auto& l) {
+      return l && l->options() == options;
+    });
+    if (same != current.end()) {
+      next.push_back(std::move(*same));
+      ++summary.kept;
+      continue;
+    }
+    next.push_back(std::make_unique<Link>(std::move(options), sink));
+    ++summary.started;
+  }
+  for (auto& old : current) {
+    if (!old) continue;
+    log.info("field: stopping link '{}' (changed or removed)", name_of(old->options()));
+    old->stop();
+    ++summary.stopped;
+  }
+  return next;
+}
+
+// InstrumentStats in the terms of a Modbus link: a request is a read transaction, and a frame
+// that could not be used (bad checksum, no pattern) or an answer that never came is an error.
+adapters::modbus::LinkStats link_stats(const adapters::serial::InstrumentLink& link) {
+  const adapters::serial::InstrumentStats s = link.stats();
+  adapters::modbus::LinkStats out;
+  out.requests = s.requests;
+  out.errors = s.timeouts + s.bad_checksums + s.unmatched;
+  out.timeouts = s.timeouts;
+  out.writes = s.writes;
+  out.write_errors = s.write_errors;
+  out.reconnects = s.reopens;
+  out.readings = s.readings;
+  adapters::modbus::DeviceStats d{.name = link.options().name,
+                                  .requests = s.requests,
+                                  .errors = out.errors};
+  d.errors_by_quality[static_cast<std::size_t>(Quality::BadTimeout)] = s.timeouts;
+  d.errors_by_quality[static_cast<std::size_t>(Quality::BadCrc)] = s.bad_checksums;
+  d.errors_by_quality[static_cast<std::size_t>(Quality::BadDecode)] = s.unmatched + s.decode_errors;
+  out.devices.push_back(std::move(d));
+  return out;
+}
+
 }  // namespace
 
 FieldRouter::FieldRouter(asio::io_context& core, broker::Broker& broker, std::string gateway_id,
-                         std::vector<adapters::modbus::LinkOptions> links)
+                         std::vector<adapters::modbus::LinkOptions> links,
+                         std::vector<adapters::serial::InstrumentOptions> instruments)
     : core_(core),
       broker_(broker),
       id_(std::move(gateway_id)),
       client_(broker, "field"),
       log_(core::make_logger("gateway")) {
   for (auto& options : links) {
-    auto link = std::make_unique<adapters::modbus::Link>(std::move(options), *this);
+    links_.push_back(std::make_unique<adapters::modbus::Link>(std::move(options), *this));
+  }
+  for (auto& options : instruments) {
+    instruments_.push_back(
+        std::make_unique<adapters::serial::InstrumentLink>(std::move(options), *this));
+  }
+  index_devices();
+}
+
+void FieldRouter::index_devices() {
+  by_device_.clear();
+  for (const auto& link : links_) {
     for (const auto& dev : link->options().devices) by_device_.emplace(dev.name, link.get());
-    links_.push_back(std::move(link));
+  }
+  for (const auto& instrument : instruments_) {
+    by_device_.emplace(instrument->options().name, instrument.get());
   }
 }
 
@@ -79,12 +145,14 @@ Result<void> FieldRouter::start() {
   GW_TRY_VOID(client_.subscribe(id_ + "/+/+/set",
                                 [this](const std::shared_ptr<const Message>& m) { on_command(m); }));
   for (auto& link : links_) link->start();
+  for (auto& instrument : instruments_) instrument->start();
   started_ = true;
   return {};
 }
 
 void FieldRouter::reconfigure(std::string gateway_id,
-                              std::vector<adapters::modbus::LinkOptions> links) {
+                              std::vector<adapters::modbus::LinkOptions> links,
+                              std::vector<adapters::serial::InstrumentOptions> instruments) {
   last_reload_ = {};
   if (gateway_id != id_) {
     client_.unsubscribe(id_ + "/+/+/set");
@@ -93,30 +161,11 @@ void FieldRouter::reconfigure(std::string gateway_id,
     (void)client_.subscribe(id_ + "/+/+/set",
                             [this](const std::shared_ptr<const Message>& m) { on_command(m); });
   }
-  std::vector<std::unique_ptr<adapters::modbus::Link>> next;
-  for (auto& options : links) {
-    const auto same = std::find_if(links_.begin(), links_.end(), [&](const auto& l) {
-      return l && l->options() == options;
-    });
-    if (same != links_.end()) {
-      next.push_back(std::move(*same));
-      ++last_reload_.kept;
-      continue;
-    }
-    next.push_back(std::make_unique<adapters::modbus::Link>(std::move(options), *this));
-    ++last_reload_.started;
-  }
-  for (auto& old : links_) {
-    if (!old) continue;
-    log_->info("field: stopping link '{}' (changed or removed)", old->options().name);
-    old->stop();
-    ++last_reload_.stopped;
-  }
-  links_ = std::move(next);
-  by_device_.clear();
-  for (const auto& link : links_) {
-    for (const auto& dev : link->options().devices) by_device_.emplace(dev.name, link.get());
-  }
+  links_ = keep_or_create(links_, std::move(links), *this, last_reload_, *log_,
+                          [](const auto& o) { return o.name; });
+  instruments_ = keep_or_create(instruments_, std::move(instruments), *this, last_reload_, *log_,
+                                [](const auto& o) { return o.link; });
+  index_devices();
   // Forget the status of devices that are gone; restarted links report theirs afresh.
   for (auto it = status_.begin(); it != status_.end();) {
     if (!by_device_.contains(it->first)) {
@@ -130,11 +179,15 @@ void FieldRouter::reconfigure(std::string gateway_id,
     for (auto& link : links_) {
       if (!link->running()) link->start();
     }
+    for (auto& instrument : instruments_) {
+      if (!instrument->running()) instrument->start();
+    }
   }
 }
 
 void FieldRouter::stop() {
   for (auto& link : links_) link->stop();
+  for (auto& instrument : instruments_) instrument->stop();
 }
 
 void FieldRouter::on_readings(std::vector<Reading> readings) {
@@ -188,7 +241,15 @@ void FieldRouter::on_status(adapters::modbus::DeviceStatus status) {
 
 std::vector<LinkMetrics> FieldRouter::link_metrics() const {
   std::vector<LinkMetrics> out;
-  out.reserve(links_.size());
+  out.reserve(links_.size() + instruments_.size());
+  const auto health = [this](const std::string& device) {
+    DeviceHealth h{.name = device, .online = std::nullopt, .error = {}};
+    if (const auto it = status_.find(device); it != status_.end()) {
+      h.online = it->second.online;
+      h.error = it->second.error;
+    }
+    return h;
+  };
   for (const auto& link : links_) {
     const auto& o = link->options();
     LinkMetrics m{.name = o.name,
@@ -196,15 +257,16 @@ std::vector<LinkMetrics> FieldRouter::link_metrics() const {
                   .planned_utilisation = adapters::modbus::bus_utilisation(o),
                   .stats = link->stats(),
                   .devices = {}};
-    for (const auto& dev : o.devices) {
-      DeviceHealth h{.name = dev.name, .online = std::nullopt, .error = {}};
-      if (const auto it = status_.find(dev.name); it != status_.end()) {
-        h.online = it->second.online;
-        h.error = it->second.error;
-      }
-      m.devices.push_back(std::move(h));
-    }
+    for (const auto& dev : o.devices) m.devices.push_back(health(dev.name));
     out.push_back(std::move(m));
+  }
+  for (const auto& instrument : instruments_) {
+    const auto& o = instrument->options();
+    out.push_back(LinkMetrics{.name = o.link,
+                              .kind = "serial",
+                              .planned_utilisation = 0.0,
+                              .stats = link_stats(*instrument),
+                              .devices = {health(o.name)}});
   }
   return out;
 }
@@ -232,23 +294,24 @@ void FieldRouter::on_command(const std::shared_ptr<const Message>& m) {
   if (!value) return refuse(error);
 
   auto command = std::make_shared<const Message>(*m);
-  auto queued = it->second->write(
-      adapters::modbus::WriteCommand{.device = device, .point = point, .value = std::move(*value)},
-      [this, command, result_topic](Result<Value> r) {
-        // Link thread: hand the outcome to the core.
-        asio::post(core_, [this, command, result_topic, r = std::move(r)]() {
-          json j;
-          if (r) {
-            j = json{{"ok", true},
-                     {"value", value_to_json(*r)},
-                     {"ts", unix_ms(std::chrono::system_clock::now())}};
-          } else {
-            ++stats_.command_errors;
-            j = json{{"ok", false}, {"error", r.error().message()}};
-          }
-          reply(*command, result_topic, j.dump());
-        });
-      });
+  adapters::modbus::WriteCommand write{.device = device, .point = point, .value = std::move(*value)};
+  auto done = [this, command, result_topic](Result<Value> r) {
+    // Link thread: hand the outcome to the core.
+    asio::post(core_, [this, command, result_topic, r = std::move(r)]() {
+      json j;
+      if (r) {
+        j = json{{"ok", true},
+                 {"value", value_to_json(*r)},
+                 {"ts", unix_ms(std::chrono::system_clock::now())}};
+      } else {
+        ++stats_.command_errors;
+        j = json{{"ok", false}, {"error", r.error().message()}};
+      }
+      reply(*command, result_topic, j.dump());
+    });
+  };
+  auto queued = std::visit(
+      [&](auto* link) { return link->write(std::move(write), std::move(done)); }, it->second);
   if (!queued) refuse(queued.error().message());
 }
 

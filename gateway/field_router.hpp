@@ -1,4 +1,5 @@
-// gateway::FieldRouter: joins the field links to the local broker. Readings become messages on
+// gateway::FieldRouter: joins the field links — Modbus links and serial instruments alike — to the
+// local broker. Readings become messages on
 // `<gateway id>/<device>/<point>` with a JSON payload
 //   {"value": 21.5, "quality": "good", "ts": 1764097200123}
 // (bad quality: "value": null and an "error" text), published retained at QoS 1 so that an HMI
@@ -10,6 +11,9 @@
 // Correlation Data when the command has one, else to `<topic>/set/result`:
 //   {"ok": true, "value": 21.5, "ts": ...} / {"ok": false, "error": "..."}
 //
+// Both kinds of link speak the same LinkSink, so their readings, statuses and commands take the
+// same path; a device name (unique in the gateway) says which link a command goes to.
+//
 // Ownership: owns the links; borrows the io_context and the broker, which must outlive it.
 // Thread safety: construct, start() and stop() on the core thread. The LinkSink callbacks run on
 // link threads and only post to the core.
@@ -20,12 +24,15 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include <asio/io_context.hpp>
 
 #include "adapters/modbus/link.hpp"
 #include "adapters/modbus/options.hpp"
+#include "adapters/serial/instrument_link.hpp"
+#include "adapters/serial/options.hpp"
 #include "broker/broker.hpp"
 #include "broker/local_client.hpp"
 #include "core/result.hpp"
@@ -43,7 +50,8 @@ struct FieldRouterStats {
 class FieldRouter final : public adapters::modbus::LinkSink {
  public:
   FieldRouter(asio::io_context& core, broker::Broker& broker, std::string gateway_id,
-              std::vector<adapters::modbus::LinkOptions> links);
+              std::vector<adapters::modbus::LinkOptions> links,
+              std::vector<adapters::serial::InstrumentOptions> instruments = {});
   ~FieldRouter() override;
   FieldRouter(const FieldRouter&) = delete;
   FieldRouter& operator=(const FieldRouter&) = delete;
@@ -55,8 +63,10 @@ class FieldRouter final : public adapters::modbus::LinkSink {
 
   // Configuration reload: links whose options are unchanged keep running untouched (their
   // connections, schedules and publish filters included); changed and removed links are stopped,
-  // new and changed ones started. A new gateway id moves the command subscription.
-  void reconfigure(std::string gateway_id, std::vector<adapters::modbus::LinkOptions> links);
+  // new and changed ones started; the same for serial instruments. A new gateway id moves the
+  // command subscription.
+  void reconfigure(std::string gateway_id, std::vector<adapters::modbus::LinkOptions> links,
+                   std::vector<adapters::serial::InstrumentOptions> instruments = {});
 
   struct ReloadSummary {
     std::size_t kept = 0;
@@ -69,7 +79,8 @@ class FieldRouter final : public adapters::modbus::LinkSink {
   // Devices whose last status was online, and all configured devices.
   [[nodiscard]] std::size_t devices_online() const { return online_; }
   [[nodiscard]] std::size_t device_count() const { return by_device_.size(); }
-  // Every link's counters and its devices' state, in configuration order.
+  // Every link's counters and its devices' state: the Modbus links in configuration order, then
+  // the serial instruments in theirs (kind "serial").
   [[nodiscard]] std::vector<LinkMetrics> link_metrics() const;
   [[nodiscard]] std::string point_topic(std::string_view device, std::string_view point) const;
 
@@ -81,6 +92,10 @@ class FieldRouter final : public adapters::modbus::LinkSink {
   static constexpr std::int64_t kMaxPendingReadings = 100'000;
 
  private:
+  // The link that owns a device: where its commands go.
+  using Target = std::variant<adapters::modbus::Link*, adapters::serial::InstrumentLink*>;
+
+  void index_devices();
   void publish_reading(const adapters::Reading& r);
   void on_command(const std::shared_ptr<const Message>& m);
   void reply(const Message& command, const std::string& topic, std::string payload);
@@ -90,7 +105,8 @@ class FieldRouter final : public adapters::modbus::LinkSink {
   std::string id_;
   broker::LocalClient client_;
   std::vector<std::unique_ptr<adapters::modbus::Link>> links_;
-  std::map<std::string, adapters::modbus::Link*, std::less<>> by_device_;
+  std::vector<std::unique_ptr<adapters::serial::InstrumentLink>> instruments_;
+  std::map<std::string, Target, std::less<>> by_device_;
   std::shared_ptr<spdlog::logger> log_;
   std::atomic<std::int64_t> pending_{0};
   std::atomic<std::uint64_t> dropped_{0};

@@ -100,9 +100,10 @@ TEST(JsonSchema, IsDraft2020WithNoUnknownKeysAnywhere) {
   };
   visit(s, "$");
   // the root, gateway, broker, a listener, broker.redirect, a link, its serial and reconnect, a
-  // device, its backoff, a point; the bridge, its tls, reconnect, rate and outbox, an upstream and
-  // a downstream route; metrics
-  EXPECT_EQ(objects, 19);
+  // device, its backoff, a point; a serial link's framing, checksum, a pattern, its point, a
+  // request, a command; the bridge, its tls, reconnect, rate and outbox, an upstream and a
+  // downstream route; metrics
+  EXPECT_EQ(objects, 25);
 }
 
 TEST(JsonSchema, DeclaresEveryKeyOfTheReference) {

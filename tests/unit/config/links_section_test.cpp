@@ -408,7 +408,7 @@ TEST(LinksSection, ReportsWrongTypesAndWords) {
       "t.yaml:9:18: error: links[0].devices[0].unit_id: expected an integer 0..255, got 'one'\n");
   EXPECT_EQ(errors("links:\n  - {name: a, type: modbus, host: h, devices: []}\n"),
             "t.yaml:2:21: error: links[0].type: 'modbus' is not one of modbus-tcp, modbus-rtu, "
-            "modbus-rtu-over-tcp; did you mean 'modbus-tcp'?\n"
+            "modbus-rtu-over-tcp, serial; did you mean 'modbus-tcp'?\n"
             "t.yaml:2:47: error: links[0].devices: the list is empty; at least 1 device is "
             "required\n");
   EXPECT_EQ(errors("links: {name: a}\n"),
