@@ -53,6 +53,11 @@ MosquittoProcess::MosquittoProcess(MosquittoOptions options) : options_(options)
   config_ = (dir_.path() / "mosquitto.conf").string();
   for (int attempt = 0; attempt < 5; ++attempt) {
     port_ = free_port();
+    if (options_.tls) {
+      do {
+        plain_port_ = free_port();
+      } while (plain_port_ == port_);
+    }
     write_config();
     if (try_start(5s)) return;
   }
@@ -63,6 +68,9 @@ MosquittoProcess::~MosquittoProcess() { kill(); }
 
 void MosquittoProcess::write_config() {
   std::string conf;
+  // As root, mosquitto switches to the user "mosquitto" before it loads the TLS files, and that
+  // user cannot read the tests' private temporary directories: keep the invoking user.
+  if (options_.tls && ::geteuid() == 0) conf += "user root\n";
   conf += "listener " + std::to_string(port_) + " 127.0.0.1\n";
   conf += "allow_anonymous true\n";
   conf += "persistence false\n";
@@ -74,13 +82,24 @@ void MosquittoProcess::write_config() {
   }
   if (options_.max_qos) conf += "max_qos " + std::to_string(*options_.max_qos) + "\n";
   if (options_.retain_available) conf += std::string("retain_available ") + (*options_.retain_available ? "true" : "false") + "\n";
+  // Listener options (max_qos, the TLS files...) belong to the last `listener` line above them.
+  if (options_.tls) {
+    const MosquittoTls& tls = *options_.tls;
+    conf += "cafile " + tls.ca_file + "\n";
+    conf += "certfile " + tls.cert_file + "\n";
+    conf += "keyfile " + tls.key_file + "\n";
+    conf += std::string("require_certificate ") + (tls.require_certificate ? "true" : "false") + "\n";
+    conf += "listener " + std::to_string(plain_port_) + " 127.0.0.1\n";
+  }
   dir_.write("mosquitto.conf", conf);
 }
 
 bool MosquittoProcess::try_start(std::chrono::milliseconds timeout) {
   process_ = std::make_unique<Process>(std::vector<std::string>{"mosquitto", "-c", config_});
   // Either it listens, or it exits (EADDRINUSE: someone took the port between bind and start).
-  const bool up = wait_until([this] { return !process_->running() || accepts_connections(port_); }, timeout);
+  const bool up = wait_until([this] {
+    return !process_->running() || (accepts_connections(port_) && accepts_connections(plain_port()));
+  }, timeout);
   if (up && process_->running()) return true;
   process_.reset();
   return false;
@@ -97,6 +116,7 @@ void MosquittoProcess::start() {
 
 void MosquittoProcess::stop() {
   if (!process_) return;
+  process_->signal(SIGCONT);  // a paused process would not act on SIGTERM
   process_->signal(SIGTERM);
   process_->wait(5s);
   process_.reset();
@@ -104,9 +124,17 @@ void MosquittoProcess::stop() {
 
 void MosquittoProcess::kill() {
   if (!process_) return;
-  process_->signal(SIGKILL);
+  process_->signal(SIGKILL);  // also ends a paused process
   process_->wait(5s);
   process_.reset();
+}
+
+void MosquittoProcess::pause() {
+  if (process_) process_->signal(SIGSTOP);
+}
+
+void MosquittoProcess::resume() {
+  if (process_) process_->signal(SIGCONT);
 }
 
 bool MosquittoProcess::running() const { return process_ && process_->running(); }
