@@ -39,6 +39,7 @@ Broker::Broker(asio::io_context& io, BrokerOptions options, core::Clock& clock)
       options_(std::move(options)),
       clock_(clock),
       log_(core::make_logger("broker")),
+      acl_(options_.acl),
       tick_timer_(io),
       rng_(std::random_device{}()) {
   // Shared subscriptions prefer members that are connected (and in-process ones, always ready).
@@ -134,7 +135,7 @@ void Broker::on_connect(Client& client, Connect&& connect) {
                : "anonymous access is allowed from this machine only (broker.allow_anonymous)");
     return;
   }
-  finish_connect(client, std::move(connect));
+  finish_connect(client, std::move(connect), /*verified=*/false);
 }
 
 bool Broker::anonymous_allowed(const Client& client) const {
@@ -160,7 +161,7 @@ void Broker::on_authenticated(std::uint64_t ticket, Connect&& connect,
     client.close();
     return;
   }
-  finish_connect(client, std::move(connect));
+  finish_connect(client, std::move(connect), /*verified=*/true);
   client.release_held();
 }
 
@@ -172,7 +173,7 @@ void Broker::set_users(auth::PasswordTable users) {
   }
 }
 
-void Broker::finish_connect(Client& client, Connect&& connect) {
+void Broker::finish_connect(Client& client, Connect&& connect, bool verified) {
   const bool v5 = connect.version == ProtocolVersion::V5;
   auto refuse = [&](ConnackReason reason, std::string_view why) {
     ++stats_.connections_refused;
@@ -261,6 +262,7 @@ void Broker::finish_connect(Client& client, Connect&& connect) {
     by_subscriber_.emplace(id, session);
   }
   session->version = connect.version;
+  session->user = verified ? connect.username : std::nullopt;
   session->expiry_interval = expiry;
   session->connect_expiry_zero = requested_expiry == 0;
   session->will = connect.will ? std::make_unique<Will>(std::move(*connect.will)) : nullptr;
@@ -305,6 +307,10 @@ void Broker::finish_connect(Client& client, Connect&& connect) {
 void Broker::on_publish(Client& client, Publish&& publish) {
   Session& session = *client.session();
   ++stats_.messages_received;
+  if (!acl_.allows(principal(session), auth::Access::Publish, publish.topic.str())) {
+    refuse_publish(client, session, publish);
+    return;
+  }
   auto message = std::make_shared<Message>();
   message->topic = publish.topic.str();
   message->payload = std::move(publish.payload);
@@ -345,6 +351,27 @@ void Broker::on_publish(Client& client, Publish&& publish) {
                          .reason = n == 0 ? PubrecReason::NoMatchingSubscribers : PubrecReason::Success});
       return;
     }
+  }
+}
+
+// A PUBLISH the ACL does not allow. MQTT 5 says so in the acknowledgement (0x87, which ends a
+// QoS 2 flow at PUBREC); MQTT 3.1.1 has no way to: the message is acknowledged as usual and
+// dropped, as Mosquitto does, so the client does not resend it forever.
+void Broker::refuse_publish(Client& client, Session& session, const Publish& publish) {
+  ++stats_.acl_denied_publish;
+  if (worth_logging(stats_.acl_denied_publish)) {
+    log_->info("client {} '{}': PUBLISH to '{}' not authorised by the ACL ({} so far)",
+               client.peer(), session.client_id, publish.topic.str(), stats_.acl_denied_publish);
+  }
+  const bool v5 = client.version() == ProtocolVersion::V5;
+  const auto id = publish.packet_id;
+  if (publish.qos == QoS::AtLeastOnce) {
+    client.send(Puback{.packet_id = id,
+                       .reason = v5 ? PubackReason::NotAuthorized : PubackReason::Success});
+  } else if (publish.qos == QoS::ExactlyOnce) {
+    if (!v5) session.awaiting_pubrel.insert(static_cast<std::uint16_t>(id));
+    client.send(Pubrec{.packet_id = id,
+                       .reason = v5 ? PubrecReason::NotAuthorized : PubrecReason::Success});
   }
 }
 
@@ -477,6 +504,11 @@ std::size_t Broker::quota(const Session& session) const {
 }
 
 void Broker::deliver(Session& session, OutgoingMessage out) {
+  if (!acl_.empty() &&
+      !acl_.allows(principal(session), auth::Access::Receive, out.message->topic)) {
+    ++stats_.acl_denied_receive;
+    return;
+  }
   if (session.client == nullptr) {
     if (out.qos == QoS::AtMostOnce) {
       ++stats_.dropped_qos0_offline;
@@ -719,6 +751,13 @@ void Broker::on_subscribe(Client& client, Subscribe&& subscribe) {
                                : SubackReason::UnspecifiedError);
       continue;
     }
+    if (!acl_.allows_subscribe(principal(session), filter.str())) {
+      ++stats_.acl_denied_subscribe;
+      log_->info("client {} '{}': subscription to '{}' not authorised by the ACL",
+                 client.peer(), session.client_id, filter.str());
+      ack.reasons.push_back(v5 ? SubackReason::NotAuthorized : SubackReason::UnspecifiedError);
+      continue;
+    }
     if (filter.has_wildcards() && !options_.wildcard_subscriptions) {
       ack.reasons.push_back(v5 ? SubackReason::WildcardSubscriptionsNotSupported
                                : SubackReason::UnspecifiedError);
@@ -811,6 +850,12 @@ void Broker::publish_will(Session& session) {
   message->retain = will.retain && options_.retain_available;
   message->props = std::move(will.props);
   ++stats_.messages_received;
+  if (!acl_.allows(principal(session), auth::Access::Publish, message->topic)) {
+    ++stats_.acl_denied_publish;
+    log_->info("client '{}': will to '{}' not authorised by the ACL, not published",
+               session.client_id, message->topic);
+    return;
+  }
   route(message, session.id);
 }
 

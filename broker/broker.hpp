@@ -131,7 +131,9 @@ class Broker {
   void publish_will(Session& session);
   void end_session(Session& session);
   void start_ticking();
-  void finish_connect(Client& client, protocol::Connect&& connect);
+  // `verified`: the user name was checked against the password file.
+  void finish_connect(Client& client, protocol::Connect&& connect, bool verified);
+  void refuse_publish(Client& client, Session& session, const protocol::Publish& publish);
   void on_authenticated(std::uint64_t ticket, protocol::Connect&& connect,
                         auth::Authenticator::Outcome outcome);
   [[nodiscard]] bool anonymous_allowed(const Client& client) const;
@@ -152,6 +154,11 @@ class Broker {
   std::uint64_t next_subscriber_ = 1;
   std::unordered_set<Client*> clients_;  // every connection not yet closed
   std::unique_ptr<auth::Authenticator> auth_;
+  auth::Acl acl_;
+  [[nodiscard]] static auth::Principal principal(const Session& session) {
+    return {.user = session.user ? std::optional<std::string_view>(*session.user) : std::nullopt,
+            .client_id = session.client_id};
+  }
   // Connections whose CONNECT is being verified, by ticket (a closed one is erased, so a late
   // outcome finds nothing).
   std::unordered_map<std::uint64_t, Client*> authenticating_;

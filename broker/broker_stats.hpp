@@ -22,6 +22,9 @@ struct BrokerStats {
   std::uint64_t protocol_errors = 0;       // connections closed for malformed or forbidden input
   std::uint64_t local_handler_errors = 0;  // in-process subscriber handlers that threw
   std::uint64_t dropped_session_ended = 0; // queued or in-flight when their session ended
+  std::uint64_t acl_denied_publish = 0;    // PUBLISHes (and wills) the ACL refused
+  std::uint64_t acl_denied_subscribe = 0;  // subscription filters the ACL refused
+  std::uint64_t acl_denied_receive = 0;    // deliveries the ACL withheld
 };
 
 }  // namespace gw::broker

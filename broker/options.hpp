@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "broker/auth/acl.hpp"
 #include "core/message.hpp"
 
 namespace gw::broker {
@@ -88,6 +89,9 @@ struct BrokerOptions {
   // machine (loopback peers), refused from the network; true: allowed from anywhere; false: never.
   // config/ warns when true is combined with a listener on a non-loopback address.
   std::optional<bool> allow_anonymous;
+  // Who may publish, subscribe and receive what (broker/auth/acl.hpp): first matching rule
+  // decides, no match denies. Empty = everything allowed.
+  std::vector<auth::AclRule> acl;
 
   friend bool operator==(const BrokerOptions&, const BrokerOptions&) = default;
 };

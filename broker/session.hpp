@@ -57,6 +57,9 @@ struct Session {
       : client_id(std::move(client_id_)), id(id_) {}
 
   std::string client_id;
+  // The user name verified against the password file at CONNECT; nullopt for anonymous clients
+  // (an unverified name is no identity). ACL rules match on it.
+  std::optional<std::string> user;
   SubscriberId id;
   Client* client = nullptr;  // attached connection, if any
   protocol::ProtocolVersion version = protocol::ProtocolVersion::V5;

@@ -89,6 +89,66 @@ void check_broker(const broker::BrokerOptions& o, const YAML::Node& node, const 
   }
 }
 
+// `allow:` / `deny:` of an ACL rule: one access word or a list of them.
+struct AccessSet {
+  using value_type = std::uint8_t;
+  std::optional<std::uint8_t> parse(const YAML::Node& node, const Cursor& at) const {
+    using broker::auth::Access;
+    const auto word = [&](const YAML::Node& n) -> std::optional<std::uint8_t> {
+      if (!n.IsScalar()) {
+        at.error(n.Mark(), "expected publish, subscribe or receive, got " + describe_node(n));
+        return std::nullopt;
+      }
+      const std::string& w = n.Scalar();
+      if (w == "publish") return static_cast<std::uint8_t>(Access::Publish);
+      if (w == "subscribe") return static_cast<std::uint8_t>(Access::Subscribe);
+      if (w == "receive") return static_cast<std::uint8_t>(Access::Receive);
+      at.error(n.Mark(), "expected publish, subscribe or receive, got '" + w + "'");
+      return std::nullopt;
+    };
+    if (!node.IsSequence()) return word(node);
+    if (node.size() == 0) {
+      at.error(node.Mark(), "the list is empty; name at least one of publish, subscribe, receive");
+      return std::nullopt;
+    }
+    std::uint8_t bits = 0;
+    bool ok = true;
+    for (const auto& item : node) {
+      if (auto b = word(item)) {
+        bits = static_cast<std::uint8_t>(bits | *b);
+      } else {
+        ok = false;
+      }
+    }
+    if (!ok) return std::nullopt;
+    return bits;
+  }
+  [[nodiscard]] std::string type() const { return "access list"; }
+  [[nodiscard]] std::string range() const { return "publish, subscribe, receive"; }
+  [[nodiscard]] std::string show(std::uint8_t) const { return "none"; }
+  [[nodiscard]] JsonSpec json() const {
+    JsonSpec words{.type = JsonSpec::Type::String, .choices = {"publish", "subscribe", "receive"}};
+    return {.type = JsonSpec::Type::Array, .min_length = 1, .item = {words}};
+  }
+  [[nodiscard]] std::string json_value(std::uint8_t) const { return ""; }
+};
+
+// Each ACL rule has exactly one of allow / deny.
+void check_acl(const broker::BrokerOptions& o, const YAML::Node& node, const Cursor& at) {
+  const YAML::Node list = detail::find_value(node, "acl");
+  for (std::size_t i = 0; i < o.acl.size(); ++i) {
+    const YAML::Node item = list.IsSequence() && i < list.size() ? list[i] : YAML::Node();
+    const bool allow = detail::find_value(item, "allow").IsDefined();
+    const bool deny = detail::find_value(item, "deny").IsDefined();
+    if (allow == deny) {
+      at.key("acl", {}).index(i, {}).error(
+          item.IsDefined() ? item.Mark() : YAML::Mark::null_mark(),
+          allow ? "a rule either allows or denies: give allow or deny, not both"
+                : "a rule needs allow: or deny: (publish, subscribe, receive)");
+    }
+  }
+}
+
 }  // namespace
 
 const Schema<broker::ListenerOptions>& listener_schema() {
@@ -108,6 +168,38 @@ const Schema<broker::ListenerOptions>& listener_schema() {
               Need::Required),
           field("name", &L::name, Identifier{64},
                 "Names the listener in logs; defaults to its address:port."),
+      }};
+  return schema;
+}
+
+const Schema<broker::auth::AclRule>& acl_rule_schema() {
+  using R = broker::auth::AclRule;
+  static const Schema<R> schema{
+      "acl rule",
+      {
+          field("user", &R::user, Optional<Text>{Text{1, 65535}, "any"},
+                "The rule applies to this (password-verified) user only; any client when absent."),
+          field("client_id", &R::client_id, Optional<Text>{Text{1, 65535}, "any"},
+                "The rule applies to this client id only; any client when absent."),
+          field("topic", &R::topic, TopicFilterText{},
+                "Topic filter (+, #); a level %u is the user name, %c the client id.",
+                Need::Required),
+          field<R>(
+              "allow", AccessSet{},
+              [](R& r, std::uint8_t&& bits) {
+                r.access = bits;
+                r.deny = false;
+              },
+              [](const R& r) { return r.deny ? std::uint8_t{0} : r.access; },
+              "What the rule allows: publish, subscribe, receive (one word or a list)."),
+          field<R>(
+              "deny", AccessSet{},
+              [](R& r, std::uint8_t&& bits) {
+                r.access = bits;
+                r.deny = true;
+              },
+              [](const R& r) { return r.deny ? r.access : std::uint8_t{0}; },
+              "What the rule denies: publish, subscribe, receive (one word or a list)."),
       }};
   return schema;
 }
@@ -179,6 +271,9 @@ const Schema<broker::BrokerOptions>& broker_schema() {
           field("response_information", &B::response_information, Text{0, 1024},
                 "MQTT 5 Response Information returned to clients that request it, e.g. a topic "
                 "prefix for replies; empty = none."),
+          field("acl", &B::acl, List<broker::auth::AclRule>{&acl_rule_schema(), 0, 4096, "none"},
+                "Who may publish, subscribe and receive what: rules tried in order, the first "
+                "match decides, no match denies; none = everything allowed."),
           field<B>(
               "redirect", Section<broker::BrokerOptions::Redirect>{&redirect_schema()},
               [](B& b, broker::BrokerOptions::Redirect&& r) { b.redirect = std::move(r); },
@@ -186,7 +281,10 @@ const Schema<broker::BrokerOptions>& broker_schema() {
               "Refuse every client and send it to another server (MQTT 5 server redirection); "
               "MQTT 3.1.1 clients get 'server unavailable'."),
       },
-      check_broker};
+      [](const broker::BrokerOptions& o, const YAML::Node& node, const Cursor& at) {
+        check_broker(o, node, at);
+        check_acl(o, node, at);
+      }};
   return schema;
 }
 

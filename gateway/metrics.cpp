@@ -58,6 +58,13 @@ void broker_metrics(PrometheusText& out, const MetricsSnapshot& s) {
   out.sample(dropped, {{"reason", "expired"}}, b.dropped_expired);
   out.sample(dropped, {{"reason", "qos0_offline"}}, b.dropped_qos0_offline);
   out.sample(dropped, {{"reason", "session_ended"}}, b.dropped_session_ended);
+  single(out, "edge_gateway_mqtt_auth_failures_total", "counter",
+         "CONNECTs refused for a wrong user name or password.", b.auth_failures);
+  constexpr std::string_view denied = "edge_gateway_mqtt_acl_denied_total";
+  out.family(denied, "counter", "Operations the ACL refused, by access.");
+  out.sample(denied, {{"access", "publish"}}, b.acl_denied_publish);
+  out.sample(denied, {{"access", "subscribe"}}, b.acl_denied_subscribe);
+  out.sample(denied, {{"access", "receive"}}, b.acl_denied_receive);
   single(out, "edge_gateway_mqtt_protocol_errors_total", "counter",
          "Connections closed for malformed or forbidden input.", b.protocol_errors);
   single(out, "edge_gateway_mqtt_local_handler_errors_total", "counter",

@@ -207,3 +207,51 @@ TEST(BrokerSection, WarnsAboutAnonymousClientsOnANetworkListener) {
 
 }  // namespace
 }  // namespace gw::config
+
+namespace gw::config {
+namespace {
+
+using test::errors;
+using test::load;
+
+TEST(BrokerSectionAcl, ParsesRulesInOrder) {
+  auto r = load(R"(broker:
+  acl:
+    - {user: guest, topic: "plant/secret/#", deny: [subscribe, receive]}
+    - {topic: "plant/#", allow: [subscribe, receive]}
+    - {client_id: pump-7, topic: "devices/%c/#", allow: publish}
+)");
+  ASSERT_TRUE(r.config) << r.report;
+  const auto& acl = r.config->broker.acl;
+  ASSERT_EQ(acl.size(), 3U);
+  using broker::auth::Access;
+  const auto bit = [](Access a) { return static_cast<std::uint8_t>(a); };
+  EXPECT_EQ(acl[0].user, "guest");
+  EXPECT_TRUE(acl[0].deny);
+  EXPECT_EQ(acl[0].access, bit(Access::Subscribe) | bit(Access::Receive));
+  EXPECT_FALSE(acl[1].user);
+  EXPECT_FALSE(acl[1].deny);
+  EXPECT_EQ(acl[1].topic, "plant/#");
+  EXPECT_EQ(acl[2].client_id, "pump-7");
+  EXPECT_EQ(acl[2].access, bit(Access::Publish));
+  EXPECT_TRUE(load("broker: {}\n").config->broker.acl.empty());
+}
+
+TEST(BrokerSectionAcl, ReportsBadRulesWithTheirPosition) {
+  EXPECT_EQ(errors("broker:\n  acl:\n    - {topic: a/#}\n"),
+            "t.yaml:3:7: error: broker.acl[0]: a rule needs allow: or deny: (publish, subscribe, "
+            "receive)\n");
+  EXPECT_EQ(errors("broker:\n  acl:\n    - {topic: a/#, allow: publish, deny: receive}\n"),
+            "t.yaml:3:7: error: broker.acl[0]: a rule either allows or denies: give allow or "
+            "deny, not both\n");
+  EXPECT_EQ(errors("broker:\n  acl:\n    - {topic: a/#, allow: [publish, write]}\n"),
+            "t.yaml:3:37: error: broker.acl[0].allow: expected publish, subscribe or receive, got "
+            "'write'\n");
+  EXPECT_EQ(errors("broker:\n  acl:\n    - {topic: a/#/b, allow: publish}\n").substr(0, 40),
+            "t.yaml:3:15: error: broker.acl[0].topic:");
+  EXPECT_EQ(errors("broker:\n  acl:\n    - {allow: publish}\n"),
+            "t.yaml:3:7: error: broker.acl[0]: missing required key 'topic'\n");
+}
+
+}  // namespace
+}  // namespace gw::config
