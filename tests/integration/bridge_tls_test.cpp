@@ -144,7 +144,7 @@ class BridgeTls : public ::testing::Test {
     ASSERT_TRUE(wait_until([&] {
       auto s = local.stats();
       return s.connect_failures >= 2 && s.outbox.rows == rows && s.outbox.pending_writes == 0;
-    }, 8s)) << "connect failures: " << local.stats().connect_failures;
+    }, 20s)) << "connect failures: " << local.stats().connect_failures;
     const auto s = local.stats();
     EXPECT_EQ(s.connects, 0u);
     EXPECT_FALSE(s.connected);
@@ -155,9 +155,9 @@ class BridgeTls : public ::testing::Test {
 
   // A new bridge on the same outbox delivers the whole backlog, in order.
   static void expect_delivered(LocalSide& local, CloudClient& sub, int n) {
-    ASSERT_TRUE(sub.wait_count(static_cast<std::size_t>(n), 5s)) << "received " << sub.count();
+    ASSERT_TRUE(sub.wait_count(static_cast<std::size_t>(n), 20s)) << "received " << sub.count();
     EXPECT_EQ(payloads(sub.received()), numbered(n));
-    EXPECT_TRUE(wait_until([&] { return local.stats().outbox.rows == 0; }, 5s));
+    EXPECT_TRUE(wait_until([&] { return local.stats().outbox.rows == 0; }, 20s));
     const auto s = local.stats();
     EXPECT_GE(s.connects, 1u);
     EXPECT_TRUE(s.server.starts_with("mqtts://")) << s.server;
@@ -179,7 +179,7 @@ TEST_F(BridgeTls, DeliversOverMqttsWhenServerChainsToConfiguredCa) {
 
   LocalSide local;
   ASSERT_TRUE(local.start_bridge(options(cloud)));
-  ASSERT_TRUE(wait_until([&] { return local.stats().connected; }, 8s))
+  ASSERT_TRUE(wait_until([&] { return local.stats().connected; }, 20s))
       << "connect failures: " << local.stats().connect_failures << "\n" << cloud.output();
   constexpr int kN = 50;
   publish_numbered(local, kN);
@@ -303,7 +303,7 @@ TEST_F(BridgeTls, MutualTlsWithKeyInCertFileAndWithEncryptedKey) {
   encrypted.tls.key_password = "wrong";
   ASSERT_TRUE(local.start_bridge(encrypted));
   local.publish("dev/sensor", "5");
-  ASSERT_TRUE(wait_until([&] { return local.stats().connect_failures >= 2; }, 8s));
+  ASSERT_TRUE(wait_until([&] { return local.stats().connect_failures >= 2; }, 20s));
   EXPECT_EQ(local.stats().connects, 0u);
   EXPECT_EQ(sub.count(), 5u);
   local.stop_bridge();
@@ -311,7 +311,7 @@ TEST_F(BridgeTls, MutualTlsWithKeyInCertFileAndWithEncryptedKey) {
 
   encrypted.tls.key_password = "s3cret";
   ASSERT_TRUE(local.start_bridge(encrypted));
-  ASSERT_TRUE(sub.wait_count(6, 5s));
+  ASSERT_TRUE(sub.wait_count(6, 20s));
   EXPECT_EQ(sub.received().back().payload, "5");
 }
 
