@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
+#include <algorithm>
 #include <system_error>
 
 #include <yaml-cpp/yaml.h>
@@ -15,6 +17,7 @@
 #include "config/gateway_section.hpp"
 #include "config/links_section.hpp"
 #include "config/metrics_section.hpp"
+#include "gateway/topic_template.hpp"
 
 namespace gw::config {
 
@@ -65,6 +68,56 @@ void check_metrics(const Config& c, const YAML::Node& root, Diagnostics& diag) {
   }
 }
 
+// The topics the gateway publishes on must not collide: a point called "status" would share its
+// device's status topic, a device called like the gateway's status level its payload topic.
+void check_topics(const Config& c, const YAML::Node& root, Diagnostics& diag) {
+  const auto& g = c.gateway;
+  const std::string gateway_status = g.effective_status_topic();
+  std::map<std::string, std::string> used;  // topic -> what it is, for the message
+  bool reported = false;
+  const auto claim = [&](const std::string& topic, const std::string& what) {
+    if (reported) return;
+    const auto [it, fresh] = used.emplace(topic, what);
+    if (fresh) return;
+    reported = true;
+    const YAML::Node t = detail::find_value(detail::find_value(root, "gateway"), "topic");
+    diag.error(t.IsDefined() ? t.Mark() : YAML::Mark::null_mark(),
+               "gateway.topic: " + what + " and " + it->second + " would both be published on '" +
+                   topic + "'; rename one");
+  };
+  if (!gateway_status.empty()) claim(gateway_status, "the gateway's status");
+  const auto device = [&](const std::string& link, const std::string& dev,
+                          const std::vector<std::string>& points) {
+    const gateway::TopicParts base{.gateway = g.id, .link = link, .device = dev, .point = ""};
+    const std::string device_topic = gateway::expand_topic(g.topic, base);
+    claim(device_topic + "/status", "the status of device '" + dev + "'");
+    if (g.payload == gateway::GatewayOptions::Payload::PerDevice) {
+      claim(device_topic, "the readings of device '" + dev + "'");
+    }
+    for (const auto& p : points) {
+      gateway::TopicParts parts = base;
+      parts.point = p;
+      claim(gateway::expand_topic(g.topic, parts), "point '" + dev + "/" + p + "'");
+    }
+  };
+  for (const auto& link : c.links) {
+    for (const auto& dev : link.devices) {
+      std::vector<std::string> points;
+      for (const auto& p : dev.points) points.push_back(p.name);
+      device(link.name, dev.name, points);
+    }
+  }
+  for (const auto& inst : c.instruments) {
+    std::vector<std::string> points;
+    for (const auto& pattern : inst.patterns) {
+      for (const auto& p : pattern.points) {
+        if (std::find(points.begin(), points.end(), p.name) == points.end()) points.push_back(p.name);
+      }
+    }
+    device(inst.link, inst.name, points);
+  }
+}
+
 }  // namespace
 
 std::vector<FieldInfo> reference() { return config_schema().describe(""); }
@@ -82,6 +135,7 @@ std::optional<Config> load_string(std::string_view yaml, Diagnostics& diag) {
     } else {
       config_schema().parse(*root, config, Cursor(diag, ""));
       check_metrics(config, *root, diag);
+      if (!diag.has_errors()) check_topics(config, *root, diag);
       if (config.bridge && !diag.has_errors()) {
         complete_bridge(*config.bridge, config.gateway, detail::find_value(*root, "bridge"));
       }

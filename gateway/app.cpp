@@ -12,6 +12,7 @@
 #include "broker/server.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
+#include "core/message.hpp"
 #include "gateway/bridge/bridge.hpp"
 #include "gateway/field_router.hpp"
 #include "gateway/metrics.hpp"
@@ -38,6 +39,7 @@ struct App::Impl {
       // bridge flushes its outbox and says offline upstream (bounded by bridge.stop_timeout).
       if (metrics) metrics->stop();
       if (field) field->stop();
+      publish_status(cfg.gateway.effective_status_topic(), kOffline);
       if (bridge) bridge->stop();
       if (broker) {
         broker->stop();
@@ -102,8 +104,15 @@ struct App::Impl {
     if (next->metrics != cfg.metrics) {
       log->warn("reload: metrics settings take effect at the next restart");
     }
-    field->reconfigure(next->gateway.id, next->links, next->instruments);
+    field->reconfigure(next->gateway, next->links, next->instruments);
+    if (next->gateway.effective_status_topic() != cfg.gateway.effective_status_topic()) {
+      publish_status(cfg.gateway.effective_status_topic(), "");  // clear the old retained status
+      publish_status(next->gateway.effective_status_topic(), kOnline);
+    }
     cfg.gateway.id = next->gateway.id;
+    cfg.gateway.topic = next->gateway.topic;
+    cfg.gateway.payload = next->gateway.payload;
+    cfg.gateway.status_topic = next->gateway.status_topic;
     cfg.links = next->links;
     cfg.instruments = next->instruments;
     const auto& r = field->last_reload();
@@ -123,6 +132,16 @@ struct App::Impl {
   std::unique_ptr<FieldRouter> field;
   std::unique_ptr<bridge::Bridge> bridge;
   std::unique_ptr<ServiceNotifier> notifier;
+
+  // The gateway's own retained status on the local broker ("" payload: clears it).
+  static constexpr const char* kOnline = R"({"status":"online"})";
+  static constexpr const char* kOffline = R"({"status":"offline"})";
+  void publish_status(const std::string& topic, const char* payload) {
+    if (topic.empty() || !broker) return;
+    Message m{.topic = topic, .payload = payload, .qos = QoS::AtLeastOnce, .retain = true};
+    if (payload[0] != '\0') m.props.content_type = "application/json";
+    broker->broker().publish(std::move(m));
+  }
 
   // Every module's counters, copied on the core thread.
   MetricsSnapshot snapshot() const {
@@ -186,7 +205,7 @@ int App::run() {
     s.log->error("start-up failed: broker: {}", started.error().message());
     return 1;
   }
-  s.field = std::make_unique<FieldRouter>(s.io, s.broker->broker(), s.cfg.gateway.id,
+  s.field = std::make_unique<FieldRouter>(s.io, s.broker->broker(), s.cfg.gateway,
                                           s.cfg.links, s.cfg.instruments);
   if (auto started = s.field->start(); !started) {
     s.log->error("start-up failed: field links: {}", started.error().message());
@@ -201,6 +220,7 @@ int App::run() {
     }
   }
   if (!s.start_metrics()) return 1;
+  s.publish_status(s.cfg.gateway.effective_status_topic(), Impl::kOnline);
   s.log->info("edge-gateway '{}' started: {} field link(s){}", s.cfg.gateway.id,
               s.cfg.links.size() + s.cfg.instruments.size(),
               s.cfg.bridge ? ", bridge" : "");

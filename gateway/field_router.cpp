@@ -10,6 +10,7 @@
 #include "adapters/modbus/names.hpp"
 #include "core/log.hpp"
 #include "gateway/reading_message.hpp"
+#include "gateway/topic_template.hpp"
 
 namespace gw::gateway {
 namespace {
@@ -102,12 +103,14 @@ adapters::modbus::LinkStats link_stats(const adapters::serial::InstrumentLink& l
 
 }  // namespace
 
-FieldRouter::FieldRouter(asio::io_context& core, broker::Broker& broker, std::string gateway_id,
+FieldRouter::FieldRouter(asio::io_context& core, broker::Broker& broker, const GatewayOptions& gateway,
                          std::vector<adapters::modbus::LinkOptions> links,
                          std::vector<adapters::serial::InstrumentOptions> instruments)
     : core_(core),
       broker_(broker),
-      id_(std::move(gateway_id)),
+      id_(gateway.id),
+      topic_(gateway.topic),
+      payload_(gateway.payload),
       client_(broker, "field"),
       log_(core::make_logger("gateway")) {
   for (auto& options : links) {
@@ -122,27 +125,35 @@ FieldRouter::FieldRouter(asio::io_context& core, broker::Broker& broker, std::st
 
 void FieldRouter::index_devices() {
   by_device_.clear();
+  link_of_.clear();
   for (const auto& link : links_) {
-    for (const auto& dev : link->options().devices) by_device_.emplace(dev.name, link.get());
+    for (const auto& dev : link->options().devices) {
+      by_device_.emplace(dev.name, link.get());
+      link_of_.emplace(dev.name, link->options().name);
+    }
   }
   for (const auto& instrument : instruments_) {
     by_device_.emplace(instrument->options().name, instrument.get());
+    link_of_.emplace(instrument->options().name, instrument->options().link);
   }
 }
 
 FieldRouter::~FieldRouter() { stop(); }
 
 std::string FieldRouter::point_topic(std::string_view device, std::string_view point) const {
-  std::string t = id_;
-  t += '/';
-  t += device;
-  t += '/';
-  t += point;
-  return t;
+  const auto link = link_of_.find(device);
+  return expand_topic(topic_, {.gateway = id_,
+                               .link = link == link_of_.end() ? std::string_view() : link->second,
+                               .device = device,
+                               .point = point});
+}
+
+std::string FieldRouter::device_topic(std::string_view device) const {
+  return point_topic(device, {});
 }
 
 Result<void> FieldRouter::start() {
-  GW_TRY_VOID(client_.subscribe(id_ + "/+/+/set",
+  GW_TRY_VOID(client_.subscribe(command_filter(topic_, id_),
                                 [this](const std::shared_ptr<const Message>& m) { on_command(m); }));
   for (auto& link : links_) link->start();
   for (auto& instrument : instruments_) instrument->start();
@@ -150,15 +161,17 @@ Result<void> FieldRouter::start() {
   return {};
 }
 
-void FieldRouter::reconfigure(std::string gateway_id,
+void FieldRouter::reconfigure(const GatewayOptions& gateway,
                               std::vector<adapters::modbus::LinkOptions> links,
                               std::vector<adapters::serial::InstrumentOptions> instruments) {
   last_reload_ = {};
-  if (gateway_id != id_) {
-    client_.unsubscribe(id_ + "/+/+/set");
-    id_ = std::move(gateway_id);
-    // The id is a validated topic level, so the filter is valid.
-    (void)client_.subscribe(id_ + "/+/+/set",
+  payload_ = gateway.payload;
+  if (gateway.id != id_ || gateway.topic != topic_) {
+    client_.unsubscribe(command_filter(topic_, id_));
+    id_ = gateway.id;
+    topic_ = gateway.topic;
+    // config/ validated the id (a topic level) and the template, so the filter is valid.
+    (void)client_.subscribe(command_filter(topic_, id_),
                             [this](const std::shared_ptr<const Message>& m) { on_command(m); });
   }
   links_ = keep_or_create(links_, std::move(links), *this, last_reload_, *log_,
@@ -204,12 +217,37 @@ void FieldRouter::on_readings(std::vector<Reading> readings) {
       stats_.dropped += d;
       log_->warn("field: {} readings dropped: the core thread fell behind", d);
     }
+    if (payload_ == GatewayOptions::Payload::PerDevice) {
+      publish_device(rs);
+      return;
+    }
     for (const auto& r : rs) publish_reading(r);
   });
 }
 
+void FieldRouter::publish_device(const std::vector<Reading>& readings) {
+  // A link hands over one device's readings per call; group anyway, in order of appearance.
+  std::vector<std::string_view> devices;
+  for (const auto& r : readings) {
+    if (std::find(devices.begin(), devices.end(), r.device) == devices.end()) {
+      devices.push_back(r.device);
+    }
+  }
+  for (const auto device : devices) {
+    std::vector<Reading> mine;
+    for (const auto& r : readings) {
+      if (r.device == device) mine.push_back(r);
+    }
+    if (auto ok = client_.publish(device_message(device_topic(device), mine)); !ok) {
+      log_->warn("field: cannot publish {}: {}", device, ok.error().message());
+      continue;
+    }
+    ++stats_.published;
+  }
+}
+
 void FieldRouter::publish_reading(const Reading& r) {
-  Message m = reading_message(id_, r);
+  Message m = reading_message(point_topic(r.device, r.point), r);
   if (auto ok = client_.publish(std::move(m)); !ok) {
     log_->warn("field: cannot publish {}/{}: {}", r.device, r.point, ok.error().message());
     return;
@@ -230,7 +268,7 @@ void FieldRouter::on_status(adapters::modbus::DeviceStatus status) {
     if (!s.online) j["error"] = s.error;
     j["link"] = s.link;
     j["ts"] = unix_ms(s.ts);
-    Message m{.topic = point_topic(s.device, "status"),
+    Message m{.topic = device_topic(s.device) + "/status",
               .payload = j.dump(),
               .qos = QoS::AtLeastOnce,
               .retain = true};
@@ -273,14 +311,18 @@ std::vector<LinkMetrics> FieldRouter::link_metrics() const {
 
 void FieldRouter::on_command(const std::shared_ptr<const Message>& m) {
   ++stats_.commands;
-  // <id>/<device>/<point>/set: the filter guarantees four levels with our id first.
-  const std::string_view topic = m->topic;
-  const std::size_t a = topic.find('/');
-  const std::size_t b = topic.find('/', a + 1);
-  const std::size_t c = topic.find('/', b + 1);
-  const std::string device(topic.substr(a + 1, b - a - 1));
-  const std::string point(topic.substr(b + 1, c - b - 1));
-  const std::string result_topic = point_topic(device, point) + "/set/result";
+  // <point topic>/set: the subscription's filter guarantees the "/set" and the level count.
+  std::string_view topic = m->topic;
+  topic.remove_suffix(4);
+  const auto parts = match_topic(topic_, id_, topic);
+  if (!parts) {
+    ++stats_.command_errors;
+    log_->warn("field: command on '{}' ignored: not a point topic of this gateway", m->topic);
+    return;
+  }
+  const std::string device(parts->device);
+  const std::string point(parts->point);
+  const std::string result_topic = std::string(topic) + "/set/result";
 
   const auto refuse = [&](const std::string& why) {
     ++stats_.command_errors;

@@ -37,6 +37,7 @@
 #include "broker/local_client.hpp"
 #include "core/result.hpp"
 #include "gateway/metrics.hpp"
+#include "gateway/options.hpp"
 
 namespace gw::gateway {
 
@@ -49,7 +50,8 @@ struct FieldRouterStats {
 
 class FieldRouter final : public adapters::modbus::LinkSink {
  public:
-  FieldRouter(asio::io_context& core, broker::Broker& broker, std::string gateway_id,
+  // Topics from gateway.id, gateway.topic and gateway.payload.
+  FieldRouter(asio::io_context& core, broker::Broker& broker, const GatewayOptions& gateway,
               std::vector<adapters::modbus::LinkOptions> links,
               std::vector<adapters::serial::InstrumentOptions> instruments = {});
   ~FieldRouter() override;
@@ -63,9 +65,9 @@ class FieldRouter final : public adapters::modbus::LinkSink {
 
   // Configuration reload: links whose options are unchanged keep running untouched (their
   // connections, schedules and publish filters included); changed and removed links are stopped,
-  // new and changed ones started; the same for serial instruments. A new gateway id moves the
-  // command subscription.
-  void reconfigure(std::string gateway_id, std::vector<adapters::modbus::LinkOptions> links,
+  // new and changed ones started; the same for serial instruments. A new gateway id or topic
+  // template moves the command subscription.
+  void reconfigure(const GatewayOptions& gateway, std::vector<adapters::modbus::LinkOptions> links,
                    std::vector<adapters::serial::InstrumentOptions> instruments = {});
 
   struct ReloadSummary {
@@ -103,6 +105,11 @@ class FieldRouter final : public adapters::modbus::LinkSink {
   asio::io_context& core_;
   broker::Broker& broker_;
   std::string id_;
+  std::string topic_;  // gateway.topic
+  GatewayOptions::Payload payload_ = GatewayOptions::Payload::PerPoint;
+  std::map<std::string, std::string, std::less<>> link_of_;  // device -> link name
+  [[nodiscard]] std::string device_topic(std::string_view device) const;
+  void publish_device(const std::vector<adapters::Reading>& readings);
   broker::LocalClient client_;
   std::vector<std::unique_ptr<adapters::modbus::Link>> links_;
   std::vector<std::unique_ptr<adapters::serial::InstrumentLink>> instruments_;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "core/log.hpp"
@@ -20,6 +21,21 @@ struct GatewayOptions {
   // config/ checks only that it is non-empty.
   std::string data_dir = "/var/lib/edge-gateway";
   core::LogLevel log_level = core::LogLevel::Info;
+  // Topic of a point's readings (gateway/topic_template.hpp): whole-level placeholders
+  // {gateway}, {link}, {device}, {point}; {point} last. A device's status is published on
+  // "<topic without {point}>/status", commands arrive on "<point topic>/set".
+  std::string topic = "{gateway}/{device}/{point}";
+  // per_point: one retained message per point; per_device: one retained message per device and
+  // poll on the topic without {point}, {"<point>": {"value":..,"quality":..,"ts":..}, ...}.
+  enum class Payload : std::uint8_t { PerPoint, PerDevice };
+  Payload payload = Payload::PerPoint;
+  // Retained {"status":"online"} while the gateway runs, {"status":"offline"} after a clean stop;
+  // nullopt: "<id>/status"; "": none.
+  std::optional<std::string> status_topic;
+
+  [[nodiscard]] std::string effective_status_topic() const {
+    return status_topic.value_or(id + "/status");
+  }
 
   bool operator==(const GatewayOptions&) const = default;
 };

@@ -19,7 +19,7 @@ nlohmann::ordered_json value_to_json(const adapters::Value& v) {
       v);
 }
 
-Message reading_message(std::string_view gateway_id, const adapters::Reading& r) {
+nlohmann::ordered_json reading_json(const adapters::Reading& r) {
   // ordered_json: members in the documented order, not sorted.
   nlohmann::ordered_json j;
   j["value"] = value_to_json(r.value);
@@ -29,15 +29,26 @@ Message reading_message(std::string_view gateway_id, const adapters::Reading& r)
     if (r.exception != 0) j["exception"] = r.exception;
   }
   j["ts"] = std::chrono::duration_cast<std::chrono::milliseconds>(r.ts.time_since_epoch()).count();
-  std::string topic(gateway_id);
-  topic += '/';
-  topic += r.device;
-  topic += '/';
-  topic += r.point;
+  return j;
+}
+
+namespace {
+Message json_message(std::string topic, const nlohmann::ordered_json& j) {
   Message m{.topic = std::move(topic), .payload = j.dump(), .qos = QoS::AtLeastOnce, .retain = true};
   m.props.payload_format = PayloadFormat::Utf8;
   m.props.content_type = "application/json";
   return m;
+}
+}  // namespace
+
+Message reading_message(std::string topic, const adapters::Reading& r) {
+  return json_message(std::move(topic), reading_json(r));
+}
+
+Message device_message(std::string topic, const std::vector<adapters::Reading>& rs) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  for (const auto& r : rs) j[r.point] = reading_json(r);
+  return json_message(std::move(topic), j);
 }
 
 }  // namespace gw::gateway

@@ -516,7 +516,7 @@ class BrokerSink final : public mb::LinkSink {
 
  private:
   void publish(const Reading& r) {
-    gw::Message m = gw::gateway::reading_message("bench", r);
+    gw::Message m = gw::gateway::reading_message("bench/" + r.device + "/" + r.point, r);
     GW_CHECK(publisher_.publish(std::move(m)).has_value());
     published.fetch_add(1, std::memory_order_relaxed);
     // Local delivery is in publish order, on this thread: a FIFO pairs each delivery with its ts.

@@ -12,6 +12,7 @@
 
 #include "tests/support/gateway_process.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace gw::test {
 namespace {
@@ -104,6 +105,60 @@ TEST_F(GatewayModbus, DeadDeviceGoesOfflineWithBadQualityAndComesBack) {
 TEST_F(GatewayModbus, StopsCleanlyOnSigtermWhilePolling) {
   gw_->process().signal(SIGTERM);
   EXPECT_EQ(gw_->process().wait(5s), 0) << gw_->process().output();
+}
+
+}  // namespace
+}  // namespace gw::test
+
+namespace gw::test {
+namespace {
+
+// gateway.topic, payload: per_device and the gateway's own status, with the simulator.
+TEST(GatewayTopicTemplate, PublishesPerDeviceOnTheTemplateAndTakesCommandsThere) {
+  Process sim({gateway_binary(), "simulate", "--port", "0"});
+  const std::uint16_t sim_port = simulator_port(sim);
+  ASSERT_NE(sim_port, 0) << sim.output();
+  TempDir dir;
+  std::string links = links_yaml(sim_port);
+  const std::string file = dir.write(
+      "gw.yaml", "gateway:\n  id: p1\n  data_dir: " + dir.path().string() +
+                     "\n  topic: \"site/{gateway}/{link}/{device}/{point}\"\n  payload: per_device\n"
+                     "broker:\n  listeners:\n    - bind: 127.0.0.1:0\n" + links);
+  Process gw({gateway_binary(), "run", "--config", file});
+  std::uint16_t port = 0;
+  ASSERT_TRUE(wait_until([&] {
+    port = port_after(gw.output(), "listening on 127.0.0.1:");
+    return port != 0 || !gw.running();
+  }));
+  ASSERT_NE(port, 0) << gw.output();
+  EXPECT_THAT(retained(port, "p1/status"), HasSubstr("\"online\""));
+  // One message per device and poll, a member per point.
+  std::string device;
+  ASSERT_TRUE(wait_until([&] {
+    device = retained(port, "site/p1/sim/sim");
+    return device.find("\"temperature\":{\"value\":") != std::string::npos &&
+           device.find("\"pump\":{") != std::string::npos;
+  })) << device << gw.output();
+  EXPECT_THAT(retained(port, "site/p1/sim/sim/status"), HasSubstr("\"online\""));
+  EXPECT_EQ(retained(port, "site/p1/sim/sim/temperature"), "");  // no per-point messages
+  // A command on the template's point topic reaches the device.
+  Process result({"mosquitto_sub", "-h", "127.0.0.1", "-p", std::to_string(port), "-t",
+                  "site/p1/sim/sim/pump/set/result", "-C", "1", "-W", "10"});
+  ASSERT_TRUE(wait_until([&] {
+    run({"mosquitto_pub", "-h", "127.0.0.1", "-p", std::to_string(port), "-t",
+         "site/p1/sim/sim/pump/set", "-m", "true"},
+        5s);
+    return result.output().find("\"ok\"") != std::string::npos || !result.running();
+  }));
+  EXPECT_THAT(result.output(), HasSubstr("\"ok\":true")) << gw.output();
+  // A clean stop says offline.
+  Process status({"mosquitto_sub", "-h", "127.0.0.1", "-p", std::to_string(port), "-t",
+                  "p1/status", "-C", "2", "-W", "10"});
+  ASSERT_TRUE(wait_until([&] { return status.output().find("online") != std::string::npos; }));
+  gw.signal(SIGTERM);
+  EXPECT_EQ(gw.wait(5s), 0) << gw.output();
+  EXPECT_TRUE(wait_until([&] { return status.output().find("offline") != std::string::npos; }))
+      << status.output();
 }
 
 }  // namespace

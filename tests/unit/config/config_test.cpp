@@ -229,3 +229,45 @@ TEST(Config, DocumentsEveryKeyInTheReference) {
 
 }  // namespace
 }  // namespace gw::config
+
+namespace gw::config {
+namespace {
+
+TEST(GatewayTopics, TemplateAndPayloadAreParsedAndChecked) {
+  auto r = test::load("gateway:\n  id: p1\n  topic: \"site/{gateway}/{link}/{device}/{point}\"\n"
+                      "  payload: per_device\n  status_topic: \"\"\n");
+  ASSERT_TRUE(r.config) << r.report;
+  EXPECT_EQ(r.config->gateway.topic, "site/{gateway}/{link}/{device}/{point}");
+  EXPECT_EQ(r.config->gateway.payload, gateway::GatewayOptions::Payload::PerDevice);
+  EXPECT_EQ(r.config->gateway.effective_status_topic(), "");
+  EXPECT_EQ(test::load("gateway: {id: p1}\n").config->gateway.effective_status_topic(), "p1/status");
+  EXPECT_EQ(test::errors("gateway:\n  topic: \"{gateway}/{point}/{device}\"\n"),
+            "t.yaml:2:10: error: gateway.topic: {point} must be the last level\n");
+  EXPECT_EQ(test::errors("gateway:\n  topic: \"{gateway}/x{device}/{point}\"\n"),
+            "t.yaml:2:10: error: gateway.topic: 'x{device}': placeholders are whole levels: "
+            "{gateway}, {link}, {device}, {point}\n");
+  EXPECT_EQ(test::errors("gateway:\n  topic: \"{gateway}/{point}\"\n"),
+            "t.yaml:2:10: error: gateway.topic: needs {device} exactly once\n");
+  EXPECT_EQ(test::errors("gateway:\n  topic: \"{gateway}/+/{device}/{point}\"\n"),
+            "t.yaml:2:10: error: gateway.topic: wildcards (+, #) are not allowed in a topic\n");
+}
+
+TEST(GatewayTopics, APointCalledStatusCollidesWithItsDeviceStatus) {
+  const std::string yaml = R"(gateway: {id: p1}
+links:
+  - name: l
+    type: modbus-tcp
+    host: 127.0.0.1
+    devices:
+      - name: d
+        unit_id: 1
+        points:
+          - {name: status, table: holding, address: 0, type: uint16}
+)";
+  EXPECT_EQ(test::errors(yaml),
+            "t.yaml: error: gateway.topic: point 'd/status' and the status of device 'd' would "
+            "both be published on 'p1/d/status'; rename one\n");
+}
+
+}  // namespace
+}  // namespace gw::config

@@ -744,7 +744,7 @@ TEST(LinksSection, RefusesOverlappingPointsNamingBoth) {
 }
 
 TEST(LinksSection, AllowsAStatusWordAndItsBitsTogether) {
-  auto r = load(tcp(point("name: status, ref: 400011, type: uint16") +
+  auto r = load(tcp(point("name: status_word, ref: 400011, type: uint16") +
                     point("name: alarm, ref: 400011, type: bit, bit: 3") +
                     point("name: wide, table: holding, address: 20, type: uint32") +
                     point("name: hi_bit, table: holding, address: 21, type: bit, bit: 15")));
