@@ -148,6 +148,7 @@ void Broker::on_authenticated(std::uint64_t ticket, Connect&& connect,
   if (it == authenticating_.end()) return;  // the connection is gone
   Client& client = *it->second;
   authenticating_.erase(it);
+  if (client.closing()) return;  // closed meanwhile (timeout, too many held packets, shutdown)
   using Outcome = auth::Authenticator::Outcome;
   if (outcome != Outcome::Accepted) {
     ++stats_.connections_refused;
@@ -227,6 +228,13 @@ void Broker::finish_connect(Client& client, Connect&& connect, bool verified) {
   bool session_present = false;
   if (auto it = sessions_.find(client_id); it != sessions_.end()) {
     Session& old = *it->second;
+    // A session belongs to the user who made it: another user (or an anonymous client) may
+    // neither resume it, and so read what was queued for its owner, nor push its owner off.
+    const std::optional<std::string> who = verified ? connect.username : std::nullopt;
+    if (old.user != who) {
+      refuse(ConnackReason::NotAuthorized, "client id in use by another user");
+      return;
+    }
     if (old.client != nullptr) {
       // MQTT 5 §3.1.4 [MQTT-3.1.4-3]: the existing connection is closed, with DISCONNECT 0x8E.
       Client* previous = old.client;

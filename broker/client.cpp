@@ -57,6 +57,7 @@ void Client::on_data(std::span<const std::byte> data) {
 void Client::release_held() {
   auto held = std::move(held_);
   held_.clear();
+  held_bytes_ = 0;
   for (auto& packet : held) {
     if (closing_) return;
     handle(std::move(packet));
@@ -66,9 +67,12 @@ void Client::release_held() {
 void Client::handle(Packet&& packet) {
   if (!connected_ && auth_ticket_ != 0) {
     // CONNECT is being verified: keep what follows it for later.
-    if (held_.size() >= kMaxHeldPackets) {
-      broker_.log().info("client {}: more than {} packets before CONNACK; closing", peer(),
-                         kMaxHeldPackets);
+    if (const auto* p = std::get_if<Publish>(&packet)) {
+      held_bytes_ += p->topic.str().size() + p->payload.size();
+    }
+    if (held_.size() >= kMaxHeldPackets || held_bytes_ > kMaxHeldBytes) {
+      broker_.log().info("client {}: more than {} packets or {} bytes before CONNACK; closing",
+                         peer(), kMaxHeldPackets, kMaxHeldBytes);
       close();
       return;
     }

@@ -60,8 +60,11 @@ class Client final : public net::StreamHandler {
 
   // While the broker verifies the CONNECT's credentials, packets the client sends after CONNECT
   // (MQTT allows that before CONNACK) are kept, at most kMaxHeldPackets (more closes the
-  // connection), and handled by release_held() once the CONNECT is accepted.
+  // connection), at most kMaxHeldBytes of PUBLISH topics and payloads, and handled by
+  // release_held() once the CONNECT is accepted.
   static constexpr std::size_t kMaxHeldPackets = 32;
+  static constexpr std::size_t kMaxHeldBytes = 64 * 1024;
+  [[nodiscard]] bool closing() const { return closing_; }
   void hold_until_authenticated(std::uint64_t ticket) { auth_ticket_ = ticket; }
   void release_held();
   [[nodiscard]] std::uint64_t auth_ticket() const { return auth_ticket_; }
@@ -100,6 +103,7 @@ class Client final : public net::StreamHandler {
   Session* session_ = nullptr;
   std::uint64_t auth_ticket_ = 0;  // nonzero while (or after) the CONNECT was being verified
   std::vector<protocol::Packet> held_;
+  std::size_t held_bytes_ = 0;
 
   std::uint16_t keep_alive_s_ = 0;
   std::uint16_t topic_alias_maximum_ = 0;

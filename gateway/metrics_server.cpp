@@ -61,7 +61,15 @@ struct MetricsServer::Impl : std::enable_shared_from_this<Impl> {
   void accept() {
     acceptor.async_accept([self = shared_from_this()](std::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) return;
-      if (!ec) self->serve(std::move(socket));
+      if (ec) {
+        // Out of file descriptors, say: pause instead of spinning the core thread.
+        self->retry.expires_after(std::chrono::milliseconds(100));
+        self->retry.async_wait([self](std::error_code e) {
+          if (!e) self->accept();
+        });
+        return;
+      }
+      self->serve(std::move(socket));
       self->accept();
     });
   }
@@ -105,16 +113,21 @@ struct MetricsServer::Impl : std::enable_shared_from_this<Impl> {
     const std::string_view method = line.substr(0, sp1);
     std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
     target = target.substr(0, target.find('?'));
-    if (method != "GET" && method != "HEAD") {
+    const bool head = method == "HEAD";
+    if (method != "GET" && !head) {
       Response r = error_response(405, "Method Not Allowed");
       r.extra_headers = "Allow: GET, HEAD\r\n";
       return r;
     }
     const auto route = routes.find(target);
-    if (route == routes.end()) return error_response(404, "Not Found");
+    if (route == routes.end()) {
+      Response r = error_response(404, "Not Found");
+      r.head = head;
+      return r;
+    }
     Response r;
     r.page = route->second();
-    r.head = method == "HEAD";
+    r.head = head;
     return r;
   }
 
@@ -141,6 +154,7 @@ struct MetricsServer::Impl : std::enable_shared_from_this<Impl> {
   MetricsOptions options;
   Routes routes;
   tcp::acceptor acceptor;
+  asio::steady_timer retry{io};
   std::list<Connection> connections;
   std::shared_ptr<spdlog::logger> log;
 };
@@ -178,6 +192,7 @@ Result<void> MetricsServer::start() {
 void MetricsServer::stop() {
   std::error_code ignored;
   impl_->acceptor.close(ignored);
+  impl_->retry.cancel();
   for (auto& c : impl_->connections) {
     c.timer.cancel();
     c.socket.close(ignored);

@@ -70,8 +70,9 @@ int run_passwd_command(const PasswdRequest& request, std::istream& in, std::ostr
   }
   const std::uint32_t iterations =
       request.iterations == 0 ? auth::kDefaultIterations : request.iterations;
-  if (iterations < auth::kMinIterations) {
-    err << "edge-gateway passwd: --iterations must be at least " << auth::kMinIterations << '\n';
+  if (iterations < auth::kMinIterations || iterations > auth::kMaxIterations) {
+    err << "edge-gateway passwd: --iterations must be " << auth::kMinIterations << ".."
+        << auth::kMaxIterations << '\n';
     return kExitInput;
   }
   std::optional<std::string> password;

@@ -25,8 +25,10 @@ std::vector<std::string_view> levels(std::string_view s) {
   return out;
 }
 
+// A name that may stand for a %u / %c level: one plain level, not a '$' topic's first level.
 bool safe_substitute(std::string_view value) {
-  return !value.empty() && value.find_first_of("/+#") == std::string_view::npos;
+  return !value.empty() && !value.starts_with('$') &&
+         value.find_first_of("/+#") == std::string_view::npos;
 }
 
 // The rule's filter for this client: %u / %c levels replaced; nullopt when it cannot apply.
@@ -124,7 +126,12 @@ bool Acl::allows(const Principal& who, Access access, std::string_view topic) co
   for (const AclRule& rule : rules_) {
     if ((rule.access & bit) == 0 || !applies_to(rule, who)) continue;
     const auto filter = expand(rule.topic, who);
-    if (!filter || !filter_matches(*filter, topic)) continue;
+    if (!filter) {
+      // A deny rule whose %u/%c cannot stand for this client fails closed.
+      if (rule.deny) return false;
+      continue;
+    }
+    if (!filter_matches(*filter, topic)) continue;
     return !rule.deny;
   }
   return false;
@@ -137,7 +144,10 @@ bool Acl::allows_subscribe(const Principal& who, std::string_view filter) const 
   for (const AclRule& rule : rules_) {
     if ((rule.access & bit) == 0 || !applies_to(rule, who)) continue;
     const auto expanded = expand(rule.topic, who);
-    if (!expanded) continue;
+    if (!expanded) {
+      if (rule.deny) return false;  // fails closed, as above
+      continue;
+    }
     if (rule.deny) {
       // A deny rule refuses a subscription that could reach any topic it names.
       if (filters_overlap(wanted, *expanded)) return false;

@@ -12,9 +12,11 @@
 // anonymous ones included.
 //
 // `topic` is an MQTT topic filter (`+`, `#`). A whole level `%u` stands for the client's user name
-// and `%c` for its client id; a rule with `%u` never matches an anonymous client, and a name or
-// id that contains `/`, `+` or `#` never matches a `%u`/`%c` level (a client called `#` gets
-// nothing by it). Accesses:
+// and `%c` for its client id; an allow rule with `%u` never matches an anonymous client, and a
+// name or id that starts with `$` or contains `/`, `+` or `#` never stands for a level (a client
+// called `#` gets nothing by it); a deny rule that cannot be expanded for a client denies. The
+// client id is chosen by the client: `%c` separates well-behaved devices, it isolates nothing.
+// Accesses:
 //  - publish: the topic of a PUBLISH (and of a will) matches the rule's filter;
 //  - subscribe: an allow rule grants a filter when every topic it can match is matched by the
 //    rule's filter (`plant-1/+/temp` is inside `plant-1/#`; `#` is not); a deny rule refuses a

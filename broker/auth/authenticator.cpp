@@ -1,6 +1,8 @@
 #include "broker/auth/authenticator.hpp"
 
 #include <algorithm>
+#include <map>
+#include <string_view>
 
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
@@ -12,14 +14,35 @@
 namespace gw::broker::auth {
 namespace {
 
+// Empty when OpenSSL fails; an empty MAC is never remembered and never matches.
 std::string hmac_sha256(const std::string& key, std::string_view data) {
   std::string out(EVP_MAX_MD_SIZE, '\0');
   unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(),
-       reinterpret_cast<unsigned char*>(out.data()), &len);
+  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+           reinterpret_cast<const unsigned char*>(data.data()), data.size(),
+           reinterpret_cast<unsigned char*>(out.data()), &len) == nullptr) {
+    return {};
+  }
   out.resize(len);
   return out;
+}
+
+// A hash of the kind and cost most users have, for unknown users to be checked against.
+std::string dummy_for(const PasswordTable& users) {
+  constexpr std::string_view kNobody = "not a password of anyone";
+  if (users.empty()) return hash_password(kNobody);
+  std::map<std::string_view, std::size_t> costs;  // "$7$<iterations>" or "$6" -> users
+  for (const auto& [name, hash] : users) {
+    const auto end = hash.starts_with("$7$") ? hash.find('$', 3) : 2;
+    ++costs[std::string_view(hash).substr(0, end)];
+  }
+  const auto common = std::max_element(costs.begin(), costs.end(), [](const auto& a, const auto& b) {
+                        return a.second < b.second;
+                      })->first;
+  for (const auto& [name, hash] : users) {
+    if (hash.starts_with(common)) return hash_like(hash, kNobody);
+  }
+  return hash_password(kNobody);
 }
 
 }  // namespace
@@ -29,7 +52,7 @@ Authenticator::Authenticator(asio::io_context& core, core::Clock& clock, Passwor
       clock_(clock),
       users_(std::make_shared<const PasswordTable>(std::move(users))),
       key_(32, '\0'),
-      dummy_hash_(hash_password("not a password of anyone")) {
+      dummy_hash_(dummy_for(*users_)) {
   if (RAND_bytes(reinterpret_cast<unsigned char*>(key_.data()), static_cast<int>(key_.size())) !=
       1) {
     std::abort();  // no entropy: nothing safe to do
@@ -75,7 +98,9 @@ void Authenticator::check(std::string user, std::string password, const std::str
 
 void Authenticator::replace_users(PasswordTable users) {
   users_ = std::make_shared<const PasswordTable>(std::move(users));
+  std::string dummy = dummy_for(*users_);
   std::lock_guard lock(mutex_);
+  dummy_hash_ = std::move(dummy);
   std::erase_if(remembered_, [&](const auto& entry) {
     const auto it = users_->find(entry.first);
     return it == users_->end() || it->second != entry.second.hash;
@@ -88,7 +113,11 @@ void Authenticator::work(std::stop_token stop) {
     Job job;
     {
       std::unique_lock lock(mutex_);
-      if (!wake_.wait(lock, stop, [&] { return !jobs_.empty(); })) return;
+      // Stopping: queued checks are abandoned (their connections are going away too), not
+      // worked through, so shutdown does not wait for a queue of PBKDF2s.
+      if (!wake_.wait(lock, stop, [&] { return !jobs_.empty(); }) || stop.stop_requested()) {
+        return;
+      }
       job = std::move(jobs_.front());
       jobs_.pop_front();
     }
@@ -105,9 +134,13 @@ void Authenticator::work(std::stop_token stop) {
 bool Authenticator::verify(const Job& job) {
   const auto it = job.users->find(job.user);
   const bool known = it != job.users->end();
-  const std::string& hash = known ? it->second : dummy_hash_;
+  std::string hash;
+  {
+    std::lock_guard lock(mutex_);  // dummy_hash_ changes on reload
+    hash = known ? it->second : dummy_hash_;
+  }
   const std::string mac = hmac_sha256(key_, job.password);
-  if (known) {
+  if (known && !mac.empty()) {
     std::lock_guard lock(mutex_);
     const auto r = remembered_.find(job.user);
     if (r != remembered_.end() && r->second.hash == hash && r->second.mac.size() == mac.size() &&
@@ -116,7 +149,7 @@ bool Authenticator::verify(const Job& job) {
     }
   }
   const bool ok = verify_password(hash, job.password) && known;
-  if (ok) {
+  if (ok && !mac.empty()) {
     std::lock_guard lock(mutex_);
     remembered_[job.user] = Remembered{hash, mac};
   }
@@ -126,8 +159,9 @@ bool Authenticator::verify(const Job& job) {
 void Authenticator::finish(const std::string& address, bool ok, Done done) {
   --pending_;
   if (ok) {
+    // The address's failures stay until they age out: a valid account must not reset the
+    // throttle for guesses at other accounts from the same address.
     ++stats_.accepted;
-    failures_.erase(address);
     done(Outcome::Accepted);
     return;
   }

@@ -14,8 +14,9 @@
 // Repeated failures from one address are slowed down: the refusal of the n-th failure within
 // kFailureWindow is delayed by kFailureDelay * 2^(n-1), at most kMaxFailureDelay; while such a
 // delay runs, further attempts from that address are refused after it without being verified
-// (no CPU for a password guesser). A success clears the address. At most kMaxPending checks wait
-// at once; beyond that the outcome is Busy at once.
+// (no CPU for a password guesser). Failures age out after kFailureWindow; a success does not
+// clear them (one valid account must not reset the throttle for guesses at others). At most
+// kMaxPending checks wait at once; beyond that the outcome is Busy at once.
 //
 // Ownership: owns its worker thread (joined on destruction; outcomes not delivered yet are
 // dropped) and its timers. Thread safety: core thread only, except the worker it owns.
@@ -111,7 +112,7 @@ class Authenticator {
   };
   std::map<std::string, Remembered, std::less<>> remembered_;
   std::string key_;  // random, per process
-  std::string dummy_hash_;
+  std::string dummy_hash_;  // guarded by mutex_: of the kind and cost most users have
   std::jthread worker_;
 };
 

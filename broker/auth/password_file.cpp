@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <fstream>
@@ -19,7 +20,6 @@ namespace {
 
 constexpr std::size_t kSaltBytes = 12;      // what mosquitto_passwd uses
 constexpr std::size_t kDigestBytes = 64;    // SHA-512
-constexpr std::uint32_t kMaxIterations = 100'000'000;
 
 std::string base64(const unsigned char* data, std::size_t n) {
   std::string out(4 * ((n + 2) / 3), '\0');
@@ -95,25 +95,45 @@ std::optional<Decoded> decode(std::string_view encoded) {
   return d;
 }
 
-std::string pbkdf2(std::string_view password, std::string_view salt, std::uint32_t iterations) {
+// nullopt when OpenSSL refuses (e.g. a FIPS provider's minimum salt length): never an all-zero
+// digest that any password would match.
+std::optional<std::string> pbkdf2(std::string_view password, std::string_view salt,
+                                  std::uint32_t iterations) {
   std::string out(kDigestBytes, '\0');
-  PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()),
-                    reinterpret_cast<const unsigned char*>(salt.data()),
-                    static_cast<int>(salt.size()), static_cast<int>(iterations), EVP_sha512(),
-                    static_cast<int>(kDigestBytes), reinterpret_cast<unsigned char*>(out.data()));
+  if (PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()),
+                        reinterpret_cast<const unsigned char*>(salt.data()),
+                        static_cast<int>(salt.size()), static_cast<int>(iterations), EVP_sha512(),
+                        static_cast<int>(kDigestBytes),
+                        reinterpret_cast<unsigned char*>(out.data())) != 1) {
+    return std::nullopt;
+  }
   return out;
 }
 
-std::string sha512_salted(std::string_view password, std::string_view salt) {
+std::optional<std::string> sha512_salted(std::string_view password, std::string_view salt) {
   std::string out(kDigestBytes, '\0');
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(ctx, EVP_sha512(), nullptr);
-  EVP_DigestUpdate(ctx, password.data(), password.size());
-  EVP_DigestUpdate(ctx, salt.data(), salt.size());
   unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx, reinterpret_cast<unsigned char*>(out.data()), &len);
+  const bool ok = ctx != nullptr && EVP_DigestInit_ex(ctx, EVP_sha512(), nullptr) == 1 &&
+                  EVP_DigestUpdate(ctx, password.data(), password.size()) == 1 &&
+                  EVP_DigestUpdate(ctx, salt.data(), salt.size()) == 1 &&
+                  EVP_DigestFinal_ex(ctx, reinterpret_cast<unsigned char*>(out.data()), &len) == 1 &&
+                  len == kDigestBytes;
   EVP_MD_CTX_free(ctx);
+  if (!ok) return std::nullopt;
   return out;
+}
+
+std::string random_salt() {
+  std::string salt(kSaltBytes, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(salt.data()), static_cast<int>(salt.size())) != 1) {
+    std::abort();  // no entropy: nothing safe to do
+  }
+  return salt;
+}
+
+std::string b64(std::string_view bytes) {
+  return base64(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
 }
 
 std::error_code errno_code() { return {errno, std::generic_category()}; }
@@ -128,20 +148,29 @@ bool is_valid_user_name(std::string_view user) {
 bool is_valid_hash(std::string_view encoded) { return decode(encoded).has_value(); }
 
 std::string hash_password(std::string_view password, std::uint32_t iterations) {
-  unsigned char salt[kSaltBytes];
-  if (RAND_bytes(salt, sizeof salt) != 1) std::abort();  // no entropy: nothing safe to do
-  const std::string_view s(reinterpret_cast<const char*>(salt), sizeof salt);
-  const std::string digest = pbkdf2(password, s, iterations);
-  return "$7$" + std::to_string(iterations) + "$" + base64(salt, sizeof salt) + "$" +
-         base64(reinterpret_cast<const unsigned char*>(digest.data()), digest.size());
+  const std::uint32_t rounds = std::clamp(iterations, kMinIterations, kMaxIterations);
+  const std::string salt = random_salt();
+  const auto digest = pbkdf2(password, salt, rounds);
+  if (!digest) std::abort();  // a hash that matches nothing or everything must never be written
+  return "$7$" + std::to_string(rounds) + "$" + b64(salt) + "$" + b64(*digest);
+}
+
+std::string hash_like(std::string_view encoded, std::string_view password) {
+  const auto d = decode(encoded);
+  if (d && d->kind == 6) {
+    const std::string salt = random_salt();
+    const auto digest = sha512_salted(password, salt);
+    if (digest) return "$6$" + b64(salt) + "$" + b64(*digest);
+  }
+  return hash_password(password, d ? d->iterations : kDefaultIterations);
 }
 
 bool verify_password(std::string_view encoded, std::string_view password) {
   const auto d = decode(encoded);
   if (!d) return false;
-  const std::string digest =
+  const auto digest =
       d->kind == 7 ? pbkdf2(password, d->salt, d->iterations) : sha512_salted(password, d->salt);
-  return CRYPTO_memcmp(digest.data(), d->digest.data(), kDigestBytes) == 0;
+  return digest && CRYPTO_memcmp(digest->data(), d->digest.data(), kDigestBytes) == 0;
 }
 
 ParsedPasswordFile parse_password_file(std::string_view text) {
@@ -201,6 +230,7 @@ Result<void> update_password_file(const std::string& path, std::string_view user
   if (!is_valid_user_name(user)) return fail(std::errc::invalid_argument);
   std::string text;
   mode_t mode = 0640;
+  std::optional<std::pair<uid_t, gid_t>> owner;  // kept: the service reads it as its own group
   {
     std::ifstream in(path, std::ios::binary);
     if (in) {
@@ -208,7 +238,10 @@ Result<void> update_password_file(const std::string& path, std::string_view user
       all << in.rdbuf();
       text = all.str();
       struct stat st {};
-      if (::stat(path.c_str(), &st) == 0) mode = st.st_mode & 07777;
+      if (::stat(path.c_str(), &st) == 0) {
+        mode = st.st_mode & 07777;
+        owner.emplace(st.st_uid, st.st_gid);
+      }
     } else if (errno != ENOENT) {
       return fail(errno_code());
     }
@@ -240,10 +273,21 @@ Result<void> update_password_file(const std::string& path, std::string_view user
     out += std::string(user) + ":" + hash_password(*password, iterations) + "\n";
   }
 
+  // Beside the file, never through a link someone left there; a stale one from a crash is
+  // replaced.
   const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+  if (fd < 0 && errno == EEXIST && ::unlink(tmp.c_str()) == 0) {
+    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+  }
   if (fd < 0) return fail(errno_code());
   (void)::fchmod(fd, mode);  // O_CREAT's mode is filtered by the umask
+  if (owner && ::fchown(fd, owner->first, owner->second) != 0) {
+    const auto ec = errno_code();
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return fail(ec);
+  }
   std::size_t written = 0;
   while (written < out.size()) {
     const ssize_t n = ::write(fd, out.data() + written, out.size() - written);
@@ -267,6 +311,13 @@ Result<void> update_password_file(const std::string& path, std::string_view user
     const auto ec = errno_code();
     ::unlink(tmp.c_str());
     return fail(ec);
+  }
+  // The rename itself survives a power cut only once the directory is on disk.
+  const auto slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+  if (const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
+    (void)::fsync(dfd);
+    ::close(dfd);
   }
   return {};
 }

@@ -30,6 +30,7 @@ namespace gw::broker::auth {
 // first connect of a client and wrong passwords pay it.
 inline constexpr std::uint32_t kDefaultIterations = 100'000;
 inline constexpr std::uint32_t kMinIterations = 1'000;
+inline constexpr std::uint32_t kMaxIterations = 100'000'000;
 
 // user -> encoded hash ("$7$...").
 using PasswordTable = std::map<std::string, std::string, std::less<>>;
@@ -51,9 +52,14 @@ struct ParsedPasswordFile {
 [[nodiscard]] Result<PasswordTable> load_password_file(const std::string& path,
                                                        std::vector<PasswordFileError>* errors);
 
-// A new "$7$<iterations>$<salt>$<digest>" for `password`.
+// A new "$7$<iterations>$<salt>$<digest>" for `password`; iterations are clamped to
+// kMinIterations..kMaxIterations.
 [[nodiscard]] std::string hash_password(std::string_view password,
                                         std::uint32_t iterations = kDefaultIterations);
+
+// A new hash of `password` of the same kind and cost as `encoded` (for the dummy hash unknown
+// users are checked against, so they cost what known users cost).
+[[nodiscard]] std::string hash_like(std::string_view encoded, std::string_view password);
 
 // True when `password` matches the encoded hash (`$7$` or `$6$`). False for a malformed hash.
 [[nodiscard]] bool verify_password(std::string_view encoded, std::string_view password);

@@ -200,6 +200,47 @@ TEST_F(BrokerAuth, AnonymousClientsFromTheNetworkAreRefusedByDefault) {
   EXPECT_EQ(publish(port, "mqttv5", "dave", "pw", *address).code, 0) << net.output();
 }
 
+TEST_F(BrokerAuth, ASessionCanOnlyBeResumedByItsOwnUser) {
+  const std::string file = (files_.path() / "passwd").string();
+  ASSERT_EQ(run({"mosquitto_passwd", "-c", "-b", file, "alice", "a"}, 20s).code, 0);
+  ASSERT_EQ(run({"mosquitto_passwd", "-b", file, "bob", "b"}, 20s).code, 0);
+  start("  password_file: " + file + "\n");
+  const auto as = [&](const std::string& user, const std::string& pw) {
+    return run({"mosquitto_pub", "-h", "127.0.0.1", "-p", gw_->port_str(), "-V", "mqttv5", "-i",
+                "hmi-1", "-c", "-x", "600", "-u", user, "-P", pw, "-t", "t", "-m", "x", "-q", "1"},
+               20s);
+  };
+  ASSERT_EQ(as("alice", "a").code, 0);  // alice leaves a persistent session behind
+  const auto bob = as("bob", "b");
+  EXPECT_NE(bob.code, 0);
+  EXPECT_THAT(bob.output, HasSubstr("Not authorized"));
+  EXPECT_THAT(gw_->process().output(), HasSubstr("client id in use by another user"));
+  EXPECT_EQ(as("alice", "a").code, 0) << gw_->process().output();
+}
+
+TEST_F(BrokerAuth, TooMuchHeldBeforeConnackClosesWithoutAccepting) {
+  const std::string file = (files_.path() / "passwd").string();
+  ASSERT_EQ(run({"mosquitto_passwd", "-c", "-b", file, "erin", "pw"}, 20s).code, 0);
+  start("  password_file: " + file + "\n");
+  using namespace broker::protocol;
+  RawClient c(gw_->port());
+  ASSERT_TRUE(c.connected());
+  Connect connect;
+  connect.version = ProtocolVersion::V311;
+  connect.client_id = "flood";
+  connect.username = "erin";
+  connect.password = "pw";
+  Publish big;
+  big.topic = *TopicName::make("auth/flood");
+  big.payload = std::string(70 * 1024, 'x');  // more than a client may send before CONNACK
+  Bytes both = encode_packet(connect, ProtocolVersion::V311);
+  const Bytes p = encode_packet(big, ProtocolVersion::V311);
+  both.insert(both.end(), p.begin(), p.end());
+  (void)c.send(both);
+  // Closed, and never accepted: no CONNACK arrives even though the password was right.
+  EXPECT_TRUE(c.expect_closed(5s)) << "got " << hex(c.unexpected());
+}
+
 TEST_F(BrokerAuth, PacketsSentRightAfterConnectWaitForTheVerification) {
   const std::string file = (files_.path() / "passwd").string();
   ASSERT_EQ(run({"mosquitto_passwd", "-c", "-b", file, "erin", "pw"}, 20s).code, 0);

@@ -96,6 +96,19 @@ TEST(Acl, PatternsStandForTheUserAndClientIdButNeverForWildcards) {
   EXPECT_FALSE(acl.allows({std::nullopt, "+"}, Access::Publish, "devices/x/out"));
 }
 
+TEST(Acl, ADenyRuleThatCannotBeExpandedDeniesAndDollarNamesStandForNothing) {
+  const Acl acl({{.topic = "private/%u/#", .access = P | S | R, .deny = true},
+                 {.topic = "%c/#", .access = P | S | R},
+                 {.topic = "#", .access = P | S | R}});
+  // An anonymous client has no %u: the deny rule cannot say whose subtree it is, so it denies.
+  EXPECT_FALSE(acl.allows({std::nullopt, "c"}, Access::Publish, "anything"));
+  EXPECT_FALSE(acl.allows_subscribe({std::nullopt, "c"}, "anything"));
+  EXPECT_FALSE(acl.allows({"alice", "c"}, Access::Publish, "private/alice/x"));
+  EXPECT_TRUE(acl.allows({"alice", "c"}, Access::Publish, "private/bob/x"));
+  // A client id "$SYS" does not turn "%c/#" into "$SYS/#" (and "#" does not reach '$' topics).
+  EXPECT_FALSE(acl.allows({"alice", "$SYS"}, Access::Receive, "$SYS/broker/load"));
+}
+
 TEST(Acl, RulesForAClientIdOrUserApplyOnlyToIt) {
   const Acl acl({{.client_id = "bridge-1", .topic = "#", .access = P | S | R},
                  {.user = "ops", .topic = "#", .access = S | R}});

@@ -67,10 +67,15 @@ TEST_F(AuthenticatorTest, SlowsDownRepeatedFailuresFromOneAddressAndForgetsThemO
   EXPECT_EQ(check("alice", "right", "192.0.2.99"), Outcome::Accepted);
   clock_.advance(2 * Authenticator::kFailureDelay);
   EXPECT_EQ(check("alice", "right"), Outcome::Accepted);
-  // Cleared: the next failure starts at the first delay again, not the third.
+  // A success does not reset the address: the third failure waits four times the first delay.
   auto [o4, t4] = timed("wrong");
   EXPECT_EQ(o4, Outcome::BadCredentials);
-  EXPECT_LT(t4, 4 * Authenticator::kFailureDelay);
+  EXPECT_GE(t4, 4 * Authenticator::kFailureDelay);
+  // They age out.
+  clock_.advance(Authenticator::kFailureWindow + 1s);
+  auto [o5, t5] = timed("wrong");
+  EXPECT_EQ(o5, Outcome::BadCredentials);
+  EXPECT_LT(t5, 2 * Authenticator::kFailureDelay);
 }
 
 TEST_F(AuthenticatorTest, AReloadedTableReplacesPasswordsAtOnce) {

@@ -1,6 +1,7 @@
 #include "broker/auth/password_file.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <sstream>
@@ -125,6 +126,24 @@ TEST(PasswordFile, UpdateAddsChangesAndRemovesUsersKeepingTheRest) {
   EXPECT_FALSE(update_password_file(path, "alice", std::nullopt));
   EXPECT_FALSE(update_password_file(path, "a:b", "x", 1000));
   EXPECT_EQ(read(path), before);
+}
+
+TEST(PasswordFile, UpdateKeepsTheOwnerAndModeOfTheFile) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to give the file another owner";
+  test::TempDir dir;
+  const std::string path = (dir.path() / "passwd").string();
+  ASSERT_TRUE(update_password_file(path, "alice", "one", 1000));
+  // As installed: root:<service group>, readable by the group only.
+  ASSERT_EQ(::chown(path.c_str(), 0, 4242), 0);
+  ASSERT_EQ(::chmod(path.c_str(), 0640), 0);
+  ASSERT_TRUE(update_password_file(path, "bob", "two", 1000));
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_gid, 4242U);
+  EXPECT_EQ(st.st_mode & 0777, 0640U);
+  // A stale temporary file from an interrupted run does not stop the next one.
+  { std::ofstream stale(path + ".tmp"); stale << "junk"; }
+  EXPECT_TRUE(update_password_file(path, "carol", "three", 1000));
 }
 
 TEST(PasswordFile, UpdateRefusesToRewriteAMalformedFile) {
