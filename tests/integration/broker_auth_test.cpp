@@ -218,25 +218,32 @@ TEST_F(BrokerAuth, ASessionCanOnlyBeResumedByItsOwnUser) {
   EXPECT_EQ(as("alice", "a").code, 0) << gw_->process().output();
 }
 
+// An MQTT 3.1.1 CONNECT as erin/pw followed by `publish`, in one write: the PUBLISH arrives while
+// the CONNECT is being verified.
+Bytes connect_then(const std::string& client_id, const broker::protocol::Publish& publish) {
+  using namespace broker::protocol;
+  Connect connect;
+  connect.version = ProtocolVersion::V311;
+  connect.client_id = client_id;
+  connect.clean_start = true;
+  connect.username = "erin";
+  connect.password = "pw";
+  Bytes both = encode_packet(connect, ProtocolVersion::V311);
+  const Bytes p = encode_packet(publish, ProtocolVersion::V311);
+  both.insert(both.end(), p.begin(), p.end());
+  return both;
+}
+
 TEST_F(BrokerAuth, TooMuchHeldBeforeConnackClosesWithoutAccepting) {
   const std::string file = (files_.path() / "passwd").string();
   ASSERT_EQ(run({"mosquitto_passwd", "-c", "-b", file, "erin", "pw"}, 20s).code, 0);
   start("  password_file: " + file + "\n");
-  using namespace broker::protocol;
   RawClient c(gw_->port());
   ASSERT_TRUE(c.connected());
-  Connect connect;
-  connect.version = ProtocolVersion::V311;
-  connect.client_id = "flood";
-  connect.username = "erin";
-  connect.password = "pw";
-  Publish big;
-  big.topic = *TopicName::make("auth/flood");
+  broker::protocol::Publish big;
+  big.topic = *broker::protocol::TopicName::make("auth/flood");
   big.payload = std::string(70 * 1024, 'x');  // more than a client may send before CONNACK
-  Bytes both = encode_packet(connect, ProtocolVersion::V311);
-  const Bytes p = encode_packet(big, ProtocolVersion::V311);
-  both.insert(both.end(), p.begin(), p.end());
-  (void)c.send(both);
+  (void)c.send(connect_then("flood", big));
   // Closed, and never accepted: no CONNACK arrives even though the password was right.
   EXPECT_TRUE(c.expect_closed(5s)) << "got " << hex(c.unexpected());
 }
@@ -248,20 +255,11 @@ TEST_F(BrokerAuth, PacketsSentRightAfterConnectWaitForTheVerification) {
   using namespace broker::protocol;
   RawClient c(gw_->port());
   ASSERT_TRUE(c.connected());
-  Connect connect;
-  connect.version = ProtocolVersion::V311;
-  connect.client_id = "pipelined";
-  connect.clean_start = true;
-  connect.username = "erin";
-  connect.password = "pw";
   Publish publish;
   publish.topic = *TopicName::make("auth/pipelined");
   publish.qos = QoS::AtLeastOnce;
   publish.packet_id = PacketId{7};
-  Bytes both = encode_packet(connect, ProtocolVersion::V311);
-  const Bytes p = encode_packet(publish, ProtocolVersion::V311);
-  both.insert(both.end(), p.begin(), p.end());
-  ASSERT_TRUE(c.send(both));  // one write: the PUBLISH arrives while CONNECT is being verified
+  ASSERT_TRUE(c.send(connect_then("pipelined", publish)));
   EXPECT_EQ(hex(c.read_exactly(4)), "20 02 00 00");  // CONNACK accepted
   EXPECT_EQ(hex(c.read_exactly(4)), "40 02 00 07");  // then the PUBACK
 }
