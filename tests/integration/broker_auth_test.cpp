@@ -218,9 +218,10 @@ TEST_F(BrokerAuth, ASessionCanOnlyBeResumedByItsOwnUser) {
   EXPECT_EQ(as("alice", "a").code, 0) << gw_->process().output();
 }
 
-// An MQTT 3.1.1 CONNECT as erin/pw followed by `publish`, in one write: the PUBLISH arrives while
-// the CONNECT is being verified.
-Bytes connect_then(const std::string& client_id, const broker::protocol::Publish& publish) {
+// An MQTT 3.1.1 CONNECT as erin/pw followed by `count` copies of `publish`, in one write: they
+// arrive while the CONNECT is being verified.
+Bytes connect_then(const std::string& client_id, const broker::protocol::Publish& publish,
+                   int count = 1) {
   using namespace broker::protocol;
   Connect connect;
   connect.version = ProtocolVersion::V311;
@@ -230,7 +231,7 @@ Bytes connect_then(const std::string& client_id, const broker::protocol::Publish
   connect.password = "pw";
   Bytes both = encode_packet(connect, ProtocolVersion::V311);
   const Bytes p = encode_packet(publish, ProtocolVersion::V311);
-  both.insert(both.end(), p.begin(), p.end());
+  for (int i = 0; i < count; ++i) both.insert(both.end(), p.begin(), p.end());
   return both;
 }
 
@@ -240,10 +241,12 @@ TEST_F(BrokerAuth, TooMuchHeldBeforeConnackClosesWithoutAccepting) {
   start("  password_file: " + file + "\n");
   RawClient c(gw_->port());
   ASSERT_TRUE(c.connected());
-  broker::protocol::Publish big;
-  big.topic = *broker::protocol::TopicName::make("auth/flood");
-  big.payload = std::string(70 * 1024, 'x');  // more than a client may send before CONNACK
-  (void)c.send(connect_then("flood", big));
+  broker::protocol::Publish small;
+  small.topic = *broker::protocol::TopicName::make("auth/flood");
+  small.payload = "x";
+  // More packets than a client may send before CONNACK, in one small write that the broker
+  // reads at once, before the verification's outcome can be handled.
+  (void)c.send(connect_then("flood", small, 40));
   // Closed, and never accepted: no CONNACK arrives even though the password was right.
   EXPECT_TRUE(c.expect_closed(5s)) << "got " << hex(c.unexpected());
 }
