@@ -98,9 +98,7 @@ struct App::Impl {
     if (next->gateway.log_level != cfg.gateway.log_level || next->gateway.data_dir != cfg.gateway.data_dir) {
       log->warn("reload: gateway.log_level and gateway.data_dir take effect at the next restart");
     }
-    if (next->bridge != cfg.bridge) {
-      log->warn("reload: bridge settings take effect at the next restart");
-    }
+    if (next->bridge != cfg.bridge) reload_bridge(next->bridge);
     if (next->metrics != cfg.metrics) {
       log->warn("reload: metrics settings take effect at the next restart");
     }
@@ -132,6 +130,31 @@ struct App::Impl {
   std::unique_ptr<FieldRouter> field;
   std::unique_ptr<bridge::Bridge> bridge;
   std::unique_ptr<ServiceNotifier> notifier;
+
+  // A changed bridge (routes, servers, limits) is restarted with its new options. Both steps run
+  // on the core thread, which also routes local messages, so no message published meanwhile can
+  // slip between the old bridge's subscriptions and the new one's; the outbox file keeps the
+  // backlog (stop() commits what was accepted) and the new bridge sends it, mapped by the new
+  // routes.
+  void reload_bridge(const std::optional<bridge::BridgeOptions>& next) {
+    if (bridge) {
+      bridge->stop();
+      bridge.reset();
+    }
+    cfg.bridge = next;
+    if (!next) {
+      log->info("reload: bridge removed");
+      return;
+    }
+    bridge = std::make_unique<bridge::Bridge>(io, broker->broker(), *next,
+                                              core::SystemClock::instance());
+    if (auto started = bridge->start(); !started) {
+      log->error("reload: bridge cannot start: {}", started.error().message());
+      bridge.reset();
+      return;
+    }
+    log->info("reload: bridge restarted with the new settings");
+  }
 
   // The gateway's own retained status on the local broker ("" payload: clears it).
   static constexpr const char* kOnline = R"({"status":"online"})";

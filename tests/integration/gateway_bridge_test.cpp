@@ -193,3 +193,52 @@ TEST(GatewayBridgeDeadLetters, OutboxCommandsRefuseAConfigWithoutBridge) {
 
 }  // namespace
 }  // namespace gw::test
+
+namespace gw::test {
+namespace {
+
+// SIGHUP with a changed upstream route: the bridge restarts with it, and what the cloud receives
+// from then on is mapped by the new route.
+TEST(GatewayBridgeReload, AChangedRouteAppliesAfterSighup) {
+  MosquittoProcess cloud;
+  TempDir dir;
+  const auto config = [&](const std::string& prefix) {
+    return dir.write("gw.yaml", "gateway: {id: gw, data_dir: " + dir.path().string() +
+                                    ", status_topic: \"\"}\n"
+                                    "broker:\n  listeners: [{bind: 127.0.0.1:0}]\n"
+                                    "bridge:\n  servers: [" + cloud.uri() + "]\n"
+                                    "  reconnect: {initial: 100ms, max: 500ms}\n"
+                                    "  upstream:\n    - {name: t, local: 'in/#', remote: '" +
+                                    prefix + "/{topic}', qos: 1}\n");
+  };
+  const std::string file = config("site-a");
+  Process gw({gateway_binary(), "run", "--config", file});
+  std::uint16_t port = 0;
+  ASSERT_TRUE(wait_until([&] {
+    port = port_after(gw.output(), "listening on 127.0.0.1:");
+    return port != 0 || !gw.running();
+  }));
+  ASSERT_NE(port, 0) << gw.output();
+  Process sub({"mosquitto_sub", "-h", "127.0.0.1", "-p", std::to_string(cloud.port()), "-t", "#",
+               "-v", "-W", "30"});
+  const auto publish_until_seen = [&](const std::string& payload, const std::string& seen) {
+    return wait_until([&] {
+      run({"mosquitto_pub", "-h", "127.0.0.1", "-p", std::to_string(port), "-t", "in/x", "-m",
+           payload, "-q", "1"},
+          5s);
+      return sub.output().find(seen) != std::string::npos;
+    }, 20s);
+  };
+  ASSERT_TRUE(publish_until_seen("one", "site-a/in/x one")) << sub.output() << gw.output();
+
+  config("site-b");
+  gw.signal(SIGHUP);
+  ASSERT_TRUE(wait_until([&] {
+    return gw.output().find("reload: bridge restarted with the new settings") != std::string::npos;
+  })) << gw.output();
+  ASSERT_TRUE(publish_until_seen("two", "site-b/in/x two")) << sub.output() << gw.output();
+  EXPECT_EQ(sub.output().find("site-a/in/x two"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace gw::test
