@@ -140,6 +140,13 @@ void check_acl(const broker::BrokerOptions& o, const YAML::Node& node, const Cur
     const YAML::Node item = list.IsSequence() && i < list.size() ? list[i] : YAML::Node();
     const bool allow = detail::find_value(item, "allow").IsDefined();
     const bool deny = detail::find_value(item, "deny").IsDefined();
+    if (o.acl[i].user && o.password_file.empty()) {
+      const YAML::Node user = detail::find_value(item, "user");
+      at.key("acl", {}).index(i, {}).key("user", {}).warning(
+          user.IsDefined() ? user.Mark() : YAML::Mark::null_mark(),
+          "there is no password_file, so no client has a verified user name and this rule "
+          "never applies");
+    }
     if (allow == deny) {
       at.key("acl", {}).index(i, {}).error(
           item.IsDefined() ? item.Mark() : YAML::Mark::null_mark(),

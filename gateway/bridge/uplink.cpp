@@ -4,11 +4,23 @@
 #include <cstring>
 #include <utility>
 
+#include "core/log.hpp"
 #include "gateway/bridge/paho_errc.hpp"
 
 namespace gw::bridge {
 
 namespace {
+
+// Paho hands OpenSSL's error queue to this (on its own thread) when a TLS connection fails: the
+// reason ("certificate verify failed", "wrong version number") is what an operator needs, and
+// Paho's own failure code only says "TCP/TLS connect failure". Returns 1: keep printing.
+int log_tls_error(const char* str, std::size_t len, void* /*context*/) {
+  static const auto log = core::make_logger("bridge");
+  std::string_view text(str, len);
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
+  log->warn("TLS: {}", text);
+  return 1;
+}
 
 // MQTTProperties owned for the duration of one Paho call (Paho copies what it keeps).
 class Properties {
@@ -198,6 +210,8 @@ Result<void> Uplink::connect(QoS will_qos, bool will_retain) {
   if (!tls.key_password.empty()) ssl.privateKeyPassword = tls.key_password.c_str();
   ssl.enableServerCertAuth = tls.verify_peer ? 1 : 0;
   ssl.verify = tls.verify_hostname ? 1 : 0;
+  ssl.ssl_error_cb = &log_tls_error;
+  ssl.ssl_error_context = nullptr;
   bool tls_uri = false;
   for (const auto& uri : uris_) tls_uri = tls_uri || uri.starts_with("mqtts://") || uri.starts_with("ssl://");
   if (tls_uri) opts.ssl = &ssl;

@@ -237,6 +237,18 @@ TEST(BrokerSectionAcl, ParsesRulesInOrder) {
   EXPECT_TRUE(load("broker: {}\n").config->broker.acl.empty());
 }
 
+TEST(BrokerSectionAcl, WarnsAboutUserRulesWithoutAPasswordFile) {
+  auto r = load("broker:\n  acl:\n    - {user: hmi, topic: a/#, allow: publish}\n");
+  ASSERT_TRUE(r.config) << r.report;
+  EXPECT_EQ(r.report,
+            "t.yaml:3:14: warning: broker.acl[0].user: there is no password_file, so no client "
+            "has a verified user name and this rule never applies\n");
+  r = load("broker:\n  password_file: /etc/edge-gateway/passwd\n  acl:\n"
+           "    - {user: hmi, topic: a/#, allow: publish}\n");
+  ASSERT_TRUE(r.config) << r.report;
+  EXPECT_EQ(r.report, "");
+}
+
 TEST(BrokerSectionAcl, ReportsBadRulesWithTheirPosition) {
   EXPECT_EQ(errors("broker:\n  acl:\n    - {topic: a/#}\n"),
             "t.yaml:3:7: error: broker.acl[0]: a rule needs allow: or deny: (publish, subscribe, "
