@@ -306,119 +306,12 @@ TEST(BridgeBehaviour, SequenceNumbersIncreaseAcrossCrashAndRepeatOnRetransmissio
               duplicates);
 }
 
-// A TCP relay 127.0.0.1:port() → 127.0.0.1:target that can swallow the cloud's answers on the
-// connections it relays at the moment of drop_answers(): the cloud receives and processes every
-// PUBLISH, the bridge never sees a PUBACK (an acknowledgement lost on the way back). Connections
-// made later are relayed both ways.
-class AnswerDroppingProxy {
- public:
-  explicit AnswerDroppingProxy(std::uint16_t target)
-      : target_(target),
-        acceptor_(io_, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)),
-        guard_(asio::make_work_guard(io_)) {
-    accept();
-    thread_ = std::thread([this] { io_.run(); });
-  }
-  ~AnswerDroppingProxy() {
-    run([this] {
-      acceptor_.close();
-      for (auto& weak : pipes_) {
-        if (auto p = weak.lock()) p->close();
-      }
-    });
-    guard_.reset();
-    io_.stop();
-    thread_.join();
-  }
-  AnswerDroppingProxy(const AnswerDroppingProxy&) = delete;
-  AnswerDroppingProxy& operator=(const AnswerDroppingProxy&) = delete;
-
-  [[nodiscard]] std::string uri() const {
-    return "mqtt://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port());
-  }
-  void drop_answers() {
-    run([this] {
-      for (auto& weak : pipes_) {
-        if (auto p = weak.lock()) p->drop_answers = true;
-      }
-    });
-  }
-
- private:
-  struct Pipe {
-    explicit Pipe(asio::io_context& io) : client(io), cloud(io) {}
-    asio::ip::tcp::socket client, cloud;
-    std::array<char, 16384> up{}, down{};
-    bool drop_answers = false;  // io thread only
-    void close() {
-      asio::error_code ec;
-      client.close(ec);
-      cloud.close(ec);
-    }
-  };
-
-  template <class F>
-  void run(F f) {
-    std::promise<void> done;
-    asio::post(io_, [&] {
-      f();
-      done.set_value();
-    });
-    done.get_future().wait();
-  }
-
-  void accept() {
-    auto pipe = std::make_shared<Pipe>(io_);
-    acceptor_.async_accept(pipe->client, [this, pipe](asio::error_code ec) {
-      if (ec) return;
-      accept();
-      asio::error_code cec;
-      pipe->cloud.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), target_), cec);
-      if (cec) {
-        pipe->close();
-        return;
-      }
-      pipes_.push_back(pipe);
-      relay(pipe, pipe->client, pipe->cloud, pipe->up, false);
-      relay(pipe, pipe->cloud, pipe->client, pipe->down, true);
-    });
-  }
-
-  static void relay(const std::shared_ptr<Pipe>& pipe, asio::ip::tcp::socket& from, asio::ip::tcp::socket& to,
-                    std::array<char, 16384>& buf, bool answers) {
-    from.async_read_some(asio::buffer(buf), [pipe, &from, &to, &buf, answers](asio::error_code ec, std::size_t n) {
-      if (ec) {
-        pipe->close();
-        return;
-      }
-      if (answers && pipe->drop_answers) {
-        relay(pipe, from, to, buf, answers);
-        return;
-      }
-      asio::async_write(to, asio::buffer(buf.data(), n), [pipe, &from, &to, &buf, answers](asio::error_code wec, std::size_t) {
-        if (wec) {
-          pipe->close();
-          return;
-        }
-        relay(pipe, from, to, buf, answers);
-      });
-    });
-  }
-
-  std::uint16_t target_;
-  asio::io_context io_;
-  asio::ip::tcp::acceptor acceptor_;
-  asio::executor_work_guard<asio::io_context::executor_type> guard_;
-  std::thread thread_;
-  std::vector<std::weak_ptr<Pipe>> pipes_;  // io thread only
-};
-
 // Duplicates on purpose: the cloud receives and delivers every message but its PUBACKs are lost;
 // the stall check recycles the connection and the bridge sends everything again. Each copy carries
 // the number of the original.
 TEST(BridgeBehaviour, SequenceNumberIsSameOnEveryRetransmission) {
   MosquittoProcess cloud;
-  AnswerDroppingProxy proxy(cloud.port());
+  TcpProxy proxy(cloud.port());
   CloudClient sub(cloud.uri(), "sub");
   ASSERT_TRUE(sub.connect());
   ASSERT_TRUE(sub.subscribe("cloud/#", 1));

@@ -139,6 +139,8 @@ class LocalSide {
 
 // A TCP relay 127.0.0.1:port() → 127.0.0.1:target. cut() closes every relayed connection and
 // makes new ones close at once (an uplink outage); restore() lets them through again.
+// drop_answers() keeps the open connections up but swallows what the target sends back (the
+// cloud receives every PUBLISH, its PUBACKs are lost on the way).
 class TcpProxy {
  public:
   explicit TcpProxy(std::uint16_t target)
@@ -169,12 +171,20 @@ class TcpProxy {
   void restore() {
     run([this] { refusing_ = false; });
   }
+  void drop_answers() {
+    run([this] {
+      for (auto& weak : pipes_) {
+        if (auto p = weak.lock()) p->drop_answers = true;
+      }
+    });
+  }
 
  private:
   struct Pipe {
     explicit Pipe(asio::io_context& io) : a(io), b(io) {}
     asio::ip::tcp::socket a, b;
     std::array<char, 16384> ab{}, ba{};
+    bool drop_answers = false;  // io thread only: b → a bytes are read and discarded
     void close() {
       asio::error_code ec;
       a.close(ec);
@@ -218,24 +228,28 @@ class TcpProxy {
       pipe->a.set_option(nd, cec);
       pipe->b.set_option(nd, cec);
       pipes_.push_back(pipe);
-      relay(pipe, pipe->a, pipe->b, pipe->ab);
-      relay(pipe, pipe->b, pipe->a, pipe->ba);
+      relay(pipe, pipe->a, pipe->b, pipe->ab, false);
+      relay(pipe, pipe->b, pipe->a, pipe->ba, true);
     });
   }
 
   static void relay(std::shared_ptr<Pipe> pipe, asio::ip::tcp::socket& from, asio::ip::tcp::socket& to,
-                    std::array<char, 16384>& buf) {
-    from.async_read_some(asio::buffer(buf), [pipe, &from, &to, &buf](asio::error_code ec, std::size_t n) {
+                    std::array<char, 16384>& buf, bool answers) {
+    from.async_read_some(asio::buffer(buf), [pipe, &from, &to, &buf, answers](asio::error_code ec, std::size_t n) {
       if (ec) {
         pipe->close();
         return;
       }
-      asio::async_write(to, asio::buffer(buf.data(), n), [pipe, &from, &to, &buf](asio::error_code wec, std::size_t) {
+      if (answers && pipe->drop_answers) {
+        relay(pipe, from, to, buf, answers);
+        return;
+      }
+      asio::async_write(to, asio::buffer(buf.data(), n), [pipe, &from, &to, &buf, answers](asio::error_code wec, std::size_t) {
         if (wec) {
           pipe->close();
           return;
         }
-        relay(pipe, from, to, buf);
+        relay(pipe, from, to, buf, answers);
       });
     });
   }
