@@ -4,7 +4,9 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
+#include <iterator>
 #include <optional>
 
 #include "broker/auth/password_file.hpp"
@@ -18,7 +20,21 @@ constexpr int kExitOk = 0;
 constexpr int kExitIo = 1;
 constexpr int kExitInput = 2;
 
+// The terminal's settings while echo is off, so that a signal (Ctrl-C at the prompt, a kill)
+// can give the user their echo back before the process dies. Only the prompt sets them.
+int g_echo_tty = -1;
+termios g_echo_saved{};
+constexpr int kPromptSignals[] = {SIGINT, SIGTERM, SIGQUIT, SIGHUP};
+
+extern "C" void restore_echo_and_die(int sig) {
+  // tcsetattr, signal and raise are async-signal-safe.
+  if (g_echo_tty >= 0) ::tcsetattr(g_echo_tty, TCSAFLUSH, &g_echo_saved);
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);
+}
+
 // One line typed on the terminal with echo off; nullopt when the terminal cannot be used.
+// Echo comes back however the prompt ends: a line, end of input, or a terminating signal.
 std::optional<std::string> prompt(int tty, const char* text) {
   (void)::write(tty, text, std::char_traits<char>::length(text));
   termios saved{};
@@ -26,11 +42,26 @@ std::optional<std::string> prompt(int tty, const char* text) {
   termios quiet = saved;
   quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
   quiet.c_lflag |= ECHONL;
-  if (::tcsetattr(tty, TCSAFLUSH, &quiet) != 0) return std::nullopt;
-  std::string line;
-  char c = 0;
-  while (::read(tty, &c, 1) == 1 && c != '\n') line += c;
-  ::tcsetattr(tty, TCSAFLUSH, &saved);
+  g_echo_tty = tty;
+  g_echo_saved = saved;
+  struct sigaction restore{};
+  restore.sa_handler = restore_echo_and_die;
+  sigemptyset(&restore.sa_mask);
+  struct sigaction previous[std::size(kPromptSignals)]{};
+  for (std::size_t i = 0; i < std::size(kPromptSignals); ++i) {
+    ::sigaction(kPromptSignals[i], &restore, &previous[i]);
+  }
+  std::optional<std::string> line;
+  if (::tcsetattr(tty, TCSAFLUSH, &quiet) == 0) {
+    line.emplace();
+    char c = 0;
+    while (::read(tty, &c, 1) == 1 && c != '\n') *line += c;
+    ::tcsetattr(tty, TCSAFLUSH, &saved);
+  }
+  for (std::size_t i = 0; i < std::size(kPromptSignals); ++i) {
+    ::sigaction(kPromptSignals[i], &previous[i], nullptr);
+  }
+  g_echo_tty = -1;
   return line;
 }
 
