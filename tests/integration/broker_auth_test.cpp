@@ -18,6 +18,7 @@
 #include "broker/protocol/connect.hpp"
 #include "broker/protocol/publish.hpp"
 #include "tests/support/gateway_process.hpp"
+#include "tests/support/mosquitto_process.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/raw_client.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -37,19 +38,6 @@ RunResult publish(std::uint16_t port, const char* version, const std::string& us
     argv.insert(argv.end(), {"-u", user, "-P", password});
   }
   return run(argv, 20s);
-}
-
-// A TCP port that was free a moment ago (for mosquitto, which cannot listen on port 0).
-std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
 }
 
 class BrokerAuth : public ::testing::Test {

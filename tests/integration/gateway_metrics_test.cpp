@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/support/gateway_process.hpp"
+#include "tests/support/mosquitto_process.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/raw_client.hpp"
 
@@ -66,21 +67,13 @@ class GatewayMetrics : public ::testing::Test {
     const std::uint16_t sim_port = simulator_port(*sim_);
     ASSERT_NE(sim_port, 0) << sim_->output();
     // A port that was free a moment ago: nothing listens there.
-    gw_ = std::make_unique<GatewayProcess>("", links_yaml(sim_port, unused_port()));
+    gw_ = std::make_unique<GatewayProcess>("", links_yaml(sim_port, free_port()));
     ASSERT_TRUE(gw_->ready()) << gw_->process().output();
     wait_until([&] {
       metrics_port_ = port_after(gw_->process().output(), "metrics: serving http://127.0.0.1:");
       return metrics_port_ != 0 || !gw_->process().running();
     });
     ASSERT_NE(metrics_port_, 0) << gw_->process().output();
-  }
-
-  static std::uint16_t unused_port() {
-    Process sim({gateway_binary(), "simulate", "--port", "0"});
-    const std::uint16_t port = simulator_port(sim);
-    sim.signal(SIGKILL);
-    sim.wait();
-    return port;
   }
 
   std::string url(const std::string& path) const {
