@@ -42,11 +42,18 @@ Broker::Broker(asio::io_context& io, BrokerOptions options, core::Clock& clock)
       acl_(options_.acl),
       tick_timer_(io),
       rng_(std::random_device{}()) {
-  // Shared subscriptions prefer members that are connected (and in-process ones, always ready).
-  tree_.set_availability([this](SubscriberId id) {
-    if (local_.contains(id)) return true;
+  // Shared subscriptions prefer members that are connected (in-process ones are always ready),
+  // then offline ones whose session queues, and never pick a member the ACL denies while another
+  // may receive the message.
+  tree_.set_member_rank([this](SubscriberId id, std::string_view topic) {
+    using Rank = TopicTree::MemberRank;
+    if (local_.contains(id)) return Rank::Ready;
     auto it = by_subscriber_.find(id);
-    return it != by_subscriber_.end() && it->second->client != nullptr;
+    if (it == by_subscriber_.end()) return Rank::None;
+    if (!acl_.empty() && !acl_.allows(principal(*it->second), auth::Access::Receive, topic)) {
+      return Rank::None;
+    }
+    return it->second->client != nullptr ? Rank::Ready : Rank::Later;
   });
   start_ticking();
 }
@@ -410,12 +417,13 @@ std::size_t Broker::route(const std::shared_ptr<const Message>& message,
     }
     auto it = by_subscriber_.find(d.subscriber);
     if (it == by_subscriber_.end()) continue;
-    ++delivered;
     // MQTT 5 §3.3.1.3 [MQTT-3.3.1-12]: RETAIN is cleared on forwarding unless Retain As Published.
-    deliver(*it->second,
-            OutgoingMessage{message, std::min(message->qos, d.max_qos),
-                            d.retain_as_published && message->retain,
-                            {d.subscription_ids.begin(), d.subscription_ids.end()}, now});
+    if (deliver(*it->second,
+                OutgoingMessage{message, std::min(message->qos, d.max_qos),
+                                d.retain_as_published && message->retain,
+                                {d.subscription_ids.begin(), d.subscription_ids.end()}, now})) {
+      ++delivered;
+    }
   }
   schedule_local_drain();
   return delivered;
@@ -511,19 +519,19 @@ std::size_t Broker::quota(const Session& session) const {
   return std::min<std::size_t>(client_max, options_.max_inflight);
 }
 
-void Broker::deliver(Session& session, OutgoingMessage out) {
+bool Broker::deliver(Session& session, OutgoingMessage out) {
   if (!acl_.empty() &&
       !acl_.allows(principal(session), auth::Access::Receive, out.message->topic)) {
     ++stats_.acl_denied_receive;
-    return;
+    return false;
   }
   if (session.client == nullptr) {
     if (out.qos == QoS::AtMostOnce) {
       ++stats_.dropped_qos0_offline;
-      return;
+      return true;
     }
     enqueue(session, std::move(out));
-    return;
+    return true;
   }
   if (out.qos == QoS::AtMostOnce) {
     // A reader that does not keep up loses QoS 0 messages, not the broker's memory.
@@ -531,14 +539,15 @@ void Broker::deliver(Session& session, OutgoingMessage out) {
         send_publish(session, out, std::nullopt) == SendOutcome::Unsent) {
       ++stats_.dropped_queue_full;
     }
-    return;
+    return true;
   }
   if (session.queue.empty() && session.unsent == 0 && sent_in_flight(session) < quota(session) &&
       session.client->pending_bytes() <= options_.max_queued_bytes) {
     start_inflight(session, std::move(out));
-    return;
+    return true;
   }
   enqueue(session, std::move(out));
+  return true;
 }
 
 void Broker::enqueue(Session& session, OutgoingMessage out) {

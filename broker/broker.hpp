@@ -111,7 +111,9 @@ class Broker {
  private:
   // Stores it if retained and hands a copy to every matching session; returns how many.
   std::size_t route(const std::shared_ptr<const Message>& message, std::optional<SubscriberId> from);
-  void deliver(Session& session, OutgoingMessage out);
+  // Sends or queues `out` for `session`; false when the ACL withholds it (it does not count as
+  // received by that subscriber, so a publisher may hear "no matching subscribers").
+  bool deliver(Session& session, OutgoingMessage out);
   void enqueue(Session& session, OutgoingMessage out);  // bounded: drops the oldest, counted
   void start_inflight(Session& session, OutgoingMessage out);
   [[nodiscard]] std::size_t quota(const Session& session) const;

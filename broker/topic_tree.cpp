@@ -261,20 +261,23 @@ void TopicTree::match(std::string_view topic, std::vector<Match>& out) {
   match(topic, [&out](const Match& m) { out.push_back(m); });
 }
 
-void TopicTree::yield_node(Node& node, Visitor visit) {
+void TopicTree::yield_node(Node& node, std::string_view topic, Visitor visit) {
   for (const auto& s : node.subs) visit(Match{s.subscriber, s.options, {}});
   for (auto& g : node.groups) {
     GW_ASSERT(!g.members.empty());
     if (g.next >= g.members.size()) g.next = 0;
-    // Round robin, skipping members the owner says cannot take a message now (MQTT 5 §4.8.2:
-    // a message goes to one member that can receive it); if none can, the next in turn.
+    // Round robin, skipping members the owner ranks lower (MQTT 5 §4.8.2: a message goes to one
+    // member that can receive it): the first Ready member in turn, else the first Later one,
+    // else the next in turn.
     std::size_t pick = g.next;
-    if (available_) {
-      for (std::size_t i = 0; i < g.members.size(); ++i) {
+    if (rank_) {
+      MemberRank best = MemberRank::None;
+      for (std::size_t i = 0; i < g.members.size() && best != MemberRank::Ready; ++i) {
         const std::size_t candidate = (g.next + i) % g.members.size();
-        if (available_(g.members[candidate].subscriber)) {
+        const MemberRank r = rank_(g.members[candidate].subscriber, topic);
+        if (r > best) {
+          best = r;
           pick = candidate;
-          break;
         }
       }
     }
@@ -298,9 +301,9 @@ void TopicTree::match_impl(std::string_view topic, Visitor visit) {
     Node& node = *frame.node;
 
     if (frame.pos == kEnd) {
-      yield_node(node, visit);
+      yield_node(node, topic, visit);
       // MQTT 5 §4.7.1.2: "sport/#" also matches "sport", the parent level.
-      if (node.hash) yield_node(*node.hash, visit);
+      if (node.hash) yield_node(*node.hash, topic, visit);
       continue;
     }
 
@@ -310,7 +313,7 @@ void TopicTree::match_impl(std::string_view topic, Visitor visit) {
     const std::size_t next = slash == kEnd ? kEnd : slash + 1;
     const bool wildcards = !(dollar && frame.pos == 0);
 
-    if (wildcards && node.hash) yield_node(*node.hash, visit);
+    if (wildcards && node.hash) yield_node(*node.hash, topic, visit);
     if (wildcards && node.plus) stack_.push_back(Frame{node.plus.get(), next});
     if (!node.children.empty()) {
       const auto it = node.children.find(level);

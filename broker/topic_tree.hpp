@@ -80,11 +80,14 @@ class TopicTree {
   // the steady state allocation-free.
   void match(std::string_view topic, std::vector<Match>& out);
 
-  // Shared groups pick, in round-robin order, the next member for which `available` returns true
-  // (e.g. its session has a connection), falling back to plain round robin when none does.
-  void set_availability(std::function<bool(SubscriberId)> available) {
-    available_ = std::move(available);
-  }
+  // How well a shared-group member can take a message on a topic (MQTT 5 §4.8.2: a message goes
+  // to one member that can receive it). The owner decides: the broker ranks a connected member
+  // Ready, an offline one (whose session queues) Later, and one the ACL denies the topic None.
+  enum class MemberRank { None = 0, Later = 1, Ready = 2 };
+  using RankMember = std::function<MemberRank(SubscriberId, std::string_view topic)>;
+  // Shared groups pick, in round-robin order, the next member with the best rank; with no ranker,
+  // or when every member ranks None, plain round robin.
+  void set_member_rank(RankMember rank) { rank_ = std::move(rank); }
 
   // Subscriptions held: non-shared ones plus shared-group memberships. For $SYS and limits.
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
@@ -115,13 +118,13 @@ class TopicTree {
   };
 
   void match_impl(std::string_view topic, Visitor visit);
-  void yield_node(Node& node, Visitor visit);
+  void yield_node(Node& node, std::string_view topic, Visitor visit);
   bool remove_subscription(std::string_view filter, SubscriberId subscriber);
   Node* find_node(std::string_view filter);
   void prune(std::string_view filter);
 
   std::unique_ptr<Node> root_;
-  std::function<bool(SubscriberId)> available_;
+  RankMember rank_;
   std::vector<Frame> stack_;  // scratch for match(); reused, grows only
   // Every filter (as given, $share prefix included) each subscriber holds, for remove_all().
   std::unordered_map<SubscriberId, std::vector<std::string>> by_subscriber_;

@@ -130,5 +130,48 @@ TEST_F(BrokerAcl, PatternRulesGiveEachUserItsOwnTopics) {
   EXPECT_EQ(own->output().find("users/hmi/inbox m"), own->output().rfind("users/hmi/inbox m"));
 }
 
+TEST_F(BrokerAcl, ASharedGroupGivesEachMessageToAMemberThatMayReadIt) {
+  // Both are in one share group; guest may not read the alarm topic, hmi may. Round robin alone
+  // would hand every other alarm to guest, where the ACL would drop it.
+  auto guest = sub("mqttv5", "guest", "guest-pw", "$share/g/plant/boiler/#");
+  auto hmi = sub("mqttv5", "hmi", "hmi-pw", "$share/g/plant/boiler/#");
+  ASSERT_TRUE(guest->running()) << guest->output();
+  ASSERT_TRUE(hmi->running()) << hmi->output();
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(pub("mqttv5", "hmi", "hmi-pw", "plant/boiler/alarm").code, 0);
+  const auto alarms = [&] {
+    const std::string& out = hmi->output();
+    int n = 0;
+    for (auto at = out.find("plant/boiler/alarm m"); at != std::string::npos;
+         at = out.find("plant/boiler/alarm m", at + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  EXPECT_TRUE(wait_until([&] { return alarms() == 4; })) << hmi->output();
+  // Messages guest may read still take turns between the members.
+  EXPECT_EQ(pub("mqttv5", "hmi", "hmi-pw", "plant/boiler/temp").code, 0);
+  EXPECT_EQ(pub("mqttv5", "hmi", "hmi-pw", "plant/boiler/temp").code, 0);
+  EXPECT_TRUE(wait_until([&] {
+    return guest->output().find("plant/boiler/temp m") != std::string::npos &&
+           hmi->output().find("plant/boiler/temp m") != std::string::npos;
+  })) << guest->output() << hmi->output();
+  EXPECT_THAT(guest->output(), Not(HasSubstr("plant/boiler/alarm")));
+}
+
+TEST_F(BrokerAcl, APublisherHearsNoMatchingSubscribersWhenTheAclWithheldEveryCopy) {
+  auto guest = sub("mqttv5", "guest", "guest-pw", "plant/boiler/#");
+  ASSERT_TRUE(guest->running()) << guest->output();
+  const auto publish_debug = [&](const std::string& topic) {
+    auto a = args("mosquitto_pub", "mqttv5", "hmi", "hmi-pw");
+    a.insert(a.end(), {"-t", topic, "-m", "m", "-q", "1", "-d"});
+    return run(a, 20s);
+  };
+  // MQTT 5 §3.4.2.1: 0x10 (16) when nobody received it; guest is the only subscriber and may not.
+  const auto withheld = publish_debug("plant/boiler/alarm");
+  EXPECT_THAT(withheld.output, HasSubstr("RC:16")) << withheld.output;
+  const auto delivered = publish_debug("plant/boiler/temp");
+  EXPECT_THAT(delivered.output, HasSubstr("RC:0")) << delivered.output;
+}
+
 }  // namespace
 }  // namespace gw::test
