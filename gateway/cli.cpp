@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -86,8 +87,19 @@ int run_cli(int argc, char** argv) {
   passwd->add_option("USER", passwd_request.user, "User name")->required();
   passwd->add_flag("-D,--delete", passwd_request.remove, "Remove the user instead");
   passwd->add_option("--iterations", passwd_request.iterations,
-                     "PBKDF2-SHA512 rounds (default " +
+                     "PBKDF2 rounds (default " +
                          std::to_string(broker::auth::kDefaultIterations) + ")");
+  passwd
+      ->add_option("--scheme", passwd_request.scheme,
+                   "Entry to write: pbkdf2-sha512 (default; Mosquitto reads it), scram-sha-256 or "
+                   "scram-sha-512 (also allows MQTT 5 SCRAM authentication; Mosquitto cannot read "
+                   "it)")
+      ->transform(CLI::CheckedTransformer(
+          std::map<std::string, broker::auth::PasswordScheme>{
+              {"pbkdf2-sha512", broker::auth::PasswordScheme::Pbkdf2Sha512},
+              {"scram-sha-256", broker::auth::PasswordScheme::ScramSha256},
+              {"scram-sha-512", broker::auth::PasswordScheme::ScramSha512}},
+          CLI::ignore_case));
 
   std::string status_file;
   auto* status = app.add_subcommand(

@@ -129,7 +129,8 @@ int run_passwd_command(const PasswdRequest& request, std::istream& in, std::ostr
   const bool existed = current && current->contains(request.user);
   auto done = auth::update_password_file(
       request.file, request.user,
-      password ? std::optional<std::string_view>(*password) : std::nullopt, iterations);
+      password ? std::optional<std::string_view>(*password) : std::nullopt, iterations,
+      request.scheme);
   if (!done) {
     err << "edge-gateway passwd: cannot update " << request.file << ": "
         << done.error().message() << '\n';

@@ -1,4 +1,5 @@
-// gateway::passwd command: `edge-gateway passwd FILE USER [--delete] [--iterations N]` adds or
+// gateway::passwd command: `edge-gateway passwd FILE USER [--delete] [--iterations N]
+// [--scheme pbkdf2-sha512|scram-sha-256|scram-sha-512]` adds or
 // changes a user of the broker's password file (broker.password_file), or removes one. The file
 // format is Mosquitto's, so `mosquitto_passwd` and this command can edit the same file.
 //
@@ -15,6 +16,8 @@
 #include <ostream>
 #include <string>
 
+#include "broker/auth/password_file.hpp"
+
 namespace gw::gateway {
 
 struct PasswdRequest {
@@ -22,6 +25,7 @@ struct PasswdRequest {
   std::string user;
   bool remove = false;
   std::uint32_t iterations = 0;  // 0 = the default
+  broker::auth::PasswordScheme scheme = broker::auth::PasswordScheme::Pbkdf2Sha512;
 };
 
 // Exit code: 0 done, 1 the file could not be read or written, 2 bad input (user name, empty or

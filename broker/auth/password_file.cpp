@@ -10,10 +10,7 @@
 #include <fstream>
 #include <sstream>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
-#include <openssl/sha.h>
+#include "broker/auth/crypto.hpp"
 
 namespace gw::broker::auth {
 namespace {
@@ -21,67 +18,79 @@ namespace {
 constexpr std::size_t kSaltBytes = 12;      // what mosquitto_passwd uses
 constexpr std::size_t kDigestBytes = 64;    // SHA-512
 
-std::string base64(const unsigned char* data, std::size_t n) {
-  std::string out(4 * ((n + 2) / 3), '\0');
-  const int len = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data,
-                                  static_cast<int>(n));
-  out.resize(static_cast<std::size_t>(len));
-  return out;
-}
-
-// Standard base64 with padding, no line breaks; nullopt on anything else.
-std::optional<std::string> unbase64(std::string_view text) {
-  if (text.empty() || text.size() % 4 != 0) return std::nullopt;
-  std::string out(text.size() / 4 * 3, '\0');
-  const int len = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                  reinterpret_cast<const unsigned char*>(text.data()),
-                                  static_cast<int>(text.size()));
-  if (len < 0) return std::nullopt;
-  // EVP_DecodeBlock counts the padding as zero bytes.
-  std::size_t size = static_cast<std::size_t>(len);
-  if (text.ends_with("==")) {
-    size -= 2;
-  } else if (text.ends_with('=')) {
-    size -= 1;
-  }
-  out.resize(size);
-  return out;
-}
+enum class Kind { Sha512Salted, Pbkdf2Sha512, Scram };
 
 struct Decoded {
-  int kind = 0;  // 6 or 7
+  Kind kind = Kind::Pbkdf2Sha512;
   std::uint32_t iterations = 0;
   std::string salt;
-  std::string digest;
+  std::string digest;      // $6$ / $7$
+  ScramCredential scram;   // SCRAM-SHA-*$
 };
 
-// "$7$<iterations>$<salt>$<digest>" or "$6$<salt>$<digest>".
-std::optional<Decoded> decode(std::string_view encoded) {
-  Decoded d;
+std::vector<std::string_view> split(std::string_view text, char at) {
   std::vector<std::string_view> parts;
   std::size_t from = 0;
   while (true) {
-    const auto at = encoded.find('$', from);
-    parts.push_back(encoded.substr(from, at == std::string_view::npos ? at : at - from));
-    if (at == std::string_view::npos) break;
-    from = at + 1;
+    const auto found = text.find(at, from);
+    parts.push_back(text.substr(from, found == std::string_view::npos ? found : found - from));
+    if (found == std::string_view::npos) return parts;
+    from = found + 1;
   }
+}
+
+std::optional<std::uint32_t> iteration_count(std::string_view text) {
+  std::uint32_t n = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc{} || end != text.data() + text.size() || n == 0 || n > kMaxIterations) {
+    return std::nullopt;
+  }
+  return n;
+}
+
+// "SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>", the form PostgreSQL stores
+// (after RFC 5803), all base64.
+std::optional<Decoded> decode_scram(std::string_view encoded) {
+  const auto parts = split(encoded, '$');
+  if (parts.size() != 3) return std::nullopt;
+  const auto hash = scram_hash(parts[0]);
+  const auto cost = split(parts[1], ':');
+  const auto keys = split(parts[2], ':');
+  if (!hash || cost.size() != 2 || keys.size() != 2) return std::nullopt;
+  const auto iterations = iteration_count(cost[0]);
+  auto salt = unbase64(cost[1]);
+  auto stored = unbase64(keys[0]);
+  auto server = unbase64(keys[1]);
+  if (!iterations || !salt || salt->empty() || !stored || !server ||
+      stored->size() != hash_size(*hash) || server->size() != hash_size(*hash)) {
+    return std::nullopt;
+  }
+  Decoded d;
+  d.kind = Kind::Scram;
+  d.iterations = *iterations;
+  d.scram = ScramCredential{*hash, *iterations, std::move(*salt), std::move(*stored),
+                            std::move(*server)};
+  return d;
+}
+
+// "$7$<iterations>$<salt>$<digest>", "$6$<salt>$<digest>" or a SCRAM entry.
+std::optional<Decoded> decode(std::string_view encoded) {
+  if (encoded.starts_with("SCRAM-")) return decode_scram(encoded);
+  Decoded d;
+  const auto parts = split(encoded, '$');
   // parts[0] is the empty text before the leading '$'.
   if (parts.size() < 4 || !parts[0].empty()) return std::nullopt;
   std::string_view salt;
   std::string_view digest;
   if (parts[1] == "7" && parts.size() == 5) {
-    d.kind = 7;
-    const auto [end, ec] =
-        std::from_chars(parts[2].data(), parts[2].data() + parts[2].size(), d.iterations);
-    if (ec != std::errc{} || end != parts[2].data() + parts[2].size() || d.iterations == 0 ||
-        d.iterations > kMaxIterations) {
-      return std::nullopt;
-    }
+    d.kind = Kind::Pbkdf2Sha512;
+    const auto iterations = iteration_count(parts[2]);
+    if (!iterations) return std::nullopt;
+    d.iterations = *iterations;
     salt = parts[3];
     digest = parts[4];
   } else if (parts[1] == "6" && parts.size() == 4) {
-    d.kind = 6;
+    d.kind = Kind::Sha512Salted;
     salt = parts[2];
     digest = parts[3];
   } else {
@@ -95,46 +104,20 @@ std::optional<Decoded> decode(std::string_view encoded) {
   return d;
 }
 
-// nullopt when OpenSSL refuses (e.g. a FIPS provider's minimum salt length): never an all-zero
-// digest that any password would match.
-std::optional<std::string> pbkdf2(std::string_view password, std::string_view salt,
-                                  std::uint32_t iterations) {
-  std::string out(kDigestBytes, '\0');
-  if (PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()),
-                        reinterpret_cast<const unsigned char*>(salt.data()),
-                        static_cast<int>(salt.size()), static_cast<int>(iterations), EVP_sha512(),
-                        static_cast<int>(kDigestBytes),
-                        reinterpret_cast<unsigned char*>(out.data())) != 1) {
-    return std::nullopt;
-  }
-  return out;
-}
-
 std::optional<std::string> sha512_salted(std::string_view password, std::string_view salt) {
-  std::string out(kDigestBytes, '\0');
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  unsigned int len = 0;
-  const bool ok = ctx != nullptr && EVP_DigestInit_ex(ctx, EVP_sha512(), nullptr) == 1 &&
-                  EVP_DigestUpdate(ctx, password.data(), password.size()) == 1 &&
-                  EVP_DigestUpdate(ctx, salt.data(), salt.size()) == 1 &&
-                  EVP_DigestFinal_ex(ctx, reinterpret_cast<unsigned char*>(out.data()), &len) == 1 &&
-                  len == kDigestBytes;
-  EVP_MD_CTX_free(ctx);
-  if (!ok) return std::nullopt;
-  return out;
+  std::string data(password);
+  data += salt;
+  return digest(Hash::Sha512, data);
 }
 
-std::string random_salt() {
-  std::string salt(kSaltBytes, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(salt.data()), static_cast<int>(salt.size())) != 1) {
-    std::abort();  // no entropy: nothing safe to do
-  }
-  return salt;
+std::string encode_scram(const ScramCredential& c) {
+  return std::string(scram_mechanism(c.hash)) + "$" + std::to_string(c.iterations) + ":" +
+         base64(c.salt) + "$" + base64(c.stored_key) + ":" + base64(c.server_key);
 }
 
-std::string b64(std::string_view bytes) {
-  return base64(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-}
+std::string random_salt() { return random_bytes(kSaltBytes); }
+
+std::string b64(std::string_view bytes) { return base64(bytes); }
 
 std::error_code errno_code() { return {errno, std::generic_category()}; }
 
@@ -147,20 +130,32 @@ bool is_valid_user_name(std::string_view user) {
 
 bool is_valid_hash(std::string_view encoded) { return decode(encoded).has_value(); }
 
-std::string hash_password(std::string_view password, std::uint32_t iterations) {
+std::string hash_password(std::string_view password, std::uint32_t iterations,
+                          PasswordScheme scheme) {
   const std::uint32_t rounds = std::clamp(iterations, kMinIterations, kMaxIterations);
+  if (scheme != PasswordScheme::Pbkdf2Sha512) {
+    const Hash hash = scheme == PasswordScheme::ScramSha256 ? Hash::Sha256 : Hash::Sha512;
+    const auto credential = make_scram_credential(hash, password, rounds);
+    if (!credential) std::abort();  // never write an entry that matches nothing or everything
+    return encode_scram(*credential);
+  }
   const std::string salt = random_salt();
-  const auto digest = pbkdf2(password, salt, rounds);
+  const auto digest = pbkdf2(Hash::Sha512, password, salt, rounds);
   if (!digest) std::abort();  // a hash that matches nothing or everything must never be written
   return "$7$" + std::to_string(rounds) + "$" + b64(salt) + "$" + b64(*digest);
 }
 
 std::string hash_like(std::string_view encoded, std::string_view password) {
   const auto d = decode(encoded);
-  if (d && d->kind == 6) {
+  if (d && d->kind == Kind::Sha512Salted) {
     const std::string salt = random_salt();
     const auto digest = sha512_salted(password, salt);
     if (digest) return "$6$" + b64(salt) + "$" + b64(*digest);
+  }
+  if (d && d->kind == Kind::Scram) {
+    return hash_password(password, d->iterations,
+                         d->scram.hash == Hash::Sha256 ? PasswordScheme::ScramSha256
+                                                       : PasswordScheme::ScramSha512);
   }
   return hash_password(password, d ? d->iterations : kDefaultIterations);
 }
@@ -168,9 +163,22 @@ std::string hash_like(std::string_view encoded, std::string_view password) {
 bool verify_password(std::string_view encoded, std::string_view password) {
   const auto d = decode(encoded);
   if (!d) return false;
-  const auto digest =
-      d->kind == 7 ? pbkdf2(password, d->salt, d->iterations) : sha512_salted(password, d->salt);
-  return digest && CRYPTO_memcmp(digest->data(), d->digest.data(), kDigestBytes) == 0;
+  if (d->kind == Kind::Scram) {
+    // The password is right when it yields the same StoredKey (RFC 5802 §3).
+    const auto mine =
+        derive_scram_credential(d->scram.hash, password, d->scram.salt, d->scram.iterations);
+    return mine && equal_secret(mine->stored_key, d->scram.stored_key);
+  }
+  const auto digest = d->kind == Kind::Pbkdf2Sha512
+                          ? pbkdf2(Hash::Sha512, password, d->salt, d->iterations)
+                          : sha512_salted(password, d->salt);
+  return digest && equal_secret(*digest, d->digest);
+}
+
+std::optional<ScramCredential> scram_credential(std::string_view encoded, Hash hash) {
+  auto d = decode(encoded);
+  if (!d || d->kind != Kind::Scram || d->scram.hash != hash) return std::nullopt;
+  return std::move(d->scram);
 }
 
 ParsedPasswordFile parse_password_file(std::string_view text) {
@@ -198,8 +206,8 @@ ParsedPasswordFile parse_password_file(std::string_view text) {
     if (!is_valid_hash(hash)) {
       out.errors.push_back(
           {line_no, "user '" + std::string(user) +
-                        "': not a password hash ($7$ PBKDF2-SHA512 or $6$ SHA-512); plain-text "
-                        "passwords are not accepted: set it with `edge-gateway passwd`"});
+                        "': not a password hash ($7$ PBKDF2-SHA512, SCRAM-SHA-256$, SCRAM-SHA-512$ or "
+                        "$6$ SHA-512); plain-text passwords are not accepted: set it with `edge-gateway passwd`"});
       continue;
     }
     if (!out.users.emplace(user, hash).second) {
@@ -226,7 +234,7 @@ Result<PasswordTable> load_password_file(const std::string& path,
 
 Result<void> update_password_file(const std::string& path, std::string_view user,
                                   std::optional<std::string_view> password,
-                                  std::uint32_t iterations) {
+                                  std::uint32_t iterations, PasswordScheme scheme) {
   if (!is_valid_user_name(user)) return fail(std::errc::invalid_argument);
   std::string text;
   mode_t mode = 0640;
@@ -260,7 +268,7 @@ Result<void> update_password_file(const std::string& path, std::string_view user
     const auto colon = line.find(':');
     if (!line.starts_with('#') && colon != std::string_view::npos && line.substr(0, colon) == user) {
       found = true;
-      if (password) out += std::string(user) + ":" + hash_password(*password, iterations) + "\n";
+      if (password) out += std::string(user) + ":" + hash_password(*password, iterations, scheme) + "\n";
       continue;
     }
     if (!line.empty()) {
@@ -270,7 +278,7 @@ Result<void> update_password_file(const std::string& path, std::string_view user
   }
   if (!found) {
     if (!password) return fail(std::errc::invalid_argument);
-    out += std::string(user) + ":" + hash_password(*password, iterations) + "\n";
+    out += std::string(user) + ":" + hash_password(*password, iterations, scheme) + "\n";
   }
 
   // Beside the file, never through a link someone left there; a stale one from a crash is

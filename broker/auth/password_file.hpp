@@ -5,6 +5,14 @@
 //   # comment
 //   alice:$7$100000$<salt, base64>$<PBKDF2-HMAC-SHA512 digest, base64>
 //   bob:$6$<salt, base64>$<SHA-512(password || salt), base64>     (legacy; read, never written)
+//   carol:SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>   (all base64)
+//
+// SCRAM entries (also SCRAM-SHA-512$) are PostgreSQL's form of RFC 5803: they serve both a plain
+// password in CONNECT and MQTT 5 enhanced authentication with SCRAM (broker/auth/scram.hpp),
+// and they hold no password equivalent: a stolen file lets no one log in without cracking it.
+// `$7$` entries serve plain passwords only — SCRAM from them would need the PBKDF2 digest itself,
+// which would make the file a password list — and Mosquitto cannot read SCRAM lines: a file
+// shared with Mosquitto keeps to `$7$`.
 //
 // hash_password() writes `$7$` with a fresh 12-byte salt from OpenSSL's CSPRNG and
 // kDefaultIterations rounds; verify_password() compares digests in constant time
@@ -21,6 +29,7 @@
 #include <string_view>
 #include <vector>
 
+#include "broker/auth/scram.hpp"
 #include "core/result.hpp"
 
 namespace gw::broker::auth {
@@ -52,17 +61,24 @@ struct ParsedPasswordFile {
 [[nodiscard]] Result<PasswordTable> load_password_file(const std::string& path,
                                                        std::vector<PasswordFileError>* errors);
 
-// A new "$7$<iterations>$<salt>$<digest>" for `password`; iterations are clamped to
-// kMinIterations..kMaxIterations.
+// Which entry `edge-gateway passwd` writes.
+enum class PasswordScheme { Pbkdf2Sha512, ScramSha256, ScramSha512 };
+
+// A new entry for `password`: "$7$<iterations>$<salt>$<digest>" by default, or a SCRAM entry;
+// iterations are clamped to kMinIterations..kMaxIterations.
 [[nodiscard]] std::string hash_password(std::string_view password,
-                                        std::uint32_t iterations = kDefaultIterations);
+                                        std::uint32_t iterations = kDefaultIterations,
+                                        PasswordScheme scheme = PasswordScheme::Pbkdf2Sha512);
 
 // A new hash of `password` of the same kind and cost as `encoded` (for the dummy hash unknown
 // users are checked against, so they cost what known users cost).
 [[nodiscard]] std::string hash_like(std::string_view encoded, std::string_view password);
 
-// True when `password` matches the encoded hash (`$7$` or `$6$`). False for a malformed hash.
+// True when `password` matches the entry (`$7$`, `$6$` or SCRAM). False for a malformed one.
 [[nodiscard]] bool verify_password(std::string_view encoded, std::string_view password);
+
+// The SCRAM credential of a SCRAM entry for that hash; nullopt for any other entry.
+[[nodiscard]] std::optional<ScramCredential> scram_credential(std::string_view encoded, Hash hash);
 
 // True when `encoded` has a form verify_password() understands.
 [[nodiscard]] bool is_valid_hash(std::string_view encoded);
@@ -77,6 +93,7 @@ struct ParsedPasswordFile {
 // it (std::errc::invalid_argument, nothing changed).
 Result<void> update_password_file(const std::string& path, std::string_view user,
                                   std::optional<std::string_view> password,
-                                  std::uint32_t iterations = kDefaultIterations);
+                                  std::uint32_t iterations = kDefaultIterations,
+                                  PasswordScheme scheme = PasswordScheme::Pbkdf2Sha512);
 
 }  // namespace gw::broker::auth

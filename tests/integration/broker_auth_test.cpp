@@ -100,6 +100,31 @@ TEST_F(BrokerAuth, PasswdWritesUsersThatMosquittoCanRead) {
   EXPECT_NE(publish(port, "mqttv5", "bob", "pw-2").code, 0);
 }
 
+TEST_F(BrokerAuth, ScramEntriesFromPasswdAlsoServePlainPasswords) {
+  const std::string file = (files_.path() / "passwd").string();
+  for (const char* scheme : {"scram-sha-256", "SCRAM-SHA-512"}) {
+    const auto r = run({"/bin/sh", "-c",
+                        "printf 'pw-1\\n' | \"$0\" passwd --iterations 2000 --scheme \"$1\" \"$2\" "
+                        "\"$3\"",
+                        gateway_binary(), scheme, file, std::string("user-") + scheme},
+                       20s);
+    ASSERT_EQ(r.code, 0) << r.output;
+  }
+  const auto bad = run({"/bin/sh", "-c", "printf 'x\\n' | \"$0\" passwd --scheme md5 \"$1\" u",
+                        gateway_binary(), file},
+                       20s);
+  EXPECT_NE(bad.code, 0);
+  EXPECT_THAT(bad.output, HasSubstr("md5"));
+  const std::string text = files_.read("passwd");
+  EXPECT_THAT(text, HasSubstr("user-scram-sha-256:SCRAM-SHA-256$2000:"));
+  EXPECT_THAT(text, HasSubstr("user-SCRAM-SHA-512:SCRAM-SHA-512$2000:"));
+  start("  password_file: " + file + "\n");
+  EXPECT_EQ(publish(gw_->port(), "mqttv5", "user-scram-sha-256", "pw-1").code, 0)
+      << gw_->process().output();
+  EXPECT_EQ(publish(gw_->port(), "mqttv311", "user-SCRAM-SHA-512", "pw-1").code, 0);
+  EXPECT_NE(publish(gw_->port(), "mqttv5", "user-scram-sha-256", "pw-2").code, 0);
+}
+
 TEST_F(BrokerAuth, AReloadPicksUpAChangedPasswordFile) {
   const std::string file = (files_.path() / "passwd").string();
   ASSERT_EQ(run({"/bin/sh", "-c", "printf 'one\\n' | \"$0\" passwd --iterations 1000 \"$1\" carol",

@@ -17,6 +17,8 @@ class TempDir {
   [[nodiscard]] const std::filesystem::path& path() const { return path_; }
   // Writes `content` to path()/name and returns the full path.
   std::string write(std::string_view name, std::string_view content) const;
+  // The content of path()/name ("" when it cannot be read).
+  [[nodiscard]] std::string read(std::string_view name) const;
 
  private:
   std::filesystem::path path_;

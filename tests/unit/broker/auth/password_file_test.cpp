@@ -66,7 +66,8 @@ TEST(PasswordFile, ParsesUsersAndReportsEveryBadLine) {
   ASSERT_EQ(parsed.errors.size(), 4U);
   EXPECT_EQ(parsed.errors[0].line, 4U);
   EXPECT_EQ(parsed.errors[0].message,
-            "user 'bob': not a password hash ($7$ PBKDF2-SHA512 or $6$ SHA-512); plain-text "
+            "user 'bob': not a password hash ($7$ PBKDF2-SHA512, SCRAM-SHA-256$, "
+            "SCRAM-SHA-512$ or $6$ SHA-512); plain-text "
             "passwords are not accepted: set it with `edge-gateway passwd`");
   EXPECT_EQ(parsed.errors[1].line, 5U);
   EXPECT_EQ(parsed.errors[1].message, "empty user name");
