@@ -2,6 +2,7 @@
 // mosquitto_sub as an operator would (`-t '$SYS/#' -v`), traffic from mosquitto_pub, and a real
 // Mosquitto as the cloud broker for the bridge's topics (stopped to make the backlog grow).
 #include <chrono>
+#include <csignal>
 #include <memory>
 #include <string>
 #include <vector>
@@ -135,6 +136,25 @@ TEST_F(GatewaySysTopics, ClientsCannotPublishIntoSys) {
                    "2", "-t", "$SYS/fake"});
   EXPECT_THAT(fake.output, Not(HasSubstr("$SYS/fake m"))) << fake.output;
   EXPECT_THAT(gw.process().output(), HasSubstr("PUBLISH to '$SYS/broker/version' refused"));
+}
+
+TEST_F(GatewaySysTopics, AWillToSysIsNotPublished) {
+  GatewayProcess gw("  sys_interval: 1s\n");
+  ASSERT_TRUE(gw.ready()) << gw.process().output();
+  // A client with a retained will into $SYS/, killed so that the will stands.
+  auto will = std::make_unique<Process>(std::vector<std::string>{
+      "stdbuf", "-oL", "mosquitto_sub", "-h", "127.0.0.1", "-p", gw.port_str(), "-V", "mqttv5", "-d",
+      "-t", "plant/#", "--will-topic", "$SYS/broker/version", "--will-payload", "w",
+      "--will-retain", "--will-qos", "1"});
+  ASSERT_TRUE(wait_until([&] { return will->output().find("SUBACK") != std::string::npos; }))
+      << will->output();
+  will->signal(SIGKILL);
+  ASSERT_TRUE(wait_until([&] {
+    return gw.process().output().find("will to '$SYS/broker/version' refused") != std::string::npos;
+  })) << gw.process().output();
+  auto version = run({"mosquitto_sub", "-h", "127.0.0.1", "-p", gw.port_str(), "-v", "-C", "1", "-W",
+                      "5", "-t", "$SYS/broker/version"});
+  EXPECT_THAT(version.output, HasSubstr("$SYS/broker/version edge-gateway ")) << version.output;
 }
 
 TEST_F(GatewaySysTopics, AclReceiveRulesApplyToSys) {
