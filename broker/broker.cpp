@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "broker/protocol/topic_name.hpp"
+#include "broker/sys_topic.hpp"
 #include "core/check.hpp"
 #include "core/log.hpp"
 
@@ -89,6 +90,7 @@ std::unique_ptr<net::StreamHandler> Broker::accept(net::Transport& transport) {
   }
   ++stats_.connections_total;
   ++stats_.connections_current;
+  stats_.connections_maximum = std::max(stats_.connections_maximum, stats_.connections_current);
   auto client = std::make_unique<Client>(*this, transport);
   clients_.insert(client.get());
   return client;
@@ -322,6 +324,10 @@ void Broker::finish_connect(Client& client, Connect&& connect, bool verified) {
 void Broker::on_publish(Client& client, Publish&& publish) {
   Session& session = *client.session();
   ++stats_.messages_received;
+  if (is_sys_topic(publish.topic.str())) {
+    refuse_publish(client, session, publish, /*sys=*/true);
+    return;
+  }
   if (!acl_.allows(principal(session), auth::Access::Publish, publish.topic.str())) {
     refuse_publish(client, session, publish);
     return;
@@ -371,10 +377,16 @@ void Broker::on_publish(Client& client, Publish&& publish) {
 
 // A PUBLISH the ACL does not allow. MQTT 5 says so in the acknowledgement (0x87, which ends a
 // QoS 2 flow at PUBREC); MQTT 3.1.1 has no way to: the message is acknowledged as usual and
-// dropped, as Mosquitto does, so the client does not resend it forever.
-void Broker::refuse_publish(Client& client, Session& session, const Publish& publish) {
-  ++stats_.acl_denied_publish;
-  if (worth_logging(stats_.acl_denied_publish)) {
+// dropped, as Mosquitto does, so the client does not resend it forever. A PUBLISH into the
+// broker's own $SYS/ tree is refused the same way, whatever the ACL says, and counted apart.
+void Broker::refuse_publish(Client& client, Session& session, const Publish& publish, bool sys) {
+  if (sys) {
+    ++stats_.sys_publish_refused;
+    if (worth_logging(stats_.sys_publish_refused)) {
+      log_->info("client {} '{}': PUBLISH to '{}' refused: $SYS/ is the broker's ({} so far)",
+                 client.peer(), session.client_id, publish.topic.str(), stats_.sys_publish_refused);
+    }
+  } else if (++stats_.acl_denied_publish; worth_logging(stats_.acl_denied_publish)) {
     log_->info("client {} '{}': PUBLISH to '{}' not authorised by the ACL ({} so far)",
                client.peer(), session.client_id, publish.topic.str(), stats_.acl_denied_publish);
   }
@@ -395,7 +407,9 @@ void Broker::publish(Message message) {
     log_->warn("in-process publish refused: invalid topic name '{}'", message.topic);
     return;
   }
-  ++stats_.messages_received;
+  // The broker's own $SYS/ statistics are not traffic: counting them would make
+  // $SYS/broker/messages/received change at every interval on an idle box.
+  if (!is_sys_topic(message.topic)) ++stats_.messages_received;
   route(std::make_shared<const Message>(std::move(message)), std::nullopt);
 }
 
@@ -867,6 +881,12 @@ void Broker::publish_will(Session& session) {
   message->retain = will.retain && options_.retain_available;
   message->props = std::move(will.props);
   ++stats_.messages_received;
+  if (is_sys_topic(message->topic)) {
+    ++stats_.sys_publish_refused;
+    log_->info("client '{}': will to '{}' refused: $SYS/ is the broker's, not published",
+               session.client_id, message->topic);
+    return;
+  }
   if (!acl_.allows(principal(session), auth::Access::Publish, message->topic)) {
     ++stats_.acl_denied_publish;
     log_->info("client '{}': will to '{}' not authorised by the ACL, not published",

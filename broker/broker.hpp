@@ -83,6 +83,10 @@ class Broker {
   [[nodiscard]] core::Clock& clock() const { return clock_; }
   [[nodiscard]] spdlog::logger& log() const { return *log_; }
   [[nodiscard]] std::size_t session_count() const { return sessions_.size(); }
+  // For $SYS and metrics: retained messages stored, subscriptions of clients and in-process
+  // subscribers (a shared subscription counts once per member).
+  [[nodiscard]] std::size_t retained_count() const { return retained_.size(); }
+  [[nodiscard]] std::size_t subscription_count() const { return tree_.size(); }
   // Scratch for encoding one packet, shared by all connections (core thread only): the bytes are
   // copied into the connection's write queue at once, so no connection keeps a buffer of its own.
   [[nodiscard]] std::vector<std::byte>& encode_buffer() { return encode_buffer_; }
@@ -107,6 +111,8 @@ class Broker {
   // The connection is gone for good (from Client::on_closed).
   void on_client_gone(Client& client);
   void count_protocol_error() { ++stats_.protocol_errors; }
+  void count_bytes_received(std::size_t n) { stats_.bytes_received += n; }
+  void count_bytes_sent(std::size_t n) { stats_.bytes_sent += n; }
 
  private:
   // Stores it if retained and hands a copy to every matching session; returns how many.
@@ -135,7 +141,9 @@ class Broker {
   void start_ticking();
   // `verified`: the user name was checked against the password file.
   void finish_connect(Client& client, protocol::Connect&& connect, bool verified);
-  void refuse_publish(Client& client, Session& session, const protocol::Publish& publish);
+  // `sys`: a PUBLISH into $SYS/ (broker/sys_topic.hpp) rather than one the ACL refused.
+  void refuse_publish(Client& client, Session& session, const protocol::Publish& publish,
+                      bool sys = false);
   void on_authenticated(std::uint64_t ticket, protocol::Connect&& connect,
                         auth::Authenticator::Outcome outcome);
   [[nodiscard]] bool anonymous_allowed(const Client& client) const;

@@ -14,6 +14,7 @@ struct BrokerStats {
   std::uint64_t connections_refused = 0;  // max_connections reached or CONNACK failure
   std::uint64_t auth_failures = 0;        // ... of which a wrong user name or password
   std::uint64_t messages_received = 0;     // PUBLISH from clients and the in-process API
+                                           // (the broker's own $SYS/ ones excluded)
   std::uint64_t messages_sent = 0;         // PUBLISH to clients
   std::uint64_t dropped_queue_full = 0;    // oldest queued message dropped for a new one
   std::uint64_t dropped_too_large = 0;     // larger than the client's Maximum Packet Size
@@ -25,6 +26,12 @@ struct BrokerStats {
   std::uint64_t acl_denied_publish = 0;    // PUBLISHes (and wills) the ACL refused
   std::uint64_t acl_denied_subscribe = 0;  // subscription filters the ACL refused
   std::uint64_t acl_denied_receive = 0;    // deliveries the ACL withheld
+
+  // For $SYS/broker/... (gateway/sys_topics.hpp) and the metrics endpoint.
+  std::uint64_t bytes_received = 0;       // bytes read from client connections
+  std::uint64_t bytes_sent = 0;           // bytes queued to client connections
+  std::uint64_t connections_maximum = 0;  // the largest connections_current seen
+  std::uint64_t sys_publish_refused = 0;  // client PUBLISHes (and wills) to $SYS/... refused
 };
 
 }  // namespace gw::broker

@@ -25,6 +25,7 @@ Client::~Client() = default;
 
 void Client::on_data(std::span<const std::byte> data) {
   if (closing_) return;
+  broker_.count_bytes_received(data.size());
   // One clock read per read batch: every packet in it arrived at the same time. Only complete
   // packets count for keep alive: a client trickling the bytes of one packet is not "alive".
   const auto now = broker_.clock().steady();
@@ -236,6 +237,7 @@ Client::SendResult Client::send(const PublishView& publish) {
 bool Client::write_out() {  // sends what was just encoded into the broker's encode buffer
   if (stuck_) return false;
   transport_.write(broker_.encode_buffer());
+  broker_.count_bytes_sent(broker_.encode_buffer().size());
   // A client that stops reading cannot make us buffer without bound: QoS 0 deliveries stop at
   // max_queued_bytes (Broker::deliver), and anything that still piles up past twice that
   // (acknowledgements to a flooding publisher that never reads) ends the connection — on the

@@ -93,6 +93,10 @@ struct BrokerOptions {
   // decides, no match denies. Empty = everything allowed.
   std::vector<auth::AclRule> acl;
 
+  // Statistics under $SYS/broker/... (docs/operations.md), published retained by the gateway this
+  // often, only the values that changed; 0 = not published. 0..86400 s.
+  std::chrono::seconds sys_interval{10};
+
   friend bool operator==(const BrokerOptions&, const BrokerOptions&) = default;
 };
 

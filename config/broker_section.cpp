@@ -287,6 +287,9 @@ const Schema<broker::BrokerOptions>& broker_schema() {
               [](const B& b) { return b.redirect.value_or(broker::BrokerOptions::Redirect{}); },
               "Refuse every client and send it to another server (MQTT 5 server redirection); "
               "MQTT 3.1.1 clients get 'server unavailable'."),
+          field("sys_interval", &B::sys_interval, Duration<seconds>{seconds(0), seconds(86400)},
+                "How often the broker's statistics are published under $SYS/ (only the values "
+                "that changed); 0s = never."),
       },
       [](const broker::BrokerOptions& o, const YAML::Node& node, const Cursor& at) {
         check_broker(o, node, at);

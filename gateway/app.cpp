@@ -18,6 +18,7 @@
 #include "gateway/metrics.hpp"
 #include "gateway/metrics_server.hpp"
 #include "gateway/service_notifier.hpp"
+#include "gateway/sys_topics.hpp"
 
 namespace gw::gateway {
 
@@ -38,6 +39,7 @@ struct App::Impl {
       // Polling stops first, so every reading taken is routed before the broker closes; then the
       // bridge flushes its outbox and says offline upstream (bounded by bridge.stop_timeout).
       if (metrics) metrics->stop();
+      if (sys) sys->stop();
       if (field) field->stop();
       publish_status(cfg.gateway.effective_status_topic(), kOffline);
       if (bridge) bridge->stop();
@@ -178,6 +180,8 @@ struct App::Impl {
                    .count();
     m.broker = broker->broker().stats();
     m.sessions = broker->broker().session_count();
+    m.retained = broker->broker().retained_count();
+    m.subscriptions = broker->broker().subscription_count();
     if (field) {
       const auto& f = field->stats();
       m.field = {.published = f.published,
@@ -214,6 +218,15 @@ struct App::Impl {
 
   std::chrono::steady_clock::time_point started_at = std::chrono::steady_clock::now();
   std::unique_ptr<MetricsServer> metrics;
+
+  // $SYS/ statistics (broker.sys_interval; 0 = none), from the same snapshot as the metrics.
+  void start_sys_topics() {
+    if (cfg.broker.sys_interval.count() == 0) return;
+    sys = std::make_unique<SysTopics>(io, broker->broker(), core::SystemClock::instance(),
+                                      cfg.broker.sys_interval, [this] { return snapshot(); });
+    sys->start();
+  }
+  std::unique_ptr<SysTopics> sys;
 };
 
 App::App(config::Config cfg, std::string config_path)
@@ -243,6 +256,7 @@ int App::run() {
     }
   }
   if (!s.start_metrics()) return 1;
+  s.start_sys_topics();
   s.publish_status(s.cfg.gateway.effective_status_topic(), Impl::kOnline);
   s.log->info("edge-gateway '{}' started: {} field link(s){}", s.cfg.gateway.id,
               s.cfg.links.size() + s.cfg.instruments.size(),
@@ -252,6 +266,7 @@ int App::run() {
   s.notifier->ready();
   s.io.run();
   if (s.metrics) s.metrics->stop();
+  if (s.sys) s.sys->stop();
   s.field->stop();
   if (s.bridge) s.bridge->stop();
   s.broker->stop();

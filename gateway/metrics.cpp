@@ -69,6 +69,19 @@ void broker_metrics(PrometheusText& out, const MetricsSnapshot& s) {
          "Connections closed for malformed or forbidden input.", b.protocol_errors);
   single(out, "edge_gateway_mqtt_local_handler_errors_total", "counter",
          "In-process subscriber handlers that threw.", b.local_handler_errors);
+  single(out, "edge_gateway_mqtt_received_bytes_total", "counter",
+         "Bytes read from MQTT client connections.", b.bytes_received);
+  single(out, "edge_gateway_mqtt_sent_bytes_total", "counter",
+         "Bytes queued to MQTT client connections.", b.bytes_sent);
+  single(out, "edge_gateway_mqtt_connections_maximum", "gauge",
+         "The most MQTT clients connected at once since start.", b.connections_maximum);
+  single(out, "edge_gateway_mqtt_sys_publish_refused_total", "counter",
+         "Client PUBLISHes and wills to $SYS/ refused.", b.sys_publish_refused);
+  single(out, "edge_gateway_mqtt_retained_messages", "gauge", "Retained messages stored.",
+         static_cast<std::uint64_t>(s.retained));
+  single(out, "edge_gateway_mqtt_subscriptions", "gauge",
+         "Subscriptions of clients and of the gateway's own modules.",
+         static_cast<std::uint64_t>(s.subscriptions));
 }
 
 void field_metrics(PrometheusText& out, const MetricsSnapshot& s) {

@@ -55,6 +55,10 @@ struct MetricsSnapshot {
   FieldMetrics field;
   std::vector<LinkMetrics> links;
   std::optional<bridge::BridgeStats> bridge;
+
+  // Broker gauges for $SYS (gateway/sys_topics.hpp) and the metrics.
+  std::size_t retained = 0;       // retained messages stored
+  std::size_t subscriptions = 0;  // subscriptions (clients' and in-process ones)
 };
 
 // Prometheus text exposition format 0.0.4.
