@@ -344,7 +344,9 @@ TEST(BridgeBehaviour, SequenceNumberIsSameOnEveryRetransmission) {
   }
   ASSERT_EQ(seqs.size(), static_cast<std::size_t>(kN));
   for (const auto& [payload, numbers] : seqs) {
-    EXPECT_EQ(copies[payload], 2) << payload;
+    // At least the first send and one resend; a loaded machine may see a second stall (the
+    // check runs on the real clock) and resend once more, with the same number again.
+    EXPECT_GE(copies[payload], 2) << payload;
     EXPECT_EQ(numbers.size(), 1u) << payload << " was resent with another sequence number";
   }
 }
