@@ -108,6 +108,11 @@ class Broker {
   void on_client_gone(Client& client);
   void count_protocol_error() { ++stats_.protocol_errors; }
 
+  // --- called for WebSocket listeners (see Server) ---
+  // Counts a refused upgrade request (`handshake`) or a connection closed for a frame that breaks
+  // RFC 6455, and logs it rate-limited with the peer and reason.
+  void on_websocket_failure(bool handshake, const std::string& peer, std::string_view why);
+
  private:
   // Stores it if retained and hands a copy to every matching session; returns how many.
   std::size_t route(const std::shared_ptr<const Message>& message, std::optional<SubscriberId> from);

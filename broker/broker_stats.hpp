@@ -25,6 +25,10 @@ struct BrokerStats {
   std::uint64_t acl_denied_publish = 0;    // PUBLISHes (and wills) the ACL refused
   std::uint64_t acl_denied_subscribe = 0;  // subscription filters the ACL refused
   std::uint64_t acl_denied_receive = 0;    // deliveries the ACL withheld
+
+  // WebSocket listeners (broker/net/ws_transport.hpp)
+  std::uint64_t websocket_handshake_failures = 0;  // upgrade requests refused with an HTTP error
+  // (frames that break RFC 6455 close the connection and count under protocol_errors)
 };
 
 }  // namespace gw::broker

@@ -69,6 +69,9 @@ void broker_metrics(PrometheusText& out, const MetricsSnapshot& s) {
          "Connections closed for malformed or forbidden input.", b.protocol_errors);
   single(out, "edge_gateway_mqtt_local_handler_errors_total", "counter",
          "In-process subscriber handlers that threw.", b.local_handler_errors);
+  single(out, "edge_gateway_mqtt_websocket_handshake_failures_total", "counter",
+         "WebSocket upgrade requests refused (bad request, wrong path, no mqtt subprotocol).",
+         b.websocket_handshake_failures);
 }
 
 void field_metrics(PrometheusText& out, const MetricsSnapshot& s) {
