@@ -96,6 +96,16 @@ std::unique_ptr<net::StreamHandler> Broker::accept(net::Transport& transport) {
   return client;
 }
 
+void Broker::on_websocket_failure(bool handshake, const std::string& peer, std::string_view why) {
+  const std::uint64_t n = handshake ? ++stats_.websocket_handshake_failures : ++stats_.protocol_errors;
+  if (!worth_logging(n)) return;
+  if (handshake) {
+    log_->info("websocket {}: upgrade refused: {} ({} refused so far)", peer, why, n);
+  } else {
+    log_->info("websocket {}: closed: {} ({} protocol errors so far)", peer, why, n);
+  }
+}
+
 void Broker::on_connect(Client& client, Connect&& connect) {
   const bool v5 = connect.version == ProtocolVersion::V5;
   auto refuse = [&](ConnackReason reason, std::string_view why) {

@@ -114,6 +114,11 @@ class Broker {
   void count_bytes_received(std::size_t n) { stats_.bytes_received += n; }
   void count_bytes_sent(std::size_t n) { stats_.bytes_sent += n; }
 
+  // --- called for WebSocket listeners (see Server) ---
+  // Counts a refused upgrade request (`handshake`) or a connection closed for a frame that breaks
+  // RFC 6455, and logs it rate-limited with the peer and reason.
+  void on_websocket_failure(bool handshake, const std::string& peer, std::string_view why);
+
  private:
   // Stores it if retained and hands a copy to every matching session; returns how many.
   std::size_t route(const std::shared_ptr<const Message>& message, std::optional<SubscriberId> from);

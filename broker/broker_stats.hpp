@@ -32,6 +32,9 @@ struct BrokerStats {
   std::uint64_t bytes_sent = 0;           // bytes queued to client connections
   std::uint64_t connections_maximum = 0;  // the largest connections_current seen
   std::uint64_t sys_publish_refused = 0;  // client PUBLISHes (and wills) to $SYS/... refused
+  // WebSocket listeners (broker/net/ws_transport.hpp)
+  std::uint64_t websocket_handshake_failures = 0;  // upgrade requests refused with an HTTP error
+  // (frames that break RFC 6455 close the connection and count under protocol_errors)
 };
 
 }  // namespace gw::broker

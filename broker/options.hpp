@@ -21,12 +21,23 @@
 
 namespace gw::broker {
 
+// MQTT over WebSocket on a listener (RFC 6455; MQTT 5 §6): browser dashboards connect to
+// ws://host:port<path> with the subprotocol "mqtt". config/ checks the path's form.
+struct WebSocketOptions {
+  std::string path = "/mqtt";  // the request path that upgrades; others get 404
+  friend bool operator==(const WebSocketOptions&, const WebSocketOptions&) = default;
+};
+
 struct ListenerOptions {
   // An IPv4 or IPv6 literal without brackets ("127.0.0.1", "::1", "0.0.0.0", "::"), ready for
   // asio::ip::make_address. Host names are rejected by config/.
   std::string address = "127.0.0.1";
   std::uint16_t port = 1883;  // 0 = ephemeral (tests)
   std::string name;           // for logs; empty = "<address>:<port>"
+
+  // Set: clients speak MQTT over WebSocket on this listener instead of plain MQTT.
+  std::optional<WebSocketOptions> websocket;
+
   friend bool operator==(const ListenerOptions&, const ListenerOptions&) = default;
 };
 

@@ -4,6 +4,7 @@
 
 #include "broker/auth/password_file.hpp"
 #include "broker/net/tcp_connection.hpp"
+#include "broker/net/ws_transport.hpp"
 
 namespace gw::broker {
 
@@ -15,9 +16,9 @@ Server::Server(asio::io_context& io, BrokerOptions options, core::Clock& clock)
 Server::~Server() { stop(); }
 
 Result<std::unique_ptr<net::TcpListener>> Server::open(const ListenerOptions& opts) {
-  auto listener = net::TcpListener::open(io_, opts, [this](asio::ip::tcp::socket socket) {
+  auto listener = net::TcpListener::open(io_, opts, [this, ws = opts.websocket](asio::ip::tcp::socket socket) {
     auto connection = std::make_shared<net::TcpConnection>(std::move(socket), read_buffer_);
-    auto handler = broker_.accept(*connection);
+    auto handler = ws ? websocket_handler(*connection, *ws) : broker_.accept(*connection);
     if (!handler) {
       connection->abort();
       return;
@@ -29,9 +30,23 @@ Result<std::unique_ptr<net::TcpListener>> Server::open(const ListenerOptions& op
                         listener.error().message());
     return Failure{listener.error()};
   }
-  broker_.log().info("listening on {}{}", (*listener)->name(),
-                     opts.name.empty() ? "" : " (" + opts.name + ")");
+  broker_.log().info("listening on {}{}{}", (*listener)->name(),
+                     opts.name.empty() ? "" : " (" + opts.name + ")",
+                     opts.websocket ? " for MQTT over WebSocket at " + opts.websocket->path : "");
   return listener;
+}
+
+std::unique_ptr<net::StreamHandler> Server::websocket_handler(net::Transport& transport,
+                                                              const WebSocketOptions& ws) {
+  auto layer = std::make_unique<net::WsTransport>(
+      io_.get_executor(), transport, ws, broker_.options().max_packet_size, unmask_buffer_,
+      [this](net::WsTransport::FailureKind kind, const std::string& peer, std::string_view why) {
+        broker_.on_websocket_failure(kind == net::WsTransport::FailureKind::Handshake, peer, why);
+      });
+  auto handler = broker_.accept(*layer);
+  if (!handler) return nullptr;
+  layer->start(std::move(handler));
+  return layer;
 }
 
 Result<void> Server::reload_users(const std::string& password_file) {

@@ -57,6 +57,14 @@ class Server {
   std::vector<std::unique_ptr<net::TcpListener>> listeners_;
   std::vector<ListenerOptions> listener_options_;  // parallel to listeners_
   std::shared_ptr<net::SharedReadBuffer> read_buffer_;
+
+  // MQTT over WebSocket: the broker's handler for a connection on `transport`, wrapped in a
+  // WebSocket layer that becomes the handler `transport` reports to. Whatever `transport` is
+  // (TCP, TLS), the layer composes over it. nullptr when the broker refuses the connection.
+  std::unique_ptr<net::StreamHandler> websocket_handler(net::Transport& transport,
+                                                        const WebSocketOptions& ws);
+  // Scratch for unmasking WebSocket frames, shared like read_buffer_.
+  std::shared_ptr<net::SharedReadBuffer> unmask_buffer_ = std::make_shared<net::SharedReadBuffer>();
 };
 
 }  // namespace gw::broker

@@ -1,5 +1,6 @@
 #include "config/broker_section.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <optional>
@@ -158,6 +159,35 @@ void check_acl(const broker::BrokerOptions& o, const YAML::Node& node, const Cur
 
 }  // namespace
 
+namespace {
+
+// MQTT over WebSocket on a listener: only the path is configurable.
+const Schema<broker::WebSocketOptions>& websocket_schema() {
+  using W = broker::WebSocketOptions;
+  static const Schema<W> schema{
+      "websocket",
+      {
+          field("path", &W::path, Text{1, 1024},
+                "Request path that upgrades to MQTT over WebSocket (subprotocol mqtt); other "
+                "paths get 404."),
+      },
+      [](const W& w, const YAML::Node& node, const Cursor& at) {
+        // An origin-form path (RFC 7230 §5.3.1) without a query: what a client puts in its
+        // request line, compared byte for byte.
+        const bool printable = std::all_of(w.path.begin(), w.path.end(), [](char c) {
+          return c > ' ' && c < 0x7F && c != '?' && c != '#';
+        });
+        if (w.path.front() != '/' || !printable) {
+          at.key("path", {}).error(detail::find_value(node, "path").Mark(),
+                                   "'" + w.path + "' is not a URL path: it starts with / and has "
+                                   "no spaces, ? or #");
+        }
+      }};
+  return schema;
+}
+
+}  // namespace
+
 const Schema<broker::ListenerOptions>& listener_schema() {
   using L = broker::ListenerOptions;
   static const Schema<L> schema{
@@ -175,6 +205,12 @@ const Schema<broker::ListenerOptions>& listener_schema() {
               Need::Required),
           field("name", &L::name, Identifier{64},
                 "Names the listener in logs; defaults to its address:port."),
+          field<L>(
+              "websocket", Section<broker::WebSocketOptions>{&websocket_schema()},
+              [](L& l, broker::WebSocketOptions&& w) { l.websocket = std::move(w); },
+              [](const L& l) { return l.websocket.value_or(broker::WebSocketOptions{}); },
+              "MQTT over WebSocket instead of plain MQTT on this listener: `websocket: {}` for "
+              "the default path /mqtt, or `websocket: {path: /dash/mqtt}`."),
       }};
   return schema;
 }

@@ -82,6 +82,9 @@ void broker_metrics(PrometheusText& out, const MetricsSnapshot& s) {
   single(out, "edge_gateway_mqtt_subscriptions", "gauge",
          "Subscriptions of clients and of the gateway's own modules.",
          static_cast<std::uint64_t>(s.subscriptions));
+  single(out, "edge_gateway_mqtt_websocket_handshake_failures_total", "counter",
+         "WebSocket upgrade requests refused (bad request, wrong path, no mqtt subprotocol).",
+         b.websocket_handshake_failures);
 }
 
 void field_metrics(PrometheusText& out, const MetricsSnapshot& s) {

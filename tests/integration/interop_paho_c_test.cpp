@@ -157,8 +157,10 @@ struct ConnectOptions {
 // the callbacks (Paho threads) only push to the queues under mu_.
 class PahoClient {
  public:
-  PahoClient(std::uint16_t port, const std::string& client_id, int version) : version_(version) {
-    const std::string uri = "tcp://127.0.0.1:" + std::to_string(port);
+  PahoClient(std::uint16_t port, const std::string& client_id, int version)
+      : PahoClient("tcp://127.0.0.1:" + std::to_string(port), client_id, version) {}
+  // Any URI Paho takes, e.g. ws://127.0.0.1:PORT/mqtt for MQTT over WebSocket.
+  PahoClient(const std::string& uri, const std::string& client_id, int version) : version_(version) {
     MQTTAsync_createOptions create = MQTTAsync_createOptions_initializer;
     create.MQTTVersion = version;
     created_ = MQTTAsync_createWithOptions(&handle_, uri.c_str(), client_id.c_str(), MQTTCLIENT_PERSISTENCE_NONE,
@@ -803,6 +805,45 @@ TEST_F(PahoInterop, V5SharedSubscriptionGivesEachMessageToExactlyOneMember) {
   // MQTT 5 §4.8.2: each message goes to exactly one session of the share group.
   EXPECT_THAT(all, UnorderedElementsAreArray(sent))
       << "member a got " << got_a->size() << ", member b got " << got_b->size();
+}
+
+// MQTT over WebSocket: Paho's ws:// URI (its own RFC 6455 client, subprotocol "mqtt" for MQTT
+// 3.1.1 and 5) against a WebSocket listener, a plain TCP Paho client on the other side.
+TEST(PahoWebSocketInterop, V5AndV311OverWsUriExchangeMessagesWithATcpClient) {
+  GatewayProcess gw("    - bind: 127.0.0.1:0\n      name: ws\n      websocket: {path: /mqtt}\n");
+  ASSERT_TRUE(gw.ready()) << gw.process().output();
+  std::uint16_t ws_port = 0;
+  ASSERT_TRUE(wait_until([&] {
+    ws_port = port_after(gw.process().output(), "listening on 127.0.0.1:", 1);
+    return ws_port != 0;
+  })) << gw.process().output();
+  const std::string uri = "ws://127.0.0.1:" + std::to_string(ws_port) + "/mqtt";
+  for (const int version : {MQTTVERSION_5, MQTTVERSION_3_1_1}) {
+    SCOPED_TRACE(version);
+    const std::string v = std::to_string(version);
+    PahoClient ws(uri, "paho-ws-" + v, version);
+    PahoClient tcp(gw.port(), "paho-tcp-" + v, version);
+    ASSERT_TRUE(ws.created() && tcp.created());
+    ASSERT_TRUE(connect_all({&ws, &tcp}));
+    ASSERT_EQ(ws.subscribe("wsc/down/" + v, 1), 1);
+    ASSERT_EQ(tcp.subscribe("wsc/up/" + v, 1), 1);
+    const std::string big(70000, 'w');  // one frame with a 64-bit length each way
+    for (const std::string& payload : {std::string("from-tcp"), big}) {
+      auto done = tcp.publish("wsc/down/" + v, payload, 1);
+      ASSERT_TRUE(done && done->kind == Event::Kind::Done);
+      auto m = ws.next_message();
+      ASSERT_TRUE(m.has_value()) << "nothing over WebSocket";
+      EXPECT_EQ(m->topic, "wsc/down/" + v);
+      EXPECT_EQ(m->payload, payload);
+    }
+    for (const std::string& payload : {std::string("from-ws"), big}) {
+      auto done = ws.publish("wsc/up/" + v, payload, 1);
+      ASSERT_TRUE(done && done->kind == Event::Kind::Done);
+      auto m = tcp.next_message();
+      ASSERT_TRUE(m.has_value()) << "nothing from WebSocket";
+      EXPECT_EQ(m->payload, payload);
+    }
+  }
 }
 
 }  // namespace

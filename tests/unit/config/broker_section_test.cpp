@@ -138,6 +138,38 @@ TEST(BrokerSection, RejectsTwoListenersWithTheSameName) {
             "broker.listeners[0]\n");
 }
 
+TEST(BrokerSection, ParsesAWebSocketListenerWithItsPathOrTheDefault) {
+  auto r = load(R"(broker:
+  listeners:
+    - bind: 127.0.0.1:1883
+    - bind: 127.0.0.1:8080
+      websocket: {}
+    - bind: 127.0.0.1:8081
+      websocket: {path: /dash/mqtt}
+)");
+  ASSERT_TRUE(r.config) << r.report;
+  const auto& l = r.config->broker.listeners;
+  ASSERT_EQ(l.size(), 3u);
+  EXPECT_FALSE(l[0].websocket);
+  ASSERT_TRUE(l[1].websocket);
+  EXPECT_EQ(l[1].websocket->path, "/mqtt");
+  ASSERT_TRUE(l[2].websocket);
+  EXPECT_EQ(l[2].websocket->path, "/dash/mqtt");
+}
+
+TEST(BrokerSection, RejectsAWebSocketPathThatIsNotAPath) {
+  EXPECT_EQ(errors("broker:\n  listeners:\n    - bind: 127.0.0.1:0\n      websocket: {path: mqtt}\n"),
+            "t.yaml:4:25: error: broker.listeners[0].websocket.path: 'mqtt' is not a URL path: it "
+            "starts with / and has no spaces, ? or #\n");
+  EXPECT_NE(errors("broker:\n  listeners:\n    - bind: 127.0.0.1:0\n      websocket: {path: \"/a?b\"}\n")
+                .find("is not a URL path"),
+            std::string::npos);
+  EXPECT_NE(errors("broker:\n  listeners:\n    - bind: 127.0.0.1:0\n      websocket: true\n").find("websocket"),
+            std::string::npos);
+  EXPECT_NE(errors("broker:\n  listeners:\n    - bind: 127.0.0.1:0\n      websocket: {paht: /x}\n").find("paht"),
+            std::string::npos);
+}
+
 TEST(BrokerSection, ReportsAWrongType) {
   EXPECT_EQ(errors("broker:\n  receive_maximum: lots\n"),
             "t.yaml:2:20: error: broker.receive_maximum: expected an integer 1..65535, got 'lots'\n");
