@@ -25,6 +25,11 @@ struct BrokerStats {
   std::uint64_t acl_denied_publish = 0;    // PUBLISHes (and wills) the ACL refused
   std::uint64_t acl_denied_subscribe = 0;  // subscription filters the ACL refused
   std::uint64_t acl_denied_receive = 0;    // deliveries the ACL withheld
+
+  // Persistence (broker/persistence/).
+  std::uint64_t persist_batches = 0;    // write-behind batches handed to the store
+  std::uint64_t persist_snapshots = 0;  // of them full snapshots (after an overflow or failure)
+  std::uint64_t persist_overflows = 0;  // journal bound reached while the store was behind
 };
 
 }  // namespace gw::broker

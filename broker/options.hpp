@@ -30,6 +30,20 @@ struct ListenerOptions {
   friend bool operator==(const ListenerOptions&, const ListenerOptions&) = default;
 };
 
+// Broker state that survives a restart (broker/persistence/, docs/operations.md): kept sessions
+// and retained messages, written behind to a SQLite file by the gateway.
+struct PersistenceOptions {
+  bool enabled = false;
+  // The SQLite file; config/ fills in <gateway.data_dir>/broker.db when not given.
+  std::string path;
+  // Changes are written in one transaction per window: what a crash may lose. 100 ms .. 60 s
+  // (the broker checks on its 100 ms tick).
+  std::chrono::milliseconds commit_window{1000};
+  // false: PRAGMA synchronous = NORMAL; true: FULL (every commit is fsynced).
+  bool synchronous_full = false;
+  friend bool operator==(const PersistenceOptions&, const PersistenceOptions&) = default;
+};
+
 struct BrokerOptions {
   // At least one listener; the default is a single loopback listener on 127.0.0.1:1883.
   std::vector<ListenerOptions> listeners{ListenerOptions{}};
@@ -92,6 +106,9 @@ struct BrokerOptions {
   // Who may publish, subscribe and receive what (broker/auth/acl.hpp): first matching rule
   // decides, no match denies. Empty = everything allowed.
   std::vector<auth::AclRule> acl;
+
+  // Kept sessions and retained messages in SQLite; off by default.
+  PersistenceOptions persistence;
 
   friend bool operator==(const BrokerOptions&, const BrokerOptions&) = default;
 };
