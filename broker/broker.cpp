@@ -71,6 +71,7 @@ void Broker::shutdown() {
   const std::vector<Client*> clients(clients_.begin(), clients_.end());
   // MQTT 5 §3.14.2.1: tell MQTT 5 clients why (0x8B); MQTT 3.1.1 clients just see the close.
   for (Client* c : clients) c->disconnect(DisconnectReason::ServerShuttingDown);
+  flush_persistence();
 }
 
 void Broker::on_client_gone(Client& client) {
@@ -245,6 +246,7 @@ void Broker::finish_connect(Client& client, Connect&& connect, bool verified) {
 
   Session* session = nullptr;
   bool session_present = false;
+  bool was_persisted = false;
   if (auto it = sessions_.find(client_id); it != sessions_.end()) {
     Session& old = *it->second;
     // A session belongs to the user who made it: another user (or an anonymous client) may
@@ -279,6 +281,7 @@ void Broker::finish_connect(Client& client, Connect&& connect, bool verified) {
     } else {
       session = &old;
       session_present = true;
+      was_persisted = persisted(old);
     }
   }
   if (session == nullptr) {
@@ -294,6 +297,7 @@ void Broker::finish_connect(Client& client, Connect&& connect, bool verified) {
   session->connect_expiry_zero = requested_expiry == 0;
   session->will = connect.will ? std::make_unique<Will>(std::move(*connect.will)) : nullptr;
   session->client = &client;
+  persist_connect(*session, was_persisted);
 
   Client::Negotiated negotiated{.keep_alive_s = keep_alive};
   if (v5) {
@@ -377,6 +381,7 @@ void Broker::on_publish(Client& client, Publish&& publish) {
       }
       // Recorded before routing, which must not be followed by any use of `session`.
       session.awaiting_pubrel.insert(raw);
+      persist_row(session);
       const auto n = route(message, session.id);
       client.send(Pubrec{.packet_id = id,
                          .reason = n == 0 ? PubrecReason::NoMatchingSubscribers : PubrecReason::Success});
@@ -406,7 +411,10 @@ void Broker::refuse_publish(Client& client, Session& session, const Publish& pub
     client.send(Puback{.packet_id = id,
                        .reason = v5 ? PubackReason::NotAuthorized : PubackReason::Success});
   } else if (publish.qos == QoS::ExactlyOnce) {
-    if (!v5) session.awaiting_pubrel.insert(static_cast<std::uint16_t>(id));
+    if (!v5) {
+      session.awaiting_pubrel.insert(static_cast<std::uint16_t>(id));
+      persist_row(session);
+    }
     client.send(Pubrec{.packet_id = id,
                        .reason = v5 ? PubrecReason::NotAuthorized : PubrecReason::Success});
   }
@@ -426,7 +434,7 @@ void Broker::publish(Message message) {
 std::size_t Broker::route(const std::shared_ptr<const Message>& message,
                           std::optional<SubscriberId> from) {
   const auto now = clock_.steady();
-  if (message->retain) retained_.retain(message, now);
+  if (message->retain) persist_retained(message, retained_.retain(message, now));
   aggregator_.reset(from);
   tree_.match(message->topic, aggregator_.visitor());
   const auto deliveries = aggregator_.finish();
@@ -579,6 +587,7 @@ void Broker::enqueue(Session& session, OutgoingMessage out) {
   while (!session.queue.empty() && (session.queue.size() >= options_.max_queued_messages ||
                                     session.queued_bytes + bytes > options_.max_queued_bytes)) {
     session.queued_bytes -= RetainedStore::message_bytes(*session.queue.front().message);
+    persist_gone(session, session.queue.front());
     session.queue.pop_front();
     ++stats_.dropped_queue_full;
     if (worth_logging(stats_.dropped_queue_full)) {
@@ -587,6 +596,7 @@ void Broker::enqueue(Session& session, OutgoingMessage out) {
     }
   }
   session.queued_bytes += bytes;
+  persist_queued(session, out);
   session.queue.push_back(std::move(out));
 }
 
@@ -601,13 +611,18 @@ void Broker::start_inflight(Session& session, OutgoingMessage out) {
     return;
   }
   const auto outcome = send_publish(session, out, id);
-  if (outcome == SendOutcome::Dropped) return;  // expired or too large: never in flight
+  if (outcome == SendOutcome::Dropped) {  // expired or too large: never in flight
+    persist_gone(session, out);
+    return;
+  }
   const auto state = out.qos == QoS::AtLeastOnce ? Inflight::State::AwaitPuback
                                                  : Inflight::State::AwaitPubrec;
   const bool unsent = outcome == SendOutcome::Unsent;
-  session.inflight.emplace(static_cast<std::uint16_t>(*id),
-                           Inflight{std::move(out), state, session.next_seq++, unsent, !unsent});
+  const auto raw_id = static_cast<std::uint16_t>(*id);
+  auto [entry, added] = session.inflight.emplace(
+      raw_id, Inflight{std::move(out), state, session.next_seq++, unsent, !unsent});
   if (unsent) ++session.unsent;
+  persist_inflight(session, raw_id, entry->second);
 }
 
 std::optional<std::uint32_t> Broker::remaining_expiry(const OutgoingMessage& out) const {
@@ -681,11 +696,15 @@ void Broker::pump(Session& session) {
       if (outcome == SendOutcome::Unsent) return;
       --session.unsent;
       if (outcome == SendOutcome::Dropped) {
+        persist_gone(session, e.out);
         session.inflight.erase(it);
         continue;
       }
       e.unsent = false;
-      e.was_sent = true;
+      if (!e.was_sent) {
+        e.was_sent = true;
+        persist_inflight(session, it->first, e);
+      }
       continue;
     }
     if (session.queue.empty()) return;
@@ -728,6 +747,7 @@ void Broker::on_puback(Client& client, const Puback& ack) {
   auto it = session.inflight.find(static_cast<std::uint16_t>(ack.packet_id));
   if (it == session.inflight.end() || it->second.state != Inflight::State::AwaitPuback) return;
   if (it->second.unsent) --session.unsent;  // acknowledged from an earlier connection
+  persist_gone(session, it->second.out);
   session.inflight.erase(it);
   pump(session);
 }
@@ -746,11 +766,13 @@ void Broker::on_pubrec(Client& client, const Pubrec& rec) {
   }
   if (static_cast<std::uint8_t>(rec.reason) >= 0x80) {
     // MQTT 5 §4.3.3: a failed PUBREC ends the exchange; the id is free again.
+    persist_gone(session, it->second.out);
     session.inflight.erase(it);
     pump(session);
     return;
   }
   it->second.state = Inflight::State::AwaitPubcomp;
+  persist_inflight(session, it->first, it->second);
   client.send(Pubrel{.packet_id = rec.packet_id});
 }
 
@@ -758,6 +780,7 @@ void Broker::on_pubcomp(Client& client, const Pubcomp& comp) {
   Session& session = *client.session();
   auto it = session.inflight.find(static_cast<std::uint16_t>(comp.packet_id));
   if (it == session.inflight.end() || it->second.state != Inflight::State::AwaitPubcomp) return;
+  persist_gone(session, it->second.out);
   session.inflight.erase(it);
   pump(session);
 }
@@ -765,6 +788,7 @@ void Broker::on_pubcomp(Client& client, const Pubcomp& comp) {
 void Broker::on_pubrel(Client& client, const Pubrel& rel) {
   Session& session = *client.session();
   const bool known = session.awaiting_pubrel.erase(static_cast<std::uint16_t>(rel.packet_id)) > 0;
+  if (known) persist_row(session);
   client.send(Pubcomp{.packet_id = rel.packet_id,
                       .reason = known ? PubcompReason::Success
                                       : PubcompReason::PacketIdentifierNotFound});
@@ -809,6 +833,7 @@ void Broker::on_subscribe(Client& client, Subscribe&& subscribe) {
     granted_options.max_qos = qos;
     const auto options = make_subscription_options(granted_options, subscribe.props.subscription_id);
     const auto result = tree_.subscribe(filter.str(), session.id, options);
+    persist_subscription(session, filter.str(), options);
     ack.reasons.push_back(granted(qos));
     // MQTT 5 §3.3.1.3: retained messages on subscribe, per Retain Handling; never for a shared
     // subscription (MQTT 5 §4.8.2).
@@ -839,9 +864,10 @@ void Broker::on_unsubscribe(Client& client, Unsubscribe&& unsubscribe) {
   Session& session = *client.session();
   Unsuback ack{.packet_id = unsubscribe.packet_id, .reasons = {}, .props = {}};
   for (const auto& filter : unsubscribe.filters) {
-    ack.reasons.push_back(tree_.unsubscribe(filter.str(), session.id)
-                              ? UnsubackReason::Success
-                              : UnsubackReason::NoSubscriptionExisted);
+    const bool removed = tree_.unsubscribe(filter.str(), session.id);
+    if (removed) persist_unsubscription(session, filter.str());
+    ack.reasons.push_back(removed ? UnsubackReason::Success
+                                  : UnsubackReason::NoSubscriptionExisted);
   }
   client.send(ack);
 }
@@ -851,11 +877,14 @@ bool Broker::on_disconnect(Client& client, const Disconnect& disconnect) {
   if (client.version() == ProtocolVersion::V5 && disconnect.props.session_expiry) {
     // MQTT 5 §3.14.2.2.2 [MQTT-3.14.2-2]: no Session Expiry Interval on DISCONNECT after 0.
     if (session.connect_expiry_zero && *disconnect.props.session_expiry != 0) return false;
+    const bool was_persisted = persisted(session);
     session.expiry_interval =
         std::min(*disconnect.props.session_expiry, to_u32_seconds(options_.max_session_expiry));
+    if (was_persisted && !persisted(session)) journal_.session_ended(session.client_id);
   }
   // MQTT 5 §3.1.2.5 [MQTT-3.1.2-10]: a normal DISCONNECT discards the will; 0x04 keeps it.
   if (disconnect.reason != DisconnectReason::DisconnectWithWillMessage) session.will.reset();
+  persist_row(session);
   return true;
 }
 
@@ -876,6 +905,7 @@ void Broker::on_client_closed(Client& client, Session& session) {
     if (session.expiry_interval != Session::kNever) {
       session.expires_at = clock_.steady() + std::chrono::seconds(session.expiry_interval);
     }
+    persist_row(session);
   }
 }
 
@@ -884,6 +914,7 @@ void Broker::publish_will(Session& session) {
   session.will_at.reset();
   auto will = std::move(*session.will);
   session.will.reset();
+  persist_row(session);
   auto message = std::make_shared<Message>();
   message->topic = will.topic.str();
   message->payload = std::move(will.payload);
@@ -913,6 +944,7 @@ void Broker::end_session(Session& session) {
     stats_.dropped_session_ended += lost;
     log_->info("client '{}': session ended with {} undelivered messages", session.client_id, lost);
   }
+  persist_ended(session);
   tree_.remove_all(session.id);
   by_subscriber_.erase(session.id);
   sessions_.erase(session.client_id);  // destroys `session`
@@ -957,6 +989,7 @@ void Broker::tick() {
     }
   }
   if (const auto next = retained_.next_expiry(); next && *next <= now) retained_.purge_expired(now);
+  flush_journal(/*force=*/false);
 }
 
 std::string Broker::assign_client_id() {

@@ -28,6 +28,8 @@
 #include "broker/broker_stats.hpp"
 #include "broker/client.hpp"
 #include "broker/options.hpp"
+#include "broker/persistence/journal.hpp"
+#include "broker/persistence/state_store.hpp"
 #include "broker/protocol/packet.hpp"
 #include "broker/retained_store.hpp"
 #include "broker/session.hpp"
@@ -119,6 +121,18 @@ class Broker {
   // RFC 6455, and logs it rate-limited with the peer and reason.
   void on_websocket_failure(bool handshake, const std::string& peer, std::string_view why);
 
+  // --- persistence (broker/persistence/, docs/operations.md) ---
+  // Restores `state` (kept sessions with their subscriptions, queued and in-flight messages and
+  // wills; retained messages), with the time spent down counted against every Session Expiry,
+  // Message Expiry and Will Delay, and from then on writes every change behind to `store`: one
+  // batch per `flush_interval`, on tick(). Call once, before any client connects. `store` must
+  // outlive the broker or a later flush_persistence().
+  void enable_persistence(persistence::StateStore& store, persistence::PersistedState state,
+                          std::chrono::milliseconds flush_interval);
+  // Hands every pending change to the store now and waits until it is written (clean shutdown).
+  void flush_persistence();
+  [[nodiscard]] const persistence::Journal& journal() const { return journal_; }
+
  private:
   // Stores it if retained and hands a copy to every matching session; returns how many.
   std::size_t route(const std::shared_ptr<const Message>& message, std::optional<SubscriberId> from);
@@ -154,6 +168,33 @@ class Broker {
   [[nodiscard]] bool anonymous_allowed(const Client& client) const;
   std::string assign_client_id();
   [[nodiscard]] std::optional<std::uint32_t> remaining_expiry(const OutgoingMessage& out) const;
+
+  // Persistence hooks (broker_persistence.cpp); each is a no-op without a store.
+  [[nodiscard]] bool persisted(const Session& session) const {
+    return store_ != nullptr && session.expiry_interval > 0;
+  }
+  void persist_row(const Session& session);  // the session row (expiry, will, packet ids...)
+  void persist_connect(Session& session, bool was_persisted);
+  void persist_ended(const Session& session);
+  void persist_subscription(Session& session, std::string_view filter,
+                            const SubscriptionOptions& options);
+  void persist_unsubscription(Session& session, std::string_view filter);
+  void persist_queued(Session& session, OutgoingMessage& out);
+  void persist_inflight(Session& session, std::uint16_t packet_id, Inflight& e);
+  void persist_gone(const Session& session, const OutgoingMessage& out);
+  void persist_retained(const std::shared_ptr<const Message>& message, RetainResult result);
+  void flush_journal(bool force);
+  [[nodiscard]] std::int64_t wall_ms(std::chrono::steady_clock::time_point t) const;
+  [[nodiscard]] persistence::PersistedMessage message_record(Session& session, OutgoingMessage& out);
+  [[nodiscard]] persistence::PersistedSession session_record(Session& session, bool full);
+  [[nodiscard]] persistence::JournalBatch snapshot();
+  void restore(persistence::PersistedState&& state);
+  persistence::StateStore* store_ = nullptr;
+  persistence::Journal journal_;
+  std::chrono::milliseconds flush_interval_{1000};
+  std::chrono::steady_clock::time_point next_flush_{};
+  std::uint64_t next_message_key_ = 1;
+  bool snapshot_due_ = false;
 
   asio::io_context& io_;
   BrokerOptions options_;

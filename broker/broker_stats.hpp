@@ -35,6 +35,10 @@ struct BrokerStats {
   // WebSocket listeners (broker/net/ws_transport.hpp)
   std::uint64_t websocket_handshake_failures = 0;  // upgrade requests refused with an HTTP error
   // (frames that break RFC 6455 close the connection and count under protocol_errors)
+  // Persistence (broker/persistence/).
+  std::uint64_t persist_batches = 0;    // write-behind batches handed to the store
+  std::uint64_t persist_snapshots = 0;  // of them full snapshots (after an overflow or failure)
+  std::uint64_t persist_overflows = 0;  // journal bound reached while the store was behind
 };
 
 }  // namespace gw::broker

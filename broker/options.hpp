@@ -41,6 +41,20 @@ struct ListenerOptions {
   friend bool operator==(const ListenerOptions&, const ListenerOptions&) = default;
 };
 
+// Broker state that survives a restart (broker/persistence/, docs/operations.md): kept sessions
+// and retained messages, written behind to a SQLite file by the gateway.
+struct PersistenceOptions {
+  bool enabled = false;
+  // The SQLite file; config/ fills in <gateway.data_dir>/broker.db when not given.
+  std::string path;
+  // Changes are written in one transaction per window: what a crash may lose. 100 ms .. 60 s
+  // (the broker checks on its 100 ms tick).
+  std::chrono::milliseconds commit_window{1000};
+  // false: PRAGMA synchronous = NORMAL; true: FULL (every commit is fsynced).
+  bool synchronous_full = false;
+  friend bool operator==(const PersistenceOptions&, const PersistenceOptions&) = default;
+};
+
 struct BrokerOptions {
   // At least one listener; the default is a single loopback listener on 127.0.0.1:1883.
   std::vector<ListenerOptions> listeners{ListenerOptions{}};
@@ -107,6 +121,8 @@ struct BrokerOptions {
   // Statistics under $SYS/broker/... (docs/operations.md), published retained by the gateway this
   // often, only the values that changed; 0 = not published. 0..86400 s.
   std::chrono::seconds sys_interval{10};
+  // Kept sessions and retained messages in SQLite; off by default.
+  PersistenceOptions persistence;
 
   friend bool operator==(const BrokerOptions&, const BrokerOptions&) = default;
 };

@@ -242,4 +242,14 @@ std::optional<RetainedStore::time_point> RetainedStore::next_expiry() const {
   return expiry_.begin()->first;
 }
 
+void RetainedStore::for_each(const std::function<void(const RetainedMatch&)>& visit) const {
+  std::vector<const Node*> pending{root_.get()};
+  while (!pending.empty()) {
+    const Node* node = pending.back();
+    pending.pop_back();
+    if (node->message) visit(RetainedMatch{node->message, node->stored_at, std::nullopt});
+    for (const auto& [level, child] : node->children) pending.push_back(child.get());
+  }
+}
+
 }  // namespace gw::broker

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -83,6 +84,10 @@ class RetainedStore {
 
   // Removes every message whose expiry interval has passed at `now`; returns how many.
   std::size_t purge_expired(time_point now);
+
+  // Calls visit(const RetainedMatch&) for every stored message, expired or not, in no particular
+  // order (a full snapshot for persistence). The visitor must not modify the store.
+  void for_each(const std::function<void(const RetainedMatch&)>& visit) const;
 
   // The earliest time a stored message expires, for arming the purge timer; nullopt if none will.
   [[nodiscard]] std::optional<time_point> next_expiry() const;

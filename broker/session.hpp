@@ -36,6 +36,8 @@ struct OutgoingMessage {
   bool retain = false;
   std::vector<std::uint32_t> subscription_ids;
   std::chrono::steady_clock::time_point since;
+  // With persistence (broker/persistence/): the message's key in the store; 0 = not stored.
+  std::uint64_t persist_key = 0;
 };
 
 // A QoS 1/2 PUBLISH sent and not yet completed.
@@ -90,6 +92,10 @@ struct Session {
   // From the client: QoS 2 packet ids acknowledged with PUBREC and awaiting PUBREL
   // (MQTT 5 §4.3.3: a repeated PUBLISH with such an id is not delivered again).
   std::unordered_set<std::uint16_t> awaiting_pubrel;
+
+  // With persistence only: the session's subscriptions (filter as subscribed -> options), so
+  // that a full snapshot can be written without asking the TopicTree.
+  std::map<std::string, SubscriptionOptions, std::less<>> subscriptions;
 
   // A free packet id for a new outgoing PUBLISH; nullopt when all 65,535 are in flight.
   std::optional<protocol::PacketId> next_packet_id() {

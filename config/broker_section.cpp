@@ -260,6 +260,39 @@ const Schema<broker::BrokerOptions::Redirect>& redirect_schema() {
   return schema;
 }
 
+// broker.persistence: kept sessions and retained messages in SQLite (docs/operations.md).
+const Schema<broker::PersistenceOptions>& persistence_schema() {
+  using P = broker::PersistenceOptions;
+  static const Schema<P> schema{
+      "persistence",
+      {
+          field("enabled", &P::enabled, Bool{},
+                "Keep sessions and retained messages across restarts."),
+          [] {
+            auto f = field("path", &P::path, Text{1, 4096},
+                           "The SQLite file; its directory must exist and be writable.");
+            // The reference shows where it goes by default (complete_broker).
+            f.show = [](const P&) { return std::string("<gateway.data_dir>/broker.db"); };
+            return f;
+          }(),
+          field("synchronous", &P::synchronous_full,
+                Enum<bool>{{{"normal", false}, {"full", true}}},
+                "normal: the WAL is synced at checkpoints; full: every commit is synced."),
+          field("commit_window", &P::commit_window,
+                Duration<milliseconds>{milliseconds(100), seconds(60)},
+                "Changes are written in one transaction per window: what a crash may lose."),
+      }};
+  return schema;
+}
+
+void complete_broker(broker::BrokerOptions& options, const gateway::GatewayOptions& gateway) {
+  if (options.persistence.path.empty()) {
+    std::string dir = gateway.data_dir;
+    while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+    options.persistence.path = (dir == "/" ? "" : dir) + "/broker.db";
+  }
+}
+
 const Schema<broker::BrokerOptions>& broker_schema() {
   using B = broker::BrokerOptions;
   static const Schema<B> schema{
@@ -326,6 +359,9 @@ const Schema<broker::BrokerOptions>& broker_schema() {
           field("sys_interval", &B::sys_interval, Duration<seconds>{seconds(0), seconds(86400)},
                 "How often the broker's statistics are published under $SYS/ (only the values "
                 "that changed); 0s = never."),
+          field("persistence", &B::persistence,
+                Section<broker::PersistenceOptions>{&persistence_schema()},
+                "Kept sessions and retained messages survive a restart (SQLite, written behind)."),
       },
       [](const broker::BrokerOptions& o, const YAML::Node& node, const Cursor& at) {
         check_broker(o, node, at);

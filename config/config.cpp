@@ -136,6 +136,7 @@ std::optional<Config> load_string(std::string_view yaml, Diagnostics& diag) {
       config_schema().parse(*root, config, Cursor(diag, ""));
       check_metrics(config, *root, diag);
       if (!diag.has_errors()) check_topics(config, *root, diag);
+      if (!diag.has_errors()) complete_broker(config.broker, config.gateway);
       if (config.bridge && !diag.has_errors()) {
         complete_bridge(*config.bridge, config.gateway, detail::find_value(*root, "bridge"));
       }

@@ -14,6 +14,7 @@
 #include "core/log.hpp"
 #include "core/message.hpp"
 #include "gateway/bridge/bridge.hpp"
+#include "gateway/broker_store/broker_state_store.hpp"
 #include "gateway/field_router.hpp"
 #include "gateway/metrics.hpp"
 #include "gateway/metrics_server.hpp"
@@ -128,6 +129,8 @@ struct App::Impl {
   asio::signal_set signals{io, SIGINT, SIGTERM, SIGHUP};
   asio::steady_timer grace{io};
   static constexpr std::chrono::milliseconds kShutdownGrace{300};
+  // Before the broker, which writes to it until it is destroyed.
+  std::unique_ptr<BrokerStateStore> broker_store;
   std::unique_ptr<broker::Server> broker;
   std::unique_ptr<FieldRouter> field;
   std::unique_ptr<bridge::Bridge> bridge;
@@ -237,6 +240,17 @@ int App::run() {
   auto& s = *impl_;
   s.wait_for_signal();
   s.broker = std::make_unique<broker::Server>(s.io, s.cfg.broker, core::SystemClock::instance());
+  if (const auto& p = s.cfg.broker.persistence; p.enabled) {
+    // Restored before the listeners open, so no client can see the broker without its state.
+    broker::persistence::PersistedState state;
+    auto store = BrokerStateStore::open(p, core::SystemClock::instance(), state);
+    if (!store) {
+      s.log->error("start-up failed: broker persistence {}: {}", p.path, store.error().message());
+      return 1;
+    }
+    s.broker_store = std::move(*store);
+    s.broker->broker().enable_persistence(*s.broker_store, std::move(state), p.commit_window);
+  }
   if (auto started = s.broker->start(); !started) {
     s.log->error("start-up failed: broker: {}", started.error().message());
     return 1;
@@ -270,6 +284,8 @@ int App::run() {
   s.field->stop();
   if (s.bridge) s.bridge->stop();
   s.broker->stop();
+  // Connections closed during the shutdown grace changed their sessions after shutdown()'s flush.
+  s.broker->broker().flush_persistence();
   s.log->info("stopped");
   return 0;
 }

@@ -85,6 +85,15 @@ void broker_metrics(PrometheusText& out, const MetricsSnapshot& s) {
   single(out, "edge_gateway_mqtt_websocket_handshake_failures_total", "counter",
          "WebSocket upgrade requests refused (bad request, wrong path, no mqtt subprotocol).",
          b.websocket_handshake_failures);
+  // broker.persistence
+  constexpr std::string_view persist = "edge_gateway_mqtt_persist_batches_total";
+  out.family(persist, "counter",
+             "Write-behind batches of broker state handed to the store, by kind.");
+  out.sample(persist, {{"kind", "changes"}}, b.persist_batches - b.persist_snapshots);
+  out.sample(persist, {{"kind", "snapshot"}}, b.persist_snapshots);
+  single(out, "edge_gateway_mqtt_persist_overflows_total", "counter",
+         "Times the pending broker state changes outgrew their bound while the disk was behind.",
+         b.persist_overflows);
 }
 
 void field_metrics(PrometheusText& out, const MetricsSnapshot& s) {

@@ -30,6 +30,9 @@ struct LoadOptions {
   // Closed loop: publishers pause while more than this many messages (per subscriber) were sent
   // but not yet delivered, so a broker's queue limit is never reached; 0 = open loop.
   std::uint32_t max_backlog = 0;
+  // MQTT 5 Session Expiry Interval the subscribers ask for, so that a broker keeps (and, with
+  // persistence, stores) their sessions; 0 = none.
+  std::uint32_t session_expiry = 0;
   broker::protocol::ProtocolVersion version = broker::protocol::ProtocolVersion::V5;
   std::string topic = "bench";  // publisher i sends to <topic>/<i>; subscribers take <topic>/#
   double hold_s = 0;            // after setup, keep every connection open this long before traffic

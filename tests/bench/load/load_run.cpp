@@ -79,6 +79,10 @@ void LoadRun::send_connect(LoadClient& c) {
                                            kRole[static_cast<std::size_t>(c.role())], c.index()),
                   .clean_start = true,
                   .keep_alive = keep_alive_s_};
+  if (c.role() == LoadClient::Role::Subscriber && options_.session_expiry > 0 &&
+      options_.version == broker::protocol::ProtocolVersion::V5) {
+    connect.props.session_expiry = options_.session_expiry;
+  }
   c.queue(connect);
   c.state = LoadClient::State::AwaitConnack;
 }

@@ -164,6 +164,7 @@ int main(int argc, char** argv) {
   app.add_option("--rate", o.rate, "Total messages/s over all publishers; 0 = as fast as possible")->capture_default_str();
   app.add_option("--inflight", o.inflight, "Unacknowledged QoS 1/2 PUBLISHes per publisher (lowered to the broker's Receive Maximum)")->capture_default_str();
   app.add_option("--max-backlog", o.max_backlog, "Closed loop: pause publishing while this many messages per subscriber are sent but undelivered; 0 = open loop")->capture_default_str();
+  app.add_option("--session-expiry", o.session_expiry, "MQTT 5 Session Expiry Interval of the subscribers, seconds; 0 = none")->capture_default_str();
   app.add_option("--version", version, "MQTT version: 5 or 311")->check(CLI::IsMember({"5", "311"}))->capture_default_str();
   app.add_option("--topic", o.topic, "Topic prefix")->capture_default_str();
   app.add_option("--hold", o.hold_s, "Seconds to keep all connections open before publishing (memory measurements)")->capture_default_str();

@@ -299,3 +299,55 @@ TEST(BrokerSectionAcl, ReportsBadRulesWithTheirPosition) {
 
 }  // namespace
 }  // namespace gw::config
+
+namespace gw::config {
+namespace {
+
+using namespace std::chrono_literals;
+using test::errors;
+using test::load;
+
+TEST(BrokerSectionPersistence, IsOffByDefaultWithItsFileUnderTheDataDirectory) {
+  auto r = load("gateway: {data_dir: /data/gw/}\n");
+  ASSERT_TRUE(r.config) << r.report;
+  const auto& p = r.config->broker.persistence;
+  EXPECT_FALSE(p.enabled);
+  EXPECT_EQ(p.path, "/data/gw/broker.db");
+  EXPECT_EQ(p.commit_window, 1s);
+  EXPECT_FALSE(p.synchronous_full);
+}
+
+TEST(BrokerSectionPersistence, ParsesEveryKey) {
+  auto r = load(R"(broker:
+  persistence:
+    enabled: true
+    path: /srv/state/b.db
+    synchronous: full
+    commit_window: 250ms
+)");
+  ASSERT_TRUE(r.config) << r.report;
+  const auto& p = r.config->broker.persistence;
+  EXPECT_TRUE(p.enabled);
+  EXPECT_EQ(p.path, "/srv/state/b.db");
+  EXPECT_TRUE(p.synchronous_full);
+  EXPECT_EQ(p.commit_window, 250ms);
+}
+
+TEST(BrokerSectionPersistence, ReportsBadValuesWithTheirPosition) {
+  EXPECT_NE(errors("broker:\n  persistence:\n    commit_window: 5ms\n")
+                .find("t.yaml:3:20: error: broker.persistence.commit_window"),
+            std::string::npos)
+      << errors("broker:\n  persistence:\n    commit_window: 5ms\n");
+  EXPECT_NE(errors("broker:\n  persistence:\n    synchronous: always\n")
+                .find("t.yaml:3:18: error: broker.persistence.synchronous"),
+            std::string::npos)
+      << errors("broker:\n  persistence:\n    synchronous: always\n");
+  EXPECT_NE(errors("broker:\n  persistence:\n    file: x.db\n").find("t.yaml:3:5: error"),
+            std::string::npos)
+      << errors("broker:\n  persistence:\n    file: x.db\n");
+  EXPECT_NE(errors("broker:\n  persistence:\n    path: \"\"\n").find("broker.persistence.path"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace gw::config
