@@ -4,7 +4,10 @@
 // Thread safety: core thread only (read them there, or copy them out with a post).
 #pragma once
 
+#include <array>
 #include <cstdint>
+
+#include "broker/limit_kind.hpp"
 
 namespace gw::broker {
 
@@ -25,6 +28,12 @@ struct BrokerStats {
   std::uint64_t acl_denied_publish = 0;    // PUBLISHes (and wills) the ACL refused
   std::uint64_t acl_denied_subscribe = 0;  // subscription filters the ACL refused
   std::uint64_t acl_denied_receive = 0;    // deliveries the ACL withheld
+
+  // Limit hits by LimitKind (connections refused, filters refused, messages dropped...).
+  std::array<std::uint64_t, kLimitKinds> limit_hits{};
+  [[nodiscard]] std::uint64_t limit_hit_count(LimitKind kind) const {
+    return limit_hits[static_cast<std::size_t>(kind)];
+  }
 };
 
 }  // namespace gw::broker

@@ -15,9 +15,13 @@ Server::Server(asio::io_context& io, BrokerOptions options, core::Clock& clock)
 Server::~Server() { stop(); }
 
 Result<std::unique_ptr<net::TcpListener>> Server::open(const ListenerOptions& opts) {
-  auto listener = net::TcpListener::open(io_, opts, [this](asio::ip::tcp::socket socket) {
+  // This listener's connection count (listeners[].max_connections), shared with its connections.
+  auto slot = std::make_shared<ListenerSlot>(ListenerSlot{
+      .name = opts.name.empty() ? opts.address + ":" + std::to_string(opts.port) : opts.name,
+      .max_connections = opts.max_connections});
+  auto listener = net::TcpListener::open(io_, opts, [this, slot](asio::ip::tcp::socket socket) {
     auto connection = std::make_shared<net::TcpConnection>(std::move(socket), read_buffer_);
-    auto handler = broker_.accept(*connection);
+    auto handler = broker_.accept(*connection, slot);
     if (!handler) {
       connection->abort();
       return;

@@ -69,6 +69,12 @@ void broker_metrics(PrometheusText& out, const MetricsSnapshot& s) {
          "Connections closed for malformed or forbidden input.", b.protocol_errors);
   single(out, "edge_gateway_mqtt_local_handler_errors_total", "counter",
          "In-process subscriber handlers that threw.", b.local_handler_errors);
+  constexpr std::string_view limits = "edge_gateway_mqtt_limit_hits_total";
+  out.family(limits, "counter", "Broker limits reached (connections, rate, topics...), by limit.");
+  for (std::size_t i = 0; i < broker::kLimitKinds; ++i) {
+    out.sample(limits, {{"limit", broker::to_string(static_cast<broker::LimitKind>(i))}},
+               b.limit_hits[i]);
+  }
 }
 
 void field_metrics(PrometheusText& out, const MetricsSnapshot& s) {
