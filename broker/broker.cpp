@@ -1030,12 +1030,12 @@ std::string Broker::check_invariants() const {
                        clients_.size());
   }
   if (by_subscriber_.size() != sessions_.size()) return "by_subscriber_ and sessions_ differ";
-  for (const auto& [client_id, s] : sessions_) {
-    const Session& session = *s;
+  for (const auto& entry : sessions_) {
+    const Session& session = *entry.second;
     const auto fail = [&](std::string_view what) {
-      return fmt::format("session '{}': {}", client_id, what);
+      return fmt::format("session '{}': {}", entry.first, what);
     };
-    if (session.client_id != client_id) return fail("filed under another client id");
+    if (session.client_id != entry.first) return fail("filed under another client id");
     if (auto it = by_subscriber_.find(session.id); it == by_subscriber_.end() || it->second != &session) {
       return fail("not in by_subscriber_");
     }
