@@ -161,6 +161,7 @@ TEST_F(LimitsTest, SubscriptionsBeyondTheMaximumGetQuotaExceededForThoseFiltersO
   pub.connect(connect_packet("pub"));
   pub.send(publish_packet("c", "x"));
   EXPECT_EQ(only<Publish>(c.received()).size(), 1U);
+  EXPECT_EQ(b.check_invariants(), "");
 }
 
 TEST_F(LimitsTest, SubscriptionsBeyondTheMaximumFailWith0x80ForMqtt311) {
@@ -278,6 +279,7 @@ TEST_F(LimitsTest, QueueLimitsCountTheirKind) {
   for (int i = 0; i < 5; ++i) pub.send(publish_packet("t", "x", QoS::AtLeastOnce));
   EXPECT_EQ(hits(LimitKind::QueuedMessages), 3U);
   EXPECT_EQ(b.stats().dropped_queue_full, 3U);
+  EXPECT_EQ(b.check_invariants(), "");
 }
 
 }  // namespace
