@@ -42,7 +42,8 @@ Broker::Broker(asio::io_context& io, BrokerOptions options, core::Clock& clock)
       log_(core::make_logger("broker")),
       acl_(options_.acl),
       tick_timer_(io),
-      rng_(std::random_device{}()) {
+      rng_(std::random_device{}()),
+      connect_rate_(options_.max_connect_rate, options_.max_connect_burst) {
   // Shared subscriptions prefer members that are connected (in-process ones are always ready),
   // then offline ones whose session queues, and never pick a member the ACL denies while another
   // may receive the message.
@@ -78,21 +79,37 @@ void Broker::on_client_gone(Client& client) {
   clients_.erase(&client);
   if (client.auth_ticket() != 0) authenticating_.erase(client.auth_ticket());
   --stats_.connections_current;
+  if (ListenerSlot* slot = client.listener()) --slot->current;
 }
 
-std::unique_ptr<net::StreamHandler> Broker::accept(net::Transport& transport) {
+std::unique_ptr<net::StreamHandler> Broker::accept(net::Transport& transport,
+                                                   std::shared_ptr<ListenerSlot> listener) {
   if (stats_.connections_current >= options_.max_connections) {
     ++stats_.connections_refused;
-    if (worth_logging(stats_.connections_refused)) {
-      log_->warn("refusing connection from {}: max_connections {} reached ({} refused so far)",
-                 transport.peer(), options_.max_connections, stats_.connections_refused);
-    }
+    limit_hit(LimitKind::Connections, "refusing connection from {}: max_connections {} reached",
+              transport.peer(), options_.max_connections);
     return nullptr;
   }
+  if (listener && listener->max_connections && listener->current >= *listener->max_connections) {
+    ++stats_.connections_refused;
+    limit_hit(LimitKind::ListenerConnections,
+              "refusing connection from {}: max_connections {} of listener {} reached",
+              transport.peer(), *listener->max_connections, listener->name);
+    return nullptr;
+  }
+  // Over the rate, the connection is still accepted: its CONNECT is answered with a CONNACK that
+  // says why (MQTT 5 0x9F), which a client can act on, where a bare close looks like a network
+  // fault to retry at once. The token is taken here: the connection is what costs.
+  const bool over_rate = !connect_rate_.admit(transport.peer_address(), clock_.steady());
   ++stats_.connections_total;
   ++stats_.connections_current;
   stats_.connections_maximum = std::max(stats_.connections_maximum, stats_.connections_current);
   auto client = std::make_unique<Client>(*this, transport);
+  if (listener) {
+    ++listener->current;
+    client->set_listener(std::move(listener));
+  }
+  if (over_rate) client->set_over_connect_rate();
   clients_.insert(client.get());
   return client;
 }
@@ -105,6 +122,20 @@ void Broker::on_websocket_failure(bool handshake, const std::string& peer, std::
   } else {
     log_->info("websocket {}: closed: {} ({} protocol errors so far)", peer, why, n);
   }
+}
+
+std::optional<LimitKind> Broker::topic_over_limits(std::string_view topic,
+                                                   std::string_view levels) const {
+  if (topic.size() > options_.max_topic_length) return LimitKind::TopicLength;
+  const auto n = static_cast<std::size_t>(std::count(levels.begin(), levels.end(), '/')) + 1;
+  if (n > options_.max_topic_levels) return LimitKind::TopicLevels;
+  return std::nullopt;
+}
+
+void Broker::flush_limit_log(std::chrono::steady_clock::time_point now) {
+  limit_log_.flush(now, [&](LimitKind kind, std::uint64_t held_back) {
+    log_->warn("limit {}: {} more hits in the last minute", to_string(kind), held_back);
+  });
 }
 
 void Broker::on_connect(Client& client, Connect&& connect) {
@@ -121,6 +152,30 @@ void Broker::on_connect(Client& client, Connect&& connect) {
   if (v5 && connect.props.authentication_method) {
     refuse(ConnackReason::BadAuthenticationMethod, "enhanced authentication not supported");
     return;
+  }
+  // Limits. MQTT 5 §3.2.2.2: 0x9F Connection rate exceeded (MQTT 3.1.1: 3, server unavailable).
+  if (client.over_connect_rate()) {
+    limit_hit(LimitKind::ConnectRate, "client {} '{}': CONNECT refused: more than {}/s (burst {})",
+              client.peer(), connect.client_id, options_.max_connect_rate,
+              options_.max_connect_burst);
+    ++stats_.connections_refused;
+    client.send(Connack{.reason = ConnackReason::ConnectionRateExceeded});
+    client.close();
+    return;
+  }
+  if (connect.will) {
+    const std::string_view will_topic = connect.will->topic.str();
+    if (const auto over = topic_over_limits(will_topic, will_topic)) {
+      limit_hit(*over, "client {} '{}': CONNECT refused: will topic of {} bytes, {} levels",
+                client.peer(), connect.client_id, will_topic.size(),
+                std::count(will_topic.begin(), will_topic.end(), '/') + 1);
+      ++stats_.connections_refused;
+      // MQTT 5 §3.2.2.2: 0x90 Topic Name invalid ("the Will Topic Name is ... not accepted").
+      // MQTT 3.1.1 has no return code for it: close without CONNACK [MQTT-3.2.2-6].
+      if (v5) client.send(Connack{.reason = ConnackReason::TopicNameInvalid});
+      client.close();
+      return;
+    }
   }
   if (options_.redirect) {
     // MQTT 5 §4.11 Server redirection.
@@ -337,6 +392,10 @@ void Broker::finish_connect(Client& client, Connect&& connect, bool verified) {
 
 void Broker::on_publish(Client& client, Publish&& publish) {
   Session& session = *client.session();
+  if (const auto over = topic_over_limits(publish.topic.str(), publish.topic.str())) {
+    refuse_topic(client, session, publish, *over);
+    return;
+  }
   ++stats_.messages_received;
   if (is_sys_topic(publish.topic.str())) {
     refuse_publish(client, session, publish, /*sys=*/true);
@@ -417,6 +476,28 @@ void Broker::refuse_publish(Client& client, Session& session, const Publish& pub
     }
     client.send(Pubrec{.packet_id = id,
                        .reason = v5 ? PubrecReason::NotAuthorized : PubrecReason::Success});
+  }
+}
+
+// A PUBLISH whose topic is over max_topic_length or max_topic_levels. MQTT 5 lets the server
+// refuse a well-formed topic name with 0x90 Topic Name invalid in PUBACK (§3.4.2.1) and PUBREC
+// (§3.5.2.1), where the connection stays; QoS 0 has no acknowledgement, so the refusal is a
+// DISCONNECT 0x90 (§3.14.2.1) rather than a silent drop. MQTT 3.1.1 has no negative
+// acknowledgement: the connection closes (§4.8).
+void Broker::refuse_topic(Client& client, Session& session, const Publish& publish, LimitKind over) {
+  const std::string_view t = publish.topic.str();
+  limit_hit(over, "client {} '{}': PUBLISH refused: topic of {} bytes, {} levels", client.peer(),
+            session.client_id, t.size(), std::count(t.begin(), t.end(), '/') + 1);
+  if (client.version() != ProtocolVersion::V5) {
+    client.close();
+  } else if (publish.qos == QoS::AtLeastOnce) {
+    client.send(Puback{.packet_id = publish.packet_id, .reason = PubackReason::TopicNameInvalid});
+  } else if (publish.qos == QoS::ExactlyOnce) {
+    client.send(Pubrec{.packet_id = publish.packet_id, .reason = PubrecReason::TopicNameInvalid});
+  } else {
+    client.disconnect(DisconnectReason::TopicNameInvalid,
+                      over == LimitKind::TopicLength ? "topic longer than max_topic_length"
+                                                     : "topic deeper than max_topic_levels");
   }
 }
 
@@ -570,6 +651,8 @@ bool Broker::deliver(Session& session, OutgoingMessage out) {
     if (session.client->pending_bytes() > options_.max_queued_bytes ||
         send_publish(session, out, std::nullopt) == SendOutcome::Unsent) {
       ++stats_.dropped_queue_full;
+      limit_hit(LimitKind::QueuedBytes, "client '{}': not reading, QoS 0 message on '{}' dropped",
+                session.client_id, out.message->topic);
     }
     return true;
   }
@@ -590,9 +673,12 @@ void Broker::enqueue(Session& session, OutgoingMessage out) {
     persist_gone(session, session.queue.front());
     session.queue.pop_front();
     ++stats_.dropped_queue_full;
-    if (worth_logging(stats_.dropped_queue_full)) {
-      log_->warn("client '{}': queue full ({} messages), dropped the oldest ({} dropped so far)",
-                 session.client_id, options_.max_queued_messages, stats_.dropped_queue_full);
+    if (session.queue.size() + 1 >= options_.max_queued_messages) {
+      limit_hit(LimitKind::QueuedMessages, "client '{}': queue full ({} messages), dropped the oldest",
+                session.client_id, options_.max_queued_messages);
+    } else {
+      limit_hit(LimitKind::QueuedBytes, "client '{}': queue full ({} bytes), dropped the oldest",
+                session.client_id, options_.max_queued_bytes);
     }
   }
   session.queued_bytes += bytes;
@@ -811,6 +897,14 @@ void Broker::on_subscribe(Client& client, Subscribe&& subscribe) {
   ack.reasons.reserve(subscribe.subscriptions.size());
   for (const auto& sub : subscribe.subscriptions) {
     const auto& filter = sub.filter;
+    if (const auto over = topic_over_limits(filter.str(), filter.filter())) {
+      limit_hit(*over, "client {} '{}': filter of {} bytes, {} levels refused", client.peer(),
+                session.client_id, filter.str().size(),
+                std::count(filter.filter().begin(), filter.filter().end(), '/') + 1);
+      // MQTT 5 §3.9.3: 0x8F Topic Filter invalid ("correctly formed but not allowed").
+      ack.reasons.push_back(v5 ? SubackReason::TopicFilterInvalid : SubackReason::UnspecifiedError);
+      continue;
+    }
     if (filter.is_shared() && !options_.shared_subscriptions) {
       ack.reasons.push_back(v5 ? SubackReason::SharedSubscriptionsNotSupported
                                : SubackReason::UnspecifiedError);
@@ -826,6 +920,15 @@ void Broker::on_subscribe(Client& client, Subscribe&& subscribe) {
     if (filter.has_wildcards() && !options_.wildcard_subscriptions) {
       ack.reasons.push_back(v5 ? SubackReason::WildcardSubscriptionsNotSupported
                                : SubackReason::UnspecifiedError);
+      continue;
+    }
+    if (tree_.subscription_count(session.id) >= options_.max_subscriptions_per_client &&
+        !tree_.holds(session.id, filter.str())) {
+      limit_hit(LimitKind::Subscriptions, "client {} '{}': subscription to '{}' refused: {} held",
+                client.peer(), session.client_id, filter.str(),
+                options_.max_subscriptions_per_client);
+      // MQTT 5 §3.9.3: 0x97 Quota exceeded; MQTT 3.1.1 has only 0x80 Failure.
+      ack.reasons.push_back(v5 ? SubackReason::QuotaExceeded : SubackReason::UnspecifiedError);
       continue;
     }
     const QoS qos = std::min(sub.options.max_qos, options_.maximum_qos);
@@ -990,6 +1093,44 @@ void Broker::tick() {
   }
   if (const auto next = retained_.next_expiry(); next && *next <= now) retained_.purge_expired(now);
   flush_journal(/*force=*/false);
+  flush_limit_log(now);
+}
+
+std::string Broker::check_invariants() const {
+  if (stats_.connections_current != clients_.size()) {
+    return fmt::format("connections_current {} but {} clients", stats_.connections_current,
+                       clients_.size());
+  }
+  if (by_subscriber_.size() != sessions_.size()) return "by_subscriber_ and sessions_ differ";
+  for (const auto& entry : sessions_) {
+    const Session& session = *entry.second;
+    const auto fail = [&](std::string_view what) {
+      return fmt::format("session '{}': {}", entry.first, what);
+    };
+    if (session.client_id != entry.first) return fail("filed under another client id");
+    if (auto it = by_subscriber_.find(session.id); it == by_subscriber_.end() || it->second != &session) {
+      return fail("not in by_subscriber_");
+    }
+    if (session.client != nullptr &&
+        (!clients_.contains(session.client) || session.client->session() != &session)) {
+      return fail("attached to a client that does not know it");
+    }
+    std::size_t unsent = 0;
+    for (const auto& [id, e] : session.inflight) {
+      if (id == 0) return fail("packet id 0 in flight");
+      if (e.unsent) ++unsent;
+    }
+    if (unsent != session.unsent) return fail("unsent count is off");
+    if (sent_in_flight(session) > options_.max_inflight) return fail("more than max_inflight sent");
+    if (session.queue.size() > options_.max_queued_messages) return fail("queue over max_queued_messages");
+    std::size_t bytes = 0;
+    for (const auto& out : session.queue) bytes += RetainedStore::message_bytes(*out.message);
+    if (bytes != session.queued_bytes) return fail("queued_bytes is off");
+    if (tree_.subscription_count(session.id) > options_.max_subscriptions_per_client) {
+      return fail("more subscriptions than max_subscriptions_per_client");
+    }
+  }
+  return {};
 }
 
 std::string Broker::assign_client_id() {

@@ -14,6 +14,7 @@
 #include <functional>
 #include <string_view>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <unordered_map>
@@ -22,11 +23,15 @@
 
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
+#include <fmt/format.h>
 #include <spdlog/logger.h>
 
 #include "broker/auth/authenticator.hpp"
 #include "broker/broker_stats.hpp"
 #include "broker/client.hpp"
+#include "broker/connect_rate_limiter.hpp"
+#include "broker/limit_log.hpp"
+#include "broker/listener_slot.hpp"
 #include "broker/options.hpp"
 #include "broker/persistence/journal.hpp"
 #include "broker/persistence/state_store.hpp"
@@ -46,9 +51,12 @@ class Broker {
   Broker(const Broker&) = delete;
   Broker& operator=(const Broker&) = delete;
 
-  // A handler for a new connection on `transport`; nullptr when max_connections is reached
-  // (the caller closes the transport).
-  std::unique_ptr<net::StreamHandler> accept(net::Transport& transport);
+  // A handler for a new connection on `transport`; nullptr when max_connections is reached,
+  // over all listeners or on `listener` (the caller closes the transport). `listener` (may be
+  // null) is the accepting listener's slot, held by the connection until it is gone. A source
+  // address over max_connect_rate is accepted here and refused at CONNECT (CONNACK 0x9F).
+  std::unique_ptr<net::StreamHandler> accept(net::Transport& transport,
+                                             std::shared_ptr<ListenerSlot> listener = nullptr);
 
   // Ends every connection for a server shutdown: MQTT 5 clients get DISCONNECT 0x8B. Stops
   // the deadline checks. Sessions stay as they are (persistence is a later step).
@@ -133,6 +141,11 @@ class Broker {
   void flush_persistence();
   [[nodiscard]] const persistence::Journal& journal() const { return journal_; }
 
+  // What is inconsistent in the broker's bookkeeping (session tables, in-flight and queue
+  // accounting, the limits in force), or empty when everything holds. Linear in the broker's
+  // state: for tests and the session fuzzer, not for the data path.
+  [[nodiscard]] std::string check_invariants() const;
+
  private:
   // Stores it if retained and hands a copy to every matching session; returns how many.
   std::size_t route(const std::shared_ptr<const Message>& message, std::optional<SubscriberId> from);
@@ -163,6 +176,8 @@ class Broker {
   // `sys`: a PUBLISH into $SYS/ (broker/sys_topic.hpp) rather than one the ACL refused.
   void refuse_publish(Client& client, Session& session, const protocol::Publish& publish,
                       bool sys = false);
+  void refuse_topic(Client& client, Session& session, const protocol::Publish& publish,
+                    LimitKind over);
   void on_authenticated(std::uint64_t ticket, protocol::Connect&& connect,
                         auth::Authenticator::Outcome outcome);
   [[nodiscard]] bool anonymous_allowed(const Client& client) const;
@@ -243,6 +258,31 @@ class Broker {
   std::vector<Client*> tick_clients_;      // scratch for tick()
   std::vector<std::string> tick_sessions_;  // scratch for tick()
   std::mt19937_64 rng_;
+
+  // --- Limits (BrokerOptions, "Limits") ---
+  ConnectRateLimiter connect_rate_;
+  LimitLog limit_log_;
+  // Counts a hit of `kind` and logs it, rate-limited by limit_log_.
+  template <typename... Args>
+  void limit_hit(LimitKind kind, fmt::format_string<Args...> what, Args&&... args);
+  void flush_limit_log(std::chrono::steady_clock::time_point now);
+  // The limit a topic name or filter breaks, if any: max_topic_length for `topic`, and
+  // max_topic_levels for `levels` (the filter without a $share/{group}/ prefix).
+  [[nodiscard]] std::optional<LimitKind> topic_over_limits(std::string_view topic,
+                                                           std::string_view levels) const;
 };
+
+template <typename... Args>
+void Broker::limit_hit(LimitKind kind, fmt::format_string<Args...> what, Args&&... args) {
+  ++stats_.limit_hits[static_cast<std::size_t>(kind)];
+  const auto held_back = limit_log_.admit(kind, clock_.steady());
+  if (!held_back) return;
+  const std::string text = fmt::format(what, std::forward<Args>(args)...);
+  if (*held_back == 0) {
+    log_->warn("limit {}: {}", to_string(kind), text);
+  } else {
+    log_->warn("limit {}: {} ({} more since the last report)", to_string(kind), text, *held_back);
+  }
+}
 
 }  // namespace gw::broker

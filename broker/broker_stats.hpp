@@ -4,7 +4,10 @@
 // Thread safety: core thread only (read them there, or copy them out with a post).
 #pragma once
 
+#include <array>
 #include <cstdint>
+
+#include "broker/limit_kind.hpp"
 
 namespace gw::broker {
 
@@ -39,6 +42,11 @@ struct BrokerStats {
   std::uint64_t persist_batches = 0;    // write-behind batches handed to the store
   std::uint64_t persist_snapshots = 0;  // of them full snapshots (after an overflow or failure)
   std::uint64_t persist_overflows = 0;  // journal bound reached while the store was behind
+  // Limit hits by LimitKind (connections refused, filters refused, messages dropped...).
+  std::array<std::uint64_t, kLimitKinds> limit_hits{};
+  [[nodiscard]] std::uint64_t limit_hit_count(LimitKind kind) const {
+    return limit_hits[static_cast<std::size_t>(kind)];
+  }
 };
 
 }  // namespace gw::broker

@@ -18,6 +18,7 @@
 
 #include <spdlog/logger.h>
 
+#include "broker/listener_slot.hpp"
 #include "broker/net/transport.hpp"
 #include "broker/protocol/codec.hpp"
 #include "broker/protocol/stream_decoder.hpp"
@@ -87,6 +88,13 @@ class Client final : public net::StreamHandler {
   [[nodiscard]] Session* session() const { return session_; }
   void detach_session() { session_ = nullptr; }
 
+  // Limits: the listener that accepted the connection (null for none), and whether its source
+  // address was over max_connect_rate when it connected (its CONNECT is then refused).
+  void set_listener(std::shared_ptr<ListenerSlot> slot) { listener_ = std::move(slot); }
+  [[nodiscard]] ListenerSlot* listener() const { return listener_.get(); }
+  void set_over_connect_rate() { over_connect_rate_ = true; }
+  [[nodiscard]] bool over_connect_rate() const { return over_connect_rate_; }
+
  private:
   void handle(protocol::Packet&& packet);
   // Queues the broker's encode buffer; marks a connection whose unsent bytes grow past the limit.
@@ -124,6 +132,9 @@ class Client final : public net::StreamHandler {
   // bound: at most this many aliases, for topics up to this long.
   static constexpr std::uint16_t kMaxOutboundAliases = 64;
   static constexpr std::size_t kMaxAliasedTopic = 1024;
+
+  std::shared_ptr<ListenerSlot> listener_;
+  bool over_connect_rate_ = false;
 
 };
 

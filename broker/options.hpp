@@ -37,6 +37,9 @@ struct ListenerOptions {
 
   // Set: clients speak MQTT over WebSocket on this listener instead of plain MQTT.
   std::optional<WebSocketOptions> websocket;
+  // Concurrent client connections through this listener; nullopt = only the broker-wide
+  // BrokerOptions::max_connections applies. 1..1000000.
+  std::optional<std::uint32_t> max_connections;
 
   friend bool operator==(const ListenerOptions&, const ListenerOptions&) = default;
 };
@@ -123,6 +126,19 @@ struct BrokerOptions {
   std::chrono::seconds sys_interval{10};
   // Kept sessions and retained messages in SQLite; off by default.
   PersistenceOptions persistence;
+  // --- Limits against misbehaving or hostile clients (docs/configuration.md, "Limits"). Each
+  // hit is counted in BrokerStats::limit_hits and logged at most once a minute per kind.
+  // New connections per second from one source address (a token bucket that holds
+  // max_connect_burst); beyond it the CONNECT is refused (MQTT 5 CONNACK 0x9F, 3.1.1 0x03).
+  // 0 = no limit. 0..100000.
+  std::uint32_t max_connect_rate = 20;
+  std::uint32_t max_connect_burst = 40;  // 1..100000
+  // Subscriptions one session may hold; a SUBSCRIBE beyond it is refused for the new filters
+  // only (MQTT 5 SUBACK 0x97, 3.1.1 0x80). 1..1000000.
+  std::uint32_t max_subscriptions_per_client = 1000;
+  // Topic names (PUBLISH, will) and filters: bytes and levels ('/'-separated). 1..65535 each.
+  std::uint32_t max_topic_length = 1024;
+  std::uint32_t max_topic_levels = 32;
 
   friend bool operator==(const BrokerOptions&, const BrokerOptions&) = default;
 };

@@ -16,9 +16,15 @@ Server::Server(asio::io_context& io, BrokerOptions options, core::Clock& clock)
 Server::~Server() { stop(); }
 
 Result<std::unique_ptr<net::TcpListener>> Server::open(const ListenerOptions& opts) {
-  auto listener = net::TcpListener::open(io_, opts, [this, ws = opts.websocket](asio::ip::tcp::socket socket) {
+  // This listener's connection count (listeners[].max_connections), shared with its connections.
+  auto slot = std::make_shared<ListenerSlot>(ListenerSlot{
+      .name = opts.name.empty() ? opts.address + ":" + std::to_string(opts.port) : opts.name,
+      .max_connections = opts.max_connections});
+  auto listener = net::TcpListener::open(
+      io_, opts, [this, slot, ws = opts.websocket](asio::ip::tcp::socket socket) {
     auto connection = std::make_shared<net::TcpConnection>(std::move(socket), read_buffer_);
-    auto handler = ws ? websocket_handler(*connection, *ws) : broker_.accept(*connection);
+    auto handler =
+        ws ? websocket_handler(*connection, *ws, slot) : broker_.accept(*connection, slot);
     if (!handler) {
       connection->abort();
       return;
@@ -36,14 +42,14 @@ Result<std::unique_ptr<net::TcpListener>> Server::open(const ListenerOptions& op
   return listener;
 }
 
-std::unique_ptr<net::StreamHandler> Server::websocket_handler(net::Transport& transport,
-                                                              const WebSocketOptions& ws) {
+std::unique_ptr<net::StreamHandler> Server::websocket_handler(
+    net::Transport& transport, const WebSocketOptions& ws, std::shared_ptr<ListenerSlot> slot) {
   auto layer = std::make_unique<net::WsTransport>(
       io_.get_executor(), transport, ws, broker_.options().max_packet_size, unmask_buffer_,
       [this](net::WsTransport::FailureKind kind, const std::string& peer, std::string_view why) {
         broker_.on_websocket_failure(kind == net::WsTransport::FailureKind::Handshake, peer, why);
       });
-  auto handler = broker_.accept(*layer);
+  auto handler = broker_.accept(*layer, std::move(slot));
   if (!handler) return nullptr;
   layer->start(std::move(handler));
   return layer;

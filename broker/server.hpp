@@ -61,8 +61,10 @@ class Server {
   // MQTT over WebSocket: the broker's handler for a connection on `transport`, wrapped in a
   // WebSocket layer that becomes the handler `transport` reports to. Whatever `transport` is
   // (TCP, TLS), the layer composes over it. nullptr when the broker refuses the connection.
+  // `slot` counts the connection against its listener's max_connections.
   std::unique_ptr<net::StreamHandler> websocket_handler(net::Transport& transport,
-                                                        const WebSocketOptions& ws);
+                                                        const WebSocketOptions& ws,
+                                                        std::shared_ptr<ListenerSlot> slot);
   // Scratch for unmasking WebSocket frames, shared like read_buffer_.
   std::shared_ptr<net::SharedReadBuffer> unmask_buffer_ = std::make_shared<net::SharedReadBuffer>();
 };

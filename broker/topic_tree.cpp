@@ -327,4 +327,10 @@ std::size_t TopicTree::subscription_count(SubscriberId subscriber) const {
   return it == by_subscriber_.end() ? 0 : it->second.size();
 }
 
+bool TopicTree::holds(SubscriberId subscriber, std::string_view filter) const {
+  const auto it = by_subscriber_.find(subscriber);
+  if (it == by_subscriber_.end()) return false;
+  return std::find(it->second.begin(), it->second.end(), filter) != it->second.end();
+}
+
 }  // namespace gw::broker

@@ -97,6 +97,9 @@ class TopicTree {
   [[nodiscard]] std::size_t subscriber_count() const noexcept { return by_subscriber_.size(); }
   // Subscriptions held by one subscriber.
   [[nodiscard]] std::size_t subscription_count(SubscriberId subscriber) const;
+  // `subscriber` holds a subscription to exactly `filter` ($share prefix included). Linear in
+  // the subscriber's subscriptions.
+  [[nodiscard]] bool holds(SubscriberId subscriber, std::string_view filter) const;
   // Trie nodes below the root; exposed so that tests and metrics can see pruning work.
   [[nodiscard]] std::size_t node_count() const noexcept { return node_count_; }
   [[nodiscard]] bool empty() const noexcept { return size_ == 0; }

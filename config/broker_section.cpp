@@ -211,6 +211,10 @@ const Schema<broker::ListenerOptions>& listener_schema() {
               [](const L& l) { return l.websocket.value_or(broker::WebSocketOptions{}); },
               "MQTT over WebSocket instead of plain MQTT on this listener: `websocket: {}` for "
               "the default path /mqtt, or `websocket: {path: /dash/mqtt}`."),
+          field("max_connections", &L::max_connections,
+                Optional<Integer<std::uint32_t>>{{1, 1'000'000}, "only broker.max_connections"},
+                "Concurrent client connections through this listener; further TCP connections "
+                "are refused. Unset: only broker.max_connections applies."),
       }};
   return schema;
 }
@@ -350,6 +354,20 @@ const Schema<broker::BrokerOptions>& broker_schema() {
           field("acl", &B::acl, List<broker::auth::AclRule>{&acl_rule_schema(), 0, 4096, "none"},
                 "Who may publish, subscribe and receive what: rules tried in order, the first "
                 "match decides, no match denies; none = everything allowed."),
+          field("max_connect_rate", &B::max_connect_rate, Integer<std::uint32_t>{0, 100'000},
+                "New connections per second from one source address (loopback included); beyond "
+                "it (and the burst) CONNECT is refused with 0x9F (MQTT 3.1.1: 3). 0 = no limit."),
+          field("max_connect_burst", &B::max_connect_burst, Integer<std::uint32_t>{1, 100'000},
+                "Connections one source address may open at once before max_connect_rate "
+                "applies."),
+          field("max_subscriptions_per_client", &B::max_subscriptions_per_client,
+                Integer<std::uint32_t>{1, 1'000'000},
+                "Subscriptions one session may hold; further filters are refused with SUBACK "
+                "0x97 (MQTT 3.1.1: 0x80)."),
+          field("max_topic_length", &B::max_topic_length, Integer<std::uint32_t>{1, 65535},
+                "Longest topic name (PUBLISH, will) or filter, in bytes."),
+          field("max_topic_levels", &B::max_topic_levels, Integer<std::uint32_t>{1, 65535},
+                "Most '/'-separated levels in a topic name or filter."),
           field<B>(
               "redirect", Section<broker::BrokerOptions::Redirect>{&redirect_schema()},
               [](B& b, broker::BrokerOptions::Redirect&& r) { b.redirect = std::move(r); },

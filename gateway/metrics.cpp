@@ -94,6 +94,12 @@ void broker_metrics(PrometheusText& out, const MetricsSnapshot& s) {
   single(out, "edge_gateway_mqtt_persist_overflows_total", "counter",
          "Times the pending broker state changes outgrew their bound while the disk was behind.",
          b.persist_overflows);
+  constexpr std::string_view limits = "edge_gateway_mqtt_limit_hits_total";
+  out.family(limits, "counter", "Broker limits reached (connections, rate, topics...), by limit.");
+  for (std::size_t i = 0; i < broker::kLimitKinds; ++i) {
+    out.sample(limits, {{"limit", broker::to_string(static_cast<broker::LimitKind>(i))}},
+               b.limit_hits[i]);
+  }
 }
 
 void field_metrics(PrometheusText& out, const MetricsSnapshot& s) {

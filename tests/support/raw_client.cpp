@@ -34,9 +34,20 @@ Bytes encode_packet(const broker::protocol::Packet& packet, broker::protocol::Pr
   return b;
 }
 
-RawClient::RawClient(std::uint16_t port) {
+RawClient::RawClient(std::uint16_t port) : RawClient(port, 1) {}
+
+RawClient::RawClient(std::uint16_t port, std::uint8_t source_host) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return;
+  if (source_host != 1) {
+    sockaddr_in src{};
+    src.sin_family = AF_INET;
+    src.sin_addr.s_addr = htonl((127U << 24) | source_host);  // 127.0.0.<source_host>
+    if (::bind(fd, reinterpret_cast<const sockaddr*>(&src), sizeof src) != 0) {
+      ::close(fd);
+      return;
+    }
+  }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);

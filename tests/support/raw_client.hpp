@@ -36,6 +36,8 @@ class RawClient {
 
   // Connects to 127.0.0.1:port (blocking, loopback only). connected() tells whether it worked.
   explicit RawClient(std::uint16_t port);
+  // The same from source address 127.0.0.<source_host> (still loopback), for per-address limits.
+  RawClient(std::uint16_t port, std::uint8_t source_host);
   ~RawClient();
   RawClient(const RawClient&) = delete;
   RawClient& operator=(const RawClient&) = delete;

@@ -47,7 +47,7 @@ wrap=()
 [[ $TOOL == heaptrack ]] && wrap=(heaptrack -o "$OUT/heaptrack.broker")
 if [[ $BROKER == edge ]]; then
   mkdir -p "$OUT/data"
-  printf 'gateway:\n  id: profile\n  data_dir: %s\n  log_level: info\nbroker:\n  listeners:\n    - bind: 127.0.0.1:0\n  max_connections: 20000\n' \
+  printf 'gateway:\n  id: profile\n  data_dir: %s\n  log_level: info\nbroker:\n  listeners:\n    - bind: 127.0.0.1:0\n  max_connections: 20000\n  max_connect_rate: 0\n' \
     "$OUT/data" >"$OUT/broker.yaml"
   "${wrap[@]}" "$BUILD_DIR/bin/edge-gateway" run --config "$OUT/broker.yaml" >"$OUT/broker.log" 2>&1 &
   PID=$!

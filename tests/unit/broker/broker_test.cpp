@@ -9,33 +9,13 @@
 
 #include <gtest/gtest.h>
 
-#include "broker/protocol/codec.hpp"
-#include "broker/protocol/stream_decoder.hpp"
-#include "tests/unit/broker/fake_connection.hpp"
+#include "tests/unit/broker/broker_fixture.hpp"
 
 namespace gw::broker {
 namespace {
 
 using namespace std::chrono_literals;
 using namespace protocol;
-using namespace fake;
-
-class BrokerTest : public ::testing::Test {
- protected:
-  BrokerOptions options() {
-    BrokerOptions o;
-    o.connect_timeout = 5s;
-    return o;
-  }
-  // Runs what the broker posted (in-process deliveries).
-  void settle() {
-    io_.restart();
-    io_.poll();
-  }
-  core::FakeClock clock_;
-  asio::io_context io_;
-  std::unique_ptr<Broker> broker_ = std::make_unique<Broker>(io_, options(), clock_);
-};
 
 TEST_F(BrokerTest, KeepAliveDisconnectsAtOneAndAHalfIntervals) {
   Conn c(*broker_);

@@ -347,6 +347,45 @@ TEST(BrokerSectionPersistence, ReportsBadValuesWithTheirPosition) {
       << errors("broker:\n  persistence:\n    file: x.db\n");
   EXPECT_NE(errors("broker:\n  persistence:\n    path: \"\"\n").find("broker.persistence.path"),
             std::string::npos);
+TEST(BrokerSection, ParsesTheLimits) {
+  const auto r = test::load(
+      "broker:\n  listeners:\n    - bind: 127.0.0.1:1883\n      max_connections: 10\n"
+      "    - bind: 127.0.0.1:1884\n"
+      "  max_connect_rate: 0\n  max_connect_burst: 5\n  max_subscriptions_per_client: 7\n"
+      "  max_topic_length: 100\n  max_topic_levels: 4\n");
+  ASSERT_TRUE(r.config) << r.report;
+  const auto& b = r.config->broker;
+  EXPECT_EQ(b.listeners[0].max_connections, 10u);
+  EXPECT_FALSE(b.listeners[1].max_connections);
+  EXPECT_EQ(b.max_connect_rate, 0u);
+  EXPECT_EQ(b.max_connect_burst, 5u);
+  EXPECT_EQ(b.max_subscriptions_per_client, 7u);
+  EXPECT_EQ(b.max_topic_length, 100u);
+  EXPECT_EQ(b.max_topic_levels, 4u);
+}
+
+TEST(BrokerSection, LimitDefaultsAreFinite) {
+  const auto r = test::load("broker: {}\n");
+  ASSERT_TRUE(r.config) << r.report;
+  const auto& b = r.config->broker;
+  EXPECT_EQ(b.max_connect_rate, 20u);
+  EXPECT_EQ(b.max_connect_burst, 40u);
+  EXPECT_EQ(b.max_subscriptions_per_client, 1000u);
+  EXPECT_EQ(b.max_topic_length, 1024u);
+  EXPECT_EQ(b.max_topic_levels, 32u);
+}
+
+TEST(BrokerSection, RejectsOutOfRangeLimitsWithTheirPosition) {
+  const std::string report = test::errors(
+      "broker:\n  listeners:\n    - bind: 127.0.0.1:1883\n      max_connections: 0\n"
+      "  max_connect_burst: 0\n  max_topic_levels: 0\n  max_topic_length: 70000\n"
+      "  max_subscriptions_per_client: -1\n");
+  EXPECT_EQ(report,
+            "t.yaml:4:24: error: broker.listeners[0].max_connections: 0 out of range 1..1000000\n"
+            "t.yaml:5:22: error: broker.max_connect_burst: 0 out of range 1..100000\n"
+            "t.yaml:6:21: error: broker.max_topic_levels: 0 out of range 1..65535\n"
+            "t.yaml:7:21: error: broker.max_topic_length: 70000 out of range 1..65535\n"
+            "t.yaml:8:33: error: broker.max_subscriptions_per_client: -1 out of range 1..1000000\n");
 }
 
 }  // namespace

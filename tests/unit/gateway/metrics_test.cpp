@@ -43,6 +43,7 @@ MetricsSnapshot sample_snapshot() {
   s.now_ms = 1'000'000;
   s.broker.connections_current = 2;
   s.broker.dropped_too_large = 4;
+  s.broker.limit_hits[static_cast<std::size_t>(broker::LimitKind::ConnectRate)] = 6;
   s.sessions = 3;
   LinkMetrics link{.name = "bus1", .kind = "modbus-rtu", .planned_utilisation = 0.25};
   link.stats.requests = 10;
@@ -68,6 +69,8 @@ TEST(Metrics, RendersDeviceErrorsByKindAndACumulativeHistogram) {
   EXPECT_THAT(body, HasSubstr("edge_gateway_uptime_seconds 3700\n"));
   EXPECT_THAT(body, HasSubstr("edge_gateway_mqtt_messages_dropped_total{reason=\"too_large\"} 4\n"));
   EXPECT_THAT(body, HasSubstr("edge_gateway_mqtt_sessions 3\n"));
+  EXPECT_THAT(body, HasSubstr("edge_gateway_mqtt_limit_hits_total{limit=\"connect_rate\"} 6\n"));
+  EXPECT_THAT(body, HasSubstr("edge_gateway_mqtt_limit_hits_total{limit=\"topic_levels\"} 0\n"));
   EXPECT_THAT(body, HasSubstr(
       "edge_gateway_device_errors_total{link=\"bus1\",device=\"pump\",kind=\"timeout\"} 2\n"));
   EXPECT_THAT(body, HasSubstr(

@@ -13,14 +13,14 @@
 
 #include "gateway/bridge/outbox_errc.hpp"
 #include "tests/support/temp_dir.hpp"
-#include "tests/unit/broker/fake_connection.hpp"
+#include "tests/unit/broker/broker_fixture.hpp"
 
 namespace gw::gateway {
 namespace {
 
 using namespace std::chrono_literals;
 using namespace broker::persistence;
-using namespace broker::fake;
+using namespace broker;
 using broker::Broker;
 using broker::BrokerOptions;
 

@@ -1,7 +1,5 @@
-// Test support for the broker core without sockets: an in-memory transport (FakeTransport), one
-// client connection that encodes what it sends and decodes what the broker writes (Conn), and
-// packet helpers. Shared by the broker's unit tests and the persistence tests that restart a
-// broker on a store.
+// Shared by the broker's sans-I/O tests: clients talk to the Broker through an in-memory
+// transport (Conn) and time is a FakeClock.
 #pragma once
 
 #include <memory>
@@ -13,52 +11,29 @@
 #include "broker/broker.hpp"
 #include "broker/protocol/codec.hpp"
 #include "broker/protocol/stream_decoder.hpp"
+#include "core/clock.hpp"
+#include "tests/support/fake_transport.hpp"
 
-namespace gw::broker::fake {
+namespace gw::broker {
 
 using namespace std::chrono_literals;
 using namespace protocol;
 
-// net::Transport in memory. close() is completed by finish() (the peer's FIN); abort() completes
-// at once, like TcpConnection.
-class FakeTransport final : public net::Transport {
- public:
-  void write(std::span<const std::byte> bytes) override {
-    if (!closed && !finished) written.insert(written.end(), bytes.begin(), bytes.end());
-  }
-  void close() override { closed = true; }
-  void abort() override { finish(); }
-  // A stalled peer reads nothing: everything written stays pending.
-  [[nodiscard]] std::size_t pending_bytes() const override { return stalled ? written.size() : 0; }
-  [[nodiscard]] const std::string& peer() const override { return peer_; }
-  [[nodiscard]] const std::string& peer_address() const override { return peer_; }
-  // In memory: as local as a peer can be.
-  [[nodiscard]] bool peer_is_loopback() const override { return true; }
-
-  void finish() {
-    if (finished) return;
-    finished = true;
-    if (handler != nullptr) handler->on_closed({});
-  }
-
-  std::vector<std::byte> written;
-  bool closed = false;
-  bool finished = false;
-  bool stalled = false;
-  net::StreamHandler* handler = nullptr;
-
- private:
-  std::string peer_ = "test:1";
-};
+using test::FakeTransport;
 
 // One client connection: sends packets in, reads what the broker wrote back.
 class Conn {
  public:
-  Conn(Broker& broker, ProtocolVersion v = ProtocolVersion::V5)
-      : version_(v), decoder_(DecodeOptions{.version = v, .maximum_packet_size = kMaxPacketSize}) {
-    handler_ = broker.accept(transport_);
+  Conn(Broker& broker, ProtocolVersion v = ProtocolVersion::V5, std::string address = "test",
+       std::shared_ptr<ListenerSlot> listener = nullptr)
+      : version_(v),
+        transport_(std::move(address)),
+        decoder_(DecodeOptions{.version = v, .maximum_packet_size = kMaxPacketSize}) {
+    handler_ = broker.accept(transport_, std::move(listener));
     transport_.handler = handler_.get();
   }
+  // The broker refused the TCP connection (max_connections).
+  [[nodiscard]] bool refused() const { return handler_ == nullptr; }
   ~Conn() { transport_.finish(); }
   Conn(const Conn&) = delete;
   Conn& operator=(const Conn&) = delete;
@@ -152,4 +127,21 @@ std::vector<P> only(const std::vector<Packet>& packets) {
   return out;
 }
 
-}  // namespace gw::broker::fake
+class BrokerTest : public ::testing::Test {
+ protected:
+  BrokerOptions options() {
+    BrokerOptions o;
+    o.connect_timeout = 5s;
+    return o;
+  }
+  // Runs what the broker posted (in-process deliveries).
+  void settle() {
+    io_.restart();
+    io_.poll();
+  }
+  core::FakeClock clock_;
+  asio::io_context io_;
+  std::unique_ptr<Broker> broker_ = std::make_unique<Broker>(io_, options(), clock_);
+};
+
+}  // namespace gw::broker

@@ -1,0 +1,53 @@
+// Test support: net::Transport in memory, for driving the broker's sans-I/O path (unit tests,
+// the session fuzzer). close() is completed by finish() (the peer's FIN); abort() completes at
+// once, like TcpConnection.
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "broker/net/transport.hpp"
+
+namespace gw::test {
+
+class FakeTransport final : public broker::net::Transport {
+ public:
+  FakeTransport() = default;
+  // `address` without a port, e.g. "192.0.2.7" (per-address limits key on it).
+  explicit FakeTransport(std::string address, bool loopback = true)
+      : peer_(address + ":1"), address_(std::move(address)), loopback_(loopback) {}
+
+  void write(std::span<const std::byte> bytes) override {
+    if (!closed && !finished) written.insert(written.end(), bytes.begin(), bytes.end());
+  }
+  void close() override { closed = true; }
+  void abort() override { finish(); }
+  // A stalled peer reads nothing: everything written stays pending.
+  [[nodiscard]] std::size_t pending_bytes() const override { return stalled ? written.size() : 0; }
+  [[nodiscard]] const std::string& peer() const override { return peer_; }
+  [[nodiscard]] const std::string& peer_address() const override { return address_; }
+  // In memory: as local as a peer can be, unless told otherwise.
+  [[nodiscard]] bool peer_is_loopback() const override { return loopback_; }
+
+  void finish() {
+    if (finished) return;
+    finished = true;
+    if (handler != nullptr) handler->on_closed({});
+  }
+
+  std::vector<std::byte> written;
+  bool closed = false;
+  bool finished = false;
+  bool stalled = false;
+  broker::net::StreamHandler* handler = nullptr;
+
+ private:
+  std::string peer_ = "test:1";
+  std::string address_ = "test:1";
+  bool loopback_ = true;
+};
+
+}  // namespace gw::test
