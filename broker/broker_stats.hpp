@@ -25,6 +25,10 @@ struct BrokerStats {
   std::uint64_t acl_denied_publish = 0;    // PUBLISHes (and wills) the ACL refused
   std::uint64_t acl_denied_subscribe = 0;  // subscription filters the ACL refused
   std::uint64_t acl_denied_receive = 0;    // deliveries the ACL withheld
+
+  // TLS listeners.
+  std::uint64_t tls_handshake_failures = 0;  // handshakes that failed (not those timed out)
+  std::uint64_t tls_reload_failures = 0;     // certificate reloads that kept the old files
 };
 
 }  // namespace gw::broker

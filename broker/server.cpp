@@ -4,6 +4,7 @@
 
 #include "broker/auth/password_file.hpp"
 #include "broker/net/tcp_connection.hpp"
+#include "broker/net/tls_connection.hpp"
 
 namespace gw::broker {
 
@@ -14,24 +15,73 @@ Server::Server(asio::io_context& io, BrokerOptions options, core::Clock& clock)
 
 Server::~Server() { stop(); }
 
+template <class Connection>
+void Server::serve(const std::shared_ptr<Connection>& connection) {
+  auto handler = broker_.accept(*connection);
+  if (!handler) {
+    connection->abort();
+    return;
+  }
+  connection->start(std::move(handler));
+}
+
+net::TcpListener::OnAccept Server::accept_tcp() {
+  return [this](asio::ip::tcp::socket socket) {
+    serve(std::make_shared<net::TcpConnection>(std::move(socket), read_buffer_));
+  };
+}
+
+net::TcpListener::OnAccept Server::accept_tls(std::shared_ptr<net::TlsContext> tls) {
+  return [this, tls = std::move(tls)](asio::ip::tcp::socket socket) {
+    serve(std::make_shared<net::TlsConnection>(
+        std::move(socket), tls->current(), tls->options().identity_as_username,
+        [this](const std::string& peer, const std::string& reason) {
+          broker_.on_tls_handshake_failed(peer, reason);
+        }));
+  };
+}
+
 Result<std::unique_ptr<net::TcpListener>> Server::open(const ListenerOptions& opts) {
-  auto listener = net::TcpListener::open(io_, opts, [this](asio::ip::tcp::socket socket) {
-    auto connection = std::make_shared<net::TcpConnection>(std::move(socket), read_buffer_);
-    auto handler = broker_.accept(*connection);
-    if (!handler) {
-      connection->abort();
-      return;
+  std::shared_ptr<net::TlsContext> tls;
+  if (opts.tls) {
+    net::TlsProblem problem;
+    auto context = net::TlsContext::create(*opts.tls, &problem);
+    if (!context) {
+      broker_.log().error("cannot listen on {}:{}: tls.{}: {}", opts.address, opts.port,
+                          problem.key, problem.message);
+      return Failure{context.error()};
     }
-    connection->start(std::move(handler));
-  });
+    tls = std::move(*context);
+  }
+  auto listener = net::TcpListener::open(io_, opts, tls ? accept_tls(tls) : accept_tcp());
   if (!listener) {
     broker_.log().error("cannot listen on {}:{}: {}", opts.address, opts.port,
                         listener.error().message());
     return Failure{listener.error()};
   }
-  broker_.log().info("listening on {}{}", (*listener)->name(),
+  broker_.log().info("listening on {}{}{}", (*listener)->name(), tls ? " with TLS" : "",
                      opts.name.empty() ? "" : " (" + opts.name + ")");
+  if (tls) tls_listeners_.push_back({tls, (*listener)->name()});
   return listener;
+}
+
+std::size_t Server::reload_tls() {
+  std::erase_if(tls_listeners_, [](const TlsListener& l) { return l.context.expired(); });
+  std::size_t failed = 0;
+  for (const auto& l : tls_listeners_) {
+    const auto context = l.context.lock();
+    net::TlsProblem problem;
+    if (context->reload(&problem)) {
+      broker_.log().info("TLS listener {}: certificate files reloaded", l.name);
+      continue;
+    }
+    ++failed;
+    broker_.on_tls_reload_failed();
+    broker_.log().error("TLS listener {}: reload failed, the previous certificate stays in use: "
+                        "tls.{}: {}",
+                        l.name, problem.key, problem.message);
+  }
+  return failed;
 }
 
 Result<void> Server::reload_users(const std::string& password_file) {

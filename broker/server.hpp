@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include <asio/io_context.hpp>
@@ -13,6 +14,7 @@
 #include "broker/broker.hpp"
 #include "broker/net/tcp_connection.hpp"
 #include "broker/net/tcp_listener.hpp"
+#include "broker/net/tls_context.hpp"
 #include "broker/options.hpp"
 #include "core/clock.hpp"
 #include "core/result.hpp"
@@ -49,6 +51,12 @@ class Server {
   // Bound ports, in configuration order (the kernel's choice for port 0).
   [[nodiscard]] std::vector<std::uint16_t> ports() const;
 
+  // Certificate reload (SIGHUP): every TLS listener re-reads its certificate, key and CA files;
+  // new connections use them, established ones keep theirs. A listener whose files no longer
+  // load keeps its current ones; that is logged with the reason and counted
+  // (BrokerStats::tls_reload_failures). Returns the number of listeners that failed.
+  std::size_t reload_tls();
+
  private:
   asio::io_context& io_;
   Broker broker_;
@@ -57,6 +65,19 @@ class Server {
   std::vector<std::unique_ptr<net::TcpListener>> listeners_;
   std::vector<ListenerOptions> listener_options_;  // parallel to listeners_
   std::shared_ptr<net::SharedReadBuffer> read_buffer_;
+
+  // Listener factory step: what an accepted socket becomes, by the listener's options.
+  net::TcpListener::OnAccept accept_tcp();
+  net::TcpListener::OnAccept accept_tls(std::shared_ptr<net::TlsContext> tls);
+  // Hands a new connection to the broker (or refuses it) and starts it.
+  template <class Connection>
+  void serve(const std::shared_ptr<Connection>& connection);
+  // The TLS contexts of the open listeners, for reload_tls(); a closed listener's entry expires.
+  struct TlsListener {
+    std::weak_ptr<net::TlsContext> context;
+    std::string name;
+  };
+  std::vector<TlsListener> tls_listeners_;
 };
 
 }  // namespace gw::broker
