@@ -7,6 +7,7 @@
 
 namespace gw::config {
 
+[[nodiscard]] const Schema<broker::ListenerTlsOptions>& listener_tls_schema();
 [[nodiscard]] const Schema<broker::ListenerOptions>& listener_schema();
 [[nodiscard]] const Schema<broker::BrokerOptions>& broker_schema();
 
