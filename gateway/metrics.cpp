@@ -69,6 +69,12 @@ void broker_metrics(PrometheusText& out, const MetricsSnapshot& s) {
          "Connections closed for malformed or forbidden input.", b.protocol_errors);
   single(out, "edge_gateway_mqtt_local_handler_errors_total", "counter",
          "In-process subscriber handlers that threw.", b.local_handler_errors);
+  single(out, "edge_gateway_mqtt_tls_handshake_failures_total", "counter",
+         "TLS handshakes with clients that failed (bad certificate, wrong protocol, ...).",
+         b.tls_handshake_failures);
+  single(out, "edge_gateway_mqtt_tls_reload_failures_total", "counter",
+         "TLS certificate reloads that failed and kept the previous certificate.",
+         b.tls_reload_failures);
 }
 
 void field_metrics(PrometheusText& out, const MetricsSnapshot& s) {
