@@ -122,6 +122,7 @@ Result<void> Server::start() {
 Result<void> Server::reload_listeners(const std::vector<ListenerOptions>& wanted) {
   std::vector<std::unique_ptr<net::TcpListener>> next;
   std::vector<bool> kept(listeners_.size(), false);
+  std::vector<TlsChange> tls_changes;
   for (const auto& opts : wanted) {
     const auto it = std::find(listener_options_.begin(), listener_options_.end(), opts);
     if (it != listener_options_.end() && !kept[static_cast<std::size_t>(it - listener_options_.begin())]) {
@@ -130,11 +131,30 @@ Result<void> Server::reload_listeners(const std::vector<ListenerOptions>& wanted
       next.push_back(nullptr);  // placeholder: moved over once nothing can fail any more
       continue;
     }
+    // Only its TLS settings changed: the listener keeps its socket (a second one could not bind
+    // the same port) and gets a new context when the reload commits.
+    if (auto change = tls_change(opts, kept)) {
+      if (!*change) return Failure{change->error()};
+      kept[(*change)->index] = true;
+      tls_changes.push_back(std::move(**change));
+      next.push_back(nullptr);
+      continue;
+    }
     auto listener = open(opts);
     if (!listener) return Failure{listener.error()};  // `next` closes what this call opened
     next.push_back(std::move(*listener));
   }
-  // Commit: the kept listeners move over, the rest close.
+  // Commit: the kept listeners move over (with their new TLS settings), the rest close.
+  for (auto& c : tls_changes) {
+    for (const auto& t : tls_listeners_) {
+      const auto context = t.context.lock();
+      if (context && t.name == listeners_[c.index]->name()) {
+        context->replace(*c.options.tls, std::move(c.context));
+        broker_.log().info("TLS listener {}: new TLS settings", t.name);
+      }
+    }
+    listener_options_[c.index] = std::move(c.options);
+  }
   std::size_t k = 0;
   for (std::size_t w = 0; w < wanted.size(); ++w) {
     if (next[w]) continue;
@@ -152,6 +172,26 @@ Result<void> Server::reload_listeners(const std::vector<ListenerOptions>& wanted
   listeners_ = std::move(next);
   listener_options_ = wanted;
   return {};
+}
+
+std::optional<Result<Server::TlsChange>> Server::tls_change(const ListenerOptions& opts,
+                                                             const std::vector<bool>& kept) {
+  if (!opts.tls) return std::nullopt;
+  for (std::size_t i = 0; i < listener_options_.size(); ++i) {
+    ListenerOptions same_tls = listener_options_[i];
+    if (kept[i] || !same_tls.tls) continue;
+    same_tls.tls = opts.tls;
+    if (same_tls != opts) continue;
+    net::TlsProblem problem;
+    auto context = net::TlsContext::build(*opts.tls, &problem);
+    if (!context) {
+      broker_.log().error("TLS listener {}: new TLS settings not applied: tls.{}: {}",
+                          listeners_[i]->name(), problem.key, problem.message);
+      return Result<TlsChange>{Failure{context.error()}};
+    }
+    return Result<TlsChange>{TlsChange{i, opts, std::move(*context)}};
+  }
+  return std::nullopt;
 }
 
 void Server::stop() {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -78,6 +79,16 @@ class Server {
     std::string name;
   };
   std::vector<TlsListener> tls_listeners_;
+  // reload_listeners(): a listener whose options differ from `opts` only in their TLS settings
+  // (and that is not kept already), with a context built from the new settings; nullopt when
+  // there is none. Errors: those of TlsContext::build (logged).
+  struct TlsChange {
+    std::size_t index;
+    ListenerOptions options;
+    std::shared_ptr<asio::ssl::context> context;
+  };
+  std::optional<Result<TlsChange>> tls_change(const ListenerOptions& opts,
+                                              const std::vector<bool>& kept);
 };
 
 }  // namespace gw::broker

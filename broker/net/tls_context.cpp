@@ -140,6 +140,11 @@ Result<std::shared_ptr<TlsContext>> TlsContext::create(ListenerTlsOptions option
 TlsContext::TlsContext(ListenerTlsOptions options, std::shared_ptr<asio::ssl::context> context)
     : options_(std::move(options)), current_(std::move(context)) {}
 
+void TlsContext::replace(ListenerTlsOptions options, std::shared_ptr<asio::ssl::context> context) {
+  options_ = std::move(options);
+  current_ = std::move(context);
+}
+
 Result<void> TlsContext::reload(TlsProblem* problem) {
   GW_TRY(context, build(options_, problem));
   current_ = std::move(context);

@@ -53,6 +53,9 @@ class TlsContext {
   // Re-reads the files. On success new connections use the new context; on failure nothing
   // changes. Errors: those of build().
   Result<void> reload(TlsProblem* problem = nullptr);
+  // New settings with their context (built by build() from them): a reload that changed the
+  // listener's tls: section.
+  void replace(ListenerTlsOptions options, std::shared_ptr<asio::ssl::context> context);
 
  private:
   ListenerTlsOptions options_;

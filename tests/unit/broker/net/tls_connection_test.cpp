@@ -232,5 +232,52 @@ TEST_F(TlsConnectionTest, ServerReloadCountsListenersThatKeepTheirCertificate) {
   EXPECT_FALSE(second.start());
 }
 
+TEST_F(TlsConnectionTest, ChangedTlsSettingsOnReloadKeepTheListenerSocket) {
+  const CertFiles renamed = pki_.issue(ca_, "server-2", gw::test::kLoopbackSan);
+  BrokerOptions o;
+  o.listeners = {ListenerOptions{.address = "127.0.0.1", .port = 0, .tls = options()}};
+  core::FakeClock clock;
+  Server server(io_, o, clock);
+  ASSERT_TRUE(server.start());
+  const auto port = server.ports().at(0);
+
+  // The subject of the certificate a new client is served.
+  const auto served_cn = [&] {
+    asio::ssl::context ctx(asio::ssl::context::tls_client);
+    ctx.load_verify_file(ca_.cert);
+    ctx.set_verify_mode(asio::ssl::verify_peer);
+    asio::ssl::stream<asio::ip::tcp::socket> client(io_, ctx);
+    client.next_layer().connect({asio::ip::make_address("127.0.0.1"), port});
+    bool done = false;
+    std::error_code ec;
+    client.async_handshake(asio::ssl::stream_base::client, [&](std::error_code e) {
+      ec = e;
+      done = true;
+    });
+    run_until([&] { return done; });
+    if (ec) return "handshake: " + ec.message();
+    X509* cert = SSL_get1_peer_certificate(client.native_handle());
+    char cn[256] = {};
+    X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn);
+    X509_free(cert);
+    return std::string(cn);
+  };
+  EXPECT_EQ(served_cn(), "server");
+
+  auto changed = o.listeners;
+  changed[0].tls->cert_file = renamed.cert;
+  changed[0].tls->key_file = renamed.key;
+  ASSERT_TRUE(server.reload_listeners(changed));
+  EXPECT_EQ(server.ports().at(0), port);
+  EXPECT_EQ(served_cn(), "server-2");
+
+  // New settings whose files do not load change nothing.
+  auto broken = changed;
+  broken[0].tls->key_file = server_.key;
+  EXPECT_FALSE(server.reload_listeners(broken));
+  EXPECT_EQ(server.ports().at(0), port);
+  EXPECT_EQ(served_cn(), "server-2");
+}
+
 }  // namespace
 }  // namespace gw::broker::net
