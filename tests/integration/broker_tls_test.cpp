@@ -385,5 +385,28 @@ TEST_F(BrokerTls, BrokenFilesOnReloadKeepTheOldCertificate) {
   EXPECT_NE(served_serial(), before);
 }
 
+TEST_F(BrokerTls, CheckConfigReportsCertificateProblemsWithTheirPosition) {
+  const CertFiles other = pki_.issue(ca_, "other", "");
+  const std::string file = pki_.dir().write(
+      "gateway.yaml", "broker:\n"
+                      "  listeners:\n"
+                      "    - bind: 127.0.0.1:8883\n"
+                      "      tls:\n"
+                      "        cert_file: " + server_.cert + "\n"
+                      "        key_file: " + other.key + "\n"
+                      "        ca_file: /nonexistent/ca.pem\n");
+  const auto r = run({gateway_binary(), "check-config", file});
+  EXPECT_NE(r.code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr(file + ":6:19: error: broker.listeners[0].tls.key_file: the "
+                                         "private key in '" + other.key + "' does not belong to"));
+  // One problem per listener: the first file that fails, as the broker would meet it.
+  EXPECT_THAT(r.output, Not(HasSubstr("ca_file")));
+  const std::string good = pki_.dir().write(
+      "good.yaml", "broker:\n  listeners:\n    - bind: 127.0.0.1:8883\n      tls:\n"
+                   "        cert_file: " + server_.cert + "\n        key_file: " + server_.key + "\n");
+  const auto ok = run({gateway_binary(), "check-config", good});
+  EXPECT_EQ(ok.code, 0) << ok.output;
+}
+
 }  // namespace
 }  // namespace gw::test
