@@ -138,6 +138,14 @@ void Broker::flush_limit_log(std::chrono::steady_clock::time_point now) {
   });
 }
 
+void Broker::on_tls_handshake_failed(const std::string& peer, const std::string& reason) {
+  ++stats_.tls_handshake_failures;
+  if (worth_logging(stats_.tls_handshake_failures)) {
+    log_->warn("TLS handshake with {} failed: {} ({} failed so far)", peer, reason,
+               stats_.tls_handshake_failures);
+  }
+}
+
 void Broker::on_connect(Client& client, Connect&& connect) {
   const bool v5 = connect.version == ProtocolVersion::V5;
   auto refuse = [&](ConnackReason reason, std::string_view why) {
@@ -187,6 +195,21 @@ void Broker::on_connect(Client& client, Connect&& connect) {
                options_.redirect->server_reference);
     client.send(ack);
     client.close();
+    return;
+  }
+  if (auto identity = client.tls_identity()) {
+    // The listener takes the user name from the verified client certificate: the certificate is
+    // the credential, so no password is checked (a password sent anyway is ignored). A user name
+    // in CONNECT must name the same identity: a client that claims to be someone else is refused
+    // rather than silently renamed.
+    if (connect.username && *connect.username != *identity) {
+      ++stats_.auth_failures;
+      refuse(ConnackReason::BadUserNameOrPassword,
+             "user name '" + *connect.username + "' is not the certificate's '" + *identity + "'");
+      return;
+    }
+    connect.username = std::move(*identity);
+    finish_connect(client, std::move(connect), /*verified=*/true);
     return;
   }
   if (connect.username && auth_) {

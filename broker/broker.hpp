@@ -90,6 +90,11 @@ class Broker {
   void set_users(auth::PasswordTable users);
   [[nodiscard]] const auth::Authenticator* authenticator() const { return auth_.get(); }
   [[nodiscard]] const BrokerStats& stats() const { return stats_; }
+  // --- called by the TLS listeners (server.cpp) ---
+  // A TLS handshake failed: counted, and logged with OpenSSL's reason (rate-limited).
+  void on_tls_handshake_failed(const std::string& peer, const std::string& reason);
+  // A certificate reload failed and the listener kept its previous files: counted.
+  void on_tls_reload_failed() { ++stats_.tls_reload_failures; }
   [[nodiscard]] core::Clock& clock() const { return clock_; }
   [[nodiscard]] spdlog::logger& log() const { return *log_; }
   [[nodiscard]] std::size_t session_count() const { return sessions_.size(); }

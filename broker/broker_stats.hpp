@@ -47,6 +47,9 @@ struct BrokerStats {
   [[nodiscard]] std::uint64_t limit_hit_count(LimitKind kind) const {
     return limit_hits[static_cast<std::size_t>(kind)];
   }
+  // TLS listeners.
+  std::uint64_t tls_handshake_failures = 0;  // handshakes that failed (not those timed out)
+  std::uint64_t tls_reload_failures = 0;     // certificate reloads that kept the old files
 };
 
 }  // namespace gw::broker

@@ -58,6 +58,7 @@ class Client final : public net::StreamHandler {
   [[nodiscard]] const std::string& peer() const { return transport_.peer(); }
   [[nodiscard]] const std::string& peer_address() const { return transport_.peer_address(); }
   [[nodiscard]] bool peer_is_loopback() const { return transport_.peer_is_loopback(); }
+  [[nodiscard]] std::optional<std::string> tls_identity() const { return transport_.tls_identity(); }
 
   // While the broker verifies the CONNECT's credentials, packets the client sends after CONNECT
   // (MQTT allows that before CONNACK) are kept, at most kMaxHeldPackets (more closes the

@@ -26,6 +26,26 @@ namespace gw::broker {
 struct WebSocketOptions {
   std::string path = "/mqtt";  // the request path that upgrades; others get 404
   friend bool operator==(const WebSocketOptions&, const WebSocketOptions&) = default;
+// TLS on one listener (MQTT over TLS, conventionally port 8883). config/ has already checked
+// that the files load and that the key belongs to the certificate; the broker re-reads them
+// when it opens the listener and on SIGHUP (net::TlsContext).
+struct ListenerTlsOptions {
+  std::string cert_file;     // PEM: the server certificate, then any intermediates
+  std::string key_file;      // PEM private key of cert_file; empty = in cert_file
+  std::string key_password;  // of an encrypted key_file; empty = not encrypted
+  // PEM CA certificates that client certificates must chain to; empty = no client certificate
+  // is asked for.
+  std::string ca_file;
+  // Refuse the handshake of a client without a certificate signed by ca_file (mutual TLS).
+  bool require_client_certificate = false;
+  // Which part of a verified client certificate becomes the MQTT user name: the certificate is
+  // then the credential, no password is checked (broker.cpp, on_connect).
+  enum class Identity : std::uint8_t { None, CommonName, SanDns, SanEmail };
+  Identity identity_as_username = Identity::None;
+  enum class Version : std::uint8_t { Tls12, Tls13 };
+  Version min_version = Version::Tls12;  // TLS 1.0 and 1.1 are never offered
+  std::string ciphers;  // OpenSSL cipher list for TLS 1.2; empty = OpenSSL's default
+  friend bool operator==(const ListenerTlsOptions&, const ListenerTlsOptions&) = default;
 };
 
 struct ListenerOptions {
@@ -41,6 +61,8 @@ struct ListenerOptions {
   // BrokerOptions::max_connections applies. 1..1000000.
   std::optional<std::uint32_t> max_connections;
 
+  // Present: the listener speaks TLS.
+  std::optional<ListenerTlsOptions> tls;
   friend bool operator==(const ListenerOptions&, const ListenerOptions&) = default;
 };
 

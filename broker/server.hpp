@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include <asio/io_context.hpp>
@@ -13,6 +15,7 @@
 #include "broker/broker.hpp"
 #include "broker/net/tcp_connection.hpp"
 #include "broker/net/tcp_listener.hpp"
+#include "broker/net/tls_context.hpp"
 #include "broker/options.hpp"
 #include "core/clock.hpp"
 #include "core/result.hpp"
@@ -49,6 +52,12 @@ class Server {
   // Bound ports, in configuration order (the kernel's choice for port 0).
   [[nodiscard]] std::vector<std::uint16_t> ports() const;
 
+  // Certificate reload (SIGHUP): every TLS listener re-reads its certificate, key and CA files;
+  // new connections use them, established ones keep theirs. A listener whose files no longer
+  // load keeps its current ones; that is logged with the reason and counted
+  // (BrokerStats::tls_reload_failures). Returns the number of listeners that failed.
+  std::size_t reload_tls();
+
  private:
   asio::io_context& io_;
   Broker broker_;
@@ -67,6 +76,33 @@ class Server {
                                                         std::shared_ptr<ListenerSlot> slot);
   // Scratch for unmasking WebSocket frames, shared like read_buffer_.
   std::shared_ptr<net::SharedReadBuffer> unmask_buffer_ = std::make_shared<net::SharedReadBuffer>();
+  // Listener factory step: what an accepted socket becomes, by the listener's options.
+  net::TcpListener::OnAccept accept_tcp(std::optional<WebSocketOptions> ws,
+                                        std::shared_ptr<ListenerSlot> slot);
+  net::TcpListener::OnAccept accept_tls(std::shared_ptr<net::TlsContext> tls,
+                                        std::optional<WebSocketOptions> ws,
+                                        std::shared_ptr<ListenerSlot> slot);
+  // Hands a new connection to the broker (or refuses it) and starts it; with `ws`, through a
+  // WebSocket layer over it. `slot` counts it against its listener's max_connections.
+  template <class Connection>
+  void serve(const std::shared_ptr<Connection>& connection,
+             const std::optional<WebSocketOptions>& ws, const std::shared_ptr<ListenerSlot>& slot);
+  // The TLS contexts of the open listeners, for reload_tls(); a closed listener's entry expires.
+  struct TlsListener {
+    std::weak_ptr<net::TlsContext> context;
+    std::string name;
+  };
+  std::vector<TlsListener> tls_listeners_;
+  // reload_listeners(): a listener whose options differ from `opts` only in their TLS settings
+  // (and that is not kept already), with a context built from the new settings; nullopt when
+  // there is none. Errors: those of TlsContext::build (logged).
+  struct TlsChange {
+    std::size_t index;
+    ListenerOptions options;
+    std::shared_ptr<asio::ssl::context> context;
+  };
+  std::optional<Result<TlsChange>> tls_change(const ListenerOptions& opts,
+                                              const std::vector<bool>& kept);
 };
 
 }  // namespace gw::broker

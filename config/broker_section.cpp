@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 
+#include "broker/net/tls_context.hpp"
 #include "config/endpoint.hpp"
 
 namespace gw::config {
@@ -22,6 +23,12 @@ YAML::Mark listener_mark(const YAML::Node& broker, std::size_t i, std::string_vi
 }
 
 bool is_wildcard(const std::string& address) { return address == "0.0.0.0" || address == "::"; }
+
+// A listener that takes user names from client certificates: its clients are verified users
+// even without a password file.
+bool names_users(const broker::ListenerOptions& l) {
+  return l.tls && l.tls->identity_as_username != broker::ListenerTlsOptions::Identity::None;
+}
 
 // An earlier listener on the same port that covers listeners[i]'s address, or covered by it: a
 // wildcard address of the same family (the broker binds IPv6 sockets v6-only, so 0.0.0.0 and
@@ -71,7 +78,8 @@ void check_broker(const broker::BrokerOptions& o, const YAML::Node& node, const 
       li.key("bind", {}).warning(listener_mark(node, i, "bind"),
                                  bind + " accepts anonymous clients from the network "
                                         "(allow_anonymous is true)");
-    } else if (!o.allow_anonymous && o.password_file.empty() && !is_loopback(l.address)) {
+    } else if (!o.allow_anonymous && o.password_file.empty() && !is_loopback(l.address) &&
+               !names_users(l)) {
       li.key("bind", {}).warning(
           listener_mark(node, i, "bind"),
           bind + " accepts no client from the network: without a password_file every client is "
@@ -141,7 +149,8 @@ void check_acl(const broker::BrokerOptions& o, const YAML::Node& node, const Cur
     const YAML::Node item = list.IsSequence() && i < list.size() ? list[i] : YAML::Node();
     const bool allow = detail::find_value(item, "allow").IsDefined();
     const bool deny = detail::find_value(item, "deny").IsDefined();
-    if (o.acl[i].user && o.password_file.empty()) {
+    if (o.acl[i].user && o.password_file.empty() &&
+        std::none_of(o.listeners.begin(), o.listeners.end(), names_users)) {
       const YAML::Node user = detail::find_value(item, "user");
       at.key("acl", {}).index(i, {}).key("user", {}).warning(
           user.IsDefined() ? user.Mark() : YAML::Mark::null_mark(),
@@ -154,6 +163,32 @@ void check_acl(const broker::BrokerOptions& o, const YAML::Node& node, const Cur
           allow ? "a rule either allows or denies: give allow or deny, not both"
                 : "a rule needs allow: or deny: (publish, subscribe, receive)");
     }
+  }
+}
+
+// A listener's tls: section. The files are loaded here, exactly as the broker will load them, so
+// that check-config finds an unreadable file, a key that does not belong to its certificate or a
+// CA file without a certificate before a start or a reload does.
+void check_listener_tls(const broker::ListenerTlsOptions& t, const YAML::Node& node,
+                        const Cursor& at) {
+  using Identity = broker::ListenerTlsOptions::Identity;
+  bool ok = true;
+  if (t.require_client_certificate && t.ca_file.empty()) {
+    at.key("require_client_certificate", {})
+        .error(detail::value_mark(node, "require_client_certificate"),
+               "needs ca_file, the CA certificates client certificates must be signed by");
+    ok = false;
+  }
+  if (t.identity_as_username != Identity::None && t.ca_file.empty()) {
+    at.key("identity_as_username", {})
+        .error(detail::value_mark(node, "identity_as_username"),
+               "needs ca_file: only a certificate signed by a trusted CA can name a user");
+    ok = false;
+  }
+  if (!ok) return;
+  broker::net::TlsProblem problem;
+  if (!broker::net::TlsContext::build(t, &problem)) {
+    at.key(problem.key, {}).error(detail::value_mark(node, problem.key), problem.message);
   }
 }
 
@@ -188,6 +223,42 @@ const Schema<broker::WebSocketOptions>& websocket_schema() {
 
 }  // namespace
 
+const Schema<broker::ListenerTlsOptions>& listener_tls_schema() {
+  using T = broker::ListenerTlsOptions;
+  static const Schema<T> schema{
+      "tls",
+      {
+          field("cert_file", &T::cert_file, Text{1, 4096},
+                "Server certificate (PEM), followed by any intermediate CA certificates; re-read "
+                "on SIGHUP.",
+                Need::Required),
+          field("key_file", &T::key_file, Text{0, 4096},
+                "Private key of cert_file (PEM); empty = in cert_file. Re-read on SIGHUP."),
+          secret("key_password", &T::key_password, "Password of an encrypted key_file."),
+          field("ca_file", &T::ca_file, Text{0, 4096},
+                "CA certificates (PEM) that client certificates must be signed by; empty = clients "
+                "are not asked for a certificate. Re-read on SIGHUP."),
+          field("require_client_certificate", &T::require_client_certificate, Bool{},
+                "Refuse clients without a certificate signed by ca_file (mutual TLS)."),
+          field("identity_as_username", &T::identity_as_username,
+                Enum<T::Identity>{{{"none", T::Identity::None},
+                                   {"cn", T::Identity::CommonName},
+                                   {"san_dns", T::Identity::SanDns},
+                                   {"san_email", T::Identity::SanEmail}}},
+                "Take the MQTT user name from the client certificate (subject CN, or the first "
+                "DNS name or e-mail address in its subjectAltName): the certificate is the "
+                "credential, no password is checked; a user name in CONNECT must be the same."),
+          field("min_version", &T::min_version,
+                Enum<T::Version>{{{"1.2", T::Version::Tls12}, {"1.3", T::Version::Tls13}}},
+                "Oldest TLS version accepted."),
+          field("ciphers", &T::ciphers, Text{0, 4096},
+                "OpenSSL cipher list for TLS 1.2 (e.g. ECDHE+AESGCM); empty = OpenSSL's "
+                "default. TLS 1.3 suites are OpenSSL's."),
+      },
+      check_listener_tls};
+  return schema;
+}
+
 const Schema<broker::ListenerOptions>& listener_schema() {
   using L = broker::ListenerOptions;
   static const Schema<L> schema{
@@ -215,6 +286,10 @@ const Schema<broker::ListenerOptions>& listener_schema() {
                 Optional<Integer<std::uint32_t>>{{1, 1'000'000}, "only broker.max_connections"},
                 "Concurrent client connections through this listener; further TCP connections "
                 "are refused. Unset: only broker.max_connections applies."),
+              "tls", Section<broker::ListenerTlsOptions>{&listener_tls_schema()},
+              [](L& l, broker::ListenerTlsOptions&& t) { l.tls = std::move(t); },
+              [](const L& l) { return l.tls.value_or(broker::ListenerTlsOptions{}); },
+              "Serve MQTT over TLS on this listener (conventionally port 8883)."),
       }};
   return schema;
 }

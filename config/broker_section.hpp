@@ -8,6 +8,7 @@
 
 namespace gw::config {
 
+[[nodiscard]] const Schema<broker::ListenerTlsOptions>& listener_tls_schema();
 [[nodiscard]] const Schema<broker::ListenerOptions>& listener_schema();
 [[nodiscard]] const Schema<broker::BrokerOptions>& broker_schema();
 [[nodiscard]] const Schema<broker::PersistenceOptions>& persistence_schema();

@@ -81,6 +81,9 @@ struct App::Impl {
         log->error("reload: listeners unchanged: {}", ok.error().message());
       }
     }
+    // Certificates are re-read whether or not their names changed: renewing one is a new file
+    // under the same name, then a reload. A listener whose new files fail keeps its old ones.
+    broker->reload_tls();
     // The password file is re-read whether or not its name changed: adding a user is an edit of
     // the file, then a reload.
     if (const auto& file = next->broker.password_file; !file.empty()) {

@@ -100,6 +100,12 @@ void broker_metrics(PrometheusText& out, const MetricsSnapshot& s) {
     out.sample(limits, {{"limit", broker::to_string(static_cast<broker::LimitKind>(i))}},
                b.limit_hits[i]);
   }
+  single(out, "edge_gateway_mqtt_tls_handshake_failures_total", "counter",
+         "TLS handshakes with clients that failed (bad certificate, wrong protocol, ...).",
+         b.tls_handshake_failures);
+  single(out, "edge_gateway_mqtt_tls_reload_failures_total", "counter",
+         "TLS certificate reloads that failed and kept the previous certificate.",
+         b.tls_reload_failures);
 }
 
 void field_metrics(PrometheusText& out, const MetricsSnapshot& s) {

@@ -3,33 +3,18 @@
 #include <asio/post.hpp>
 #include <asio/write.hpp>
 
-namespace gw::broker::net {
+#include "broker/net/peer_info.hpp"
 
-namespace {
-std::string describe(const asio::ip::tcp::socket& s) {
-  std::error_code ec;
-  const auto ep = s.remote_endpoint(ec);
-  if (ec) return "?";
-  const auto addr = ep.address();
-  return (addr.is_v6() ? "[" + addr.to_string() + "]" : addr.to_string()) + ":" +
-         std::to_string(ep.port());
-}
-}  // namespace
+namespace gw::broker::net {
 
 TcpConnection::TcpConnection(asio::ip::tcp::socket socket,
                              std::shared_ptr<SharedReadBuffer> read_buffer)
-    : socket_(std::move(socket)),
-      peer_(describe(socket_)),
-      read_buffer_(std::move(read_buffer)) {
+    : socket_(std::move(socket)), read_buffer_(std::move(read_buffer)) {
+  PeerInfo info = describe_peer(socket_);
+  peer_ = std::move(info.peer);
+  peer_address_ = std::move(info.address);
+  peer_loopback_ = info.loopback;
   std::error_code ec;
-  if (const auto ep = socket_.remote_endpoint(ec); !ec) {
-    auto addr = ep.address();
-    if (addr.is_v6() && addr.to_v6().is_v4_mapped()) {
-      addr = asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6());
-    }
-    peer_address_ = addr.to_string();
-    peer_loopback_ = addr.is_loopback();
-  }
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);  // best effort; latency, not correctness
   socket_.non_blocking(true, ec);  // reads happen after readiness; never block the core thread
 }

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <span>
 #include <string>
 #include <system_error>
@@ -33,6 +34,10 @@ class Transport {
   [[nodiscard]] virtual const std::string& peer_address() const = 0;
   // The peer is on this machine (127.0.0.0/8, ::1, or an IPv4-mapped loopback address).
   [[nodiscard]] virtual bool peer_is_loopback() const = 0;
+  // The user name a verified client certificate carries, when the listener takes the identity
+  // from the certificate (ListenerTlsOptions::identity_as_username); nullopt otherwise, and
+  // always for transports without TLS. A transport that wraps another forwards the inner one's.
+  [[nodiscard]] virtual std::optional<std::string> tls_identity() const { return std::nullopt; }
 };
 
 class StreamHandler {

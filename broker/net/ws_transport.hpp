@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -63,6 +64,10 @@ class WsTransport final : public Transport, public StreamHandler, private WsFram
   [[nodiscard]] const std::string& peer() const override { return inner_.peer(); }
   [[nodiscard]] const std::string& peer_address() const override { return inner_.peer_address(); }
   [[nodiscard]] bool peer_is_loopback() const override { return inner_.peer_is_loopback(); }
+  // wss://: the client certificate's identity is the TLS layer's below.
+  [[nodiscard]] std::optional<std::string> tls_identity() const override {
+    return inner_.tls_identity();
+  }
 
   // StreamHandler (from the inner transport)
   void on_data(std::span<const std::byte> data) override;

@@ -4,10 +4,6 @@
 // CA's, another host's). A refused server means: the attempt is counted as a connect failure, the
 // messages stay in the outbox, nothing reaches the cloud; the same backlog is then delivered by a
 // bridge whose TLS settings are right, which shows the refusal came from TLS and nothing else.
-#include <filesystem>
-#include <fstream>
-#include <iterator>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -15,94 +11,11 @@
 
 #include "tests/integration/bridge_harness.hpp"
 #include "tests/support/mosquitto_process.hpp"
+#include "tests/support/test_pki.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace gw::test {
 namespace {
-
-// A certificate and its private key, as PEM files.
-struct CertFiles {
-  std::string cert;
-  std::string key;
-};
-
-// A scratch PKI. Thread safety: one test thread.
-class TestPki {
- public:
-  TestPki() {
-    // Everything on the command line or in this file: the machine's openssl.cnf plays no part.
-    config_ = dir_.write("req.cnf",
-                         "[req]\n"
-                         "distinguished_name = dn\n"
-                         "[dn]\n"
-                         "[ca_ext]\n"
-                         "basicConstraints = critical,CA:TRUE\n"
-                         "keyUsage = critical,keyCertSign,cRLSign\n"
-                         "subjectKeyIdentifier = hash\n");
-  }
-
-  // A self-signed CA.
-  CertFiles ca(const std::string& name) {
-    CertFiles ca{path(name + ".pem"), path(name + ".key")};
-    openssl({"req", "-x509", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-             "-nodes", "-keyout", ca.key, "-out", ca.cert, "-days", "2", "-subj", "/CN=" + name,
-             "-config", config_, "-extensions", "ca_ext"});
-    return ca;
-  }
-
-  // A leaf certificate signed by `ca`, usable by a server and a client; `san` is a
-  // subjectAltName value ("IP:127.0.0.1,DNS:localhost") or empty for none.
-  CertFiles issue(const CertFiles& ca, const std::string& name, const std::string& san) {
-    CertFiles leaf{path(name + ".pem"), path(name + ".key")};
-    const std::string csr = path(name + ".csr");
-    std::string ext =
-        "basicConstraints = critical,CA:FALSE\n"
-        "keyUsage = critical,digitalSignature,keyEncipherment\n"
-        "extendedKeyUsage = serverAuth,clientAuth\n";
-    if (!san.empty()) ext += "subjectAltName = " + san + "\n";
-    const std::string ext_file = dir_.write(name + ".ext", ext);
-    openssl({"req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-             "-keyout", leaf.key, "-out", csr, "-subj", "/CN=" + name, "-config", config_});
-    openssl({"x509", "-req", "-in", csr, "-CA", ca.cert, "-CAkey", ca.key, "-set_serial",
-             std::to_string(++serial_), "-days", "2", "-out", leaf.cert, "-extfile", ext_file});
-    return leaf;
-  }
-
-  // `key` encrypted with `password` (AES-256).
-  std::string encrypt(const std::string& key, const std::string& password) {
-    const std::string out = key + ".enc";
-    openssl({"pkey", "-in", key, "-aes256", "-passout", "pass:" + password, "-out", out});
-    return out;
-  }
-
-  // The certificate followed by its key, in one file.
-  std::string combined(const CertFiles& files) {
-    const std::string out = files.cert + ".with-key";
-    return dir_.write(std::filesystem::path(out).filename().string(), read(files.cert) + read(files.key));
-  }
-
- private:
-  std::string path(const std::string& name) const { return (dir_.path() / name).string(); }
-
-  static std::string read(const std::string& file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) throw std::runtime_error("cannot read " + file);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  }
-
-  static void openssl(std::vector<std::string> args) {
-    args.insert(args.begin(), "openssl");
-    auto r = run(args, 20s);
-    if (r.code != 0) throw std::runtime_error("openssl " + args[1] + " failed: " + r.output);
-  }
-
-  TempDir dir_;
-  std::string config_;
-  int serial_ = 1000;
-};
-
-// 127.0.0.1 and localhost: what a server certificate for these tests must name.
-constexpr const char* kLoopbackSan = "IP:127.0.0.1,DNS:localhost";
 
 std::vector<std::string> payloads(const std::vector<CloudClient::Received>& got) {
   std::vector<std::string> out;

@@ -102,8 +102,9 @@ TEST(JsonSchema, IsDraft2020WithNoUnknownKeysAnywhere) {
   // the root, gateway, broker, a listener, broker.redirect, a link, its serial and reconnect, a
   // device, its backoff, a point; a serial link's framing, checksum, a pattern, its point, a
   // request, a command; the bridge, its tls, reconnect, rate and outbox, an upstream and a
-  // downstream route; metrics; a broker ACL rule; a listener's websocket; broker.persistence
-  EXPECT_EQ(objects, 28);
+  // downstream route; metrics; a broker ACL rule; a listener's websocket and tls;
+  // broker.persistence
+  EXPECT_EQ(objects, 29);
 }
 
 TEST(JsonSchema, DeclaresEveryKeyOfTheReference) {
