@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "adapters/reading.hpp"
+#include "adapters/serial/options.hpp"
 #include "core/result.hpp"
 
 namespace gw::adapters::serial {
@@ -45,5 +46,9 @@ class CommandTemplate {
   };
   std::vector<Segment> segments_;
 };
+
+// A commanded value as `command`'s type (a bool may come as 0/1, an integer as an integral
+// double), checked against its min..max. Errors: SerialErrc::WrongType, OutOfRange.
+[[nodiscard]] Result<Value> command_value(const CommandOptions& command, const Value& value);
 
 }  // namespace gw::adapters::serial
