@@ -102,8 +102,9 @@ TEST(JsonSchema, IsDraft2020WithNoUnknownKeysAnywhere) {
   // the root, gateway, broker, a listener, broker.redirect, a link, its serial and reconnect, a
   // device, its backoff, a point; a serial link's framing, checksum, a pattern, its point, a
   // request, a command; the bridge, its tls, reconnect, rate and outbox, an upstream and a
-  // downstream route; metrics; a broker ACL rule
-  EXPECT_EQ(objects, 26);
+  // downstream route; metrics; a broker ACL rule; an instrument on a mixed bus, its framing,
+  // checksum, a pattern, its point, a request, a command and its backoff
+  EXPECT_EQ(objects, 34);
 }
 
 TEST(JsonSchema, DeclaresEveryKeyOfTheReference) {

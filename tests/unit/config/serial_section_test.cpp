@@ -165,7 +165,7 @@ const BadFile kBadFiles[] = {
     {"PortOfAModbusRtuLinkAndLinkNameTwice",
      "links:\n  - name: s\n    type: modbus-rtu\n    serial: {device: /dev/ttyUSB0}\n    devices:\n      - name: meter\n        points: [{name: a, table: holding, address: 0, type: int16}]\n  - name: s\n    type: serial\n" GW_SERIAL_PORT "    streaming: true\n    patterns: [{name: p, regex: '^(?<v>[0-9]+)$', points: [{name: v}]}]\n",
      "t.yaml:8:11: error: links[1].name: 's' is already the name of links[0]\n"
-     "t.yaml:10:22: error: links[1].serial.device: /dev/ttyUSB0 is already the port of links[0] ('s'); one port carries one serial instrument\n"},
+     "t.yaml:10:22: error: links[1].serial.device: /dev/ttyUSB0 is already the port of links[0] ('s'); one port carries one link, and a streaming instrument cannot share an RS-485 bus: it needs a port of its own\n"},
     {"ModbusKeyOnASerialLink",
      GW_SERIAL_HEAD GW_SERIAL_PORT "    host: 10.0.0.1\n    streaming: true\n    patterns: [{name: p, regex: '^(?<v>[0-9]+)$', points: [{name: v}]}]\n",
      "t.yaml:5:5: error: links[0].host: unknown key\n"},
