@@ -79,7 +79,11 @@ struct Link::Impl {
       filters.push_back(std::move(fs));
       last_write.emplace_back(dev.points.size(), SteadyClock::time_point{});
     }
-    for (const BusInstrumentOptions& bi : opts.instruments) instruments.emplace_back(bi.instrument);
+    for (const BusInstrumentOptions& bi : opts.instruments) {
+      serial::InstrumentOptions o = bi.instrument;
+      o.link = opts.name;  // its readings and status are the bus link's
+      instruments.emplace_back(std::move(o));
+    }
     online.assign(device_count(), std::nullopt);
     const microseconds ch = link.bus_->character_time();
     if (ch.count() > 0) {
