@@ -464,8 +464,8 @@ const Schema<sr::CommandOptions>& command_schema() {
                 "The point commands address on <gateway>/<device>/<point>/set.", Need::Required),
           field("type", &C::type, value_type_kind(), "The type of the commanded value."),
           field("send", &C::send, Bytes{1, 1024},
-                "Template of the bytes sent: {value}, {value:.2f}, {value:d}, {value:x}; {{ and "
-                "}} are braces.",
+                "Template of the bytes sent: {value}, {value:.2f}, {value:d}, {value:x}; "
+                "{checksum} seals it with the instrument's checksum; {{ and }} are braces.",
                 Need::Required),
           field("reply", &C::reply, Text{1, 4096},
                 "Regular expression of the success reply; a (?<value>...) group holds the "

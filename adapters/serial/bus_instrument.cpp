@@ -191,7 +191,7 @@ Result<Value> BusInstrument::command(const modbus::WriteCommand& command, modbus
   Command& cmd = *found;
   const CommandOptions& co = opts_.commands[cmd.options];
   GW_TRY(value, command_value(co, command.value));
-  GW_TRY(bytes, cmd.send.render(value));
+  GW_TRY(bytes, cmd.send.render(value, opts_.checksum));
   framer_.reset();
   const auto deadline = SteadyClock::now() + co.timeout.value_or(opts_.response_timeout);
   GW_TRY_VOID(bus.raw_write(bytes, deadline));

@@ -1,5 +1,6 @@
 #include "adapters/serial/command_template.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -7,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "adapters/serial/checksum.hpp"
 #include "adapters/serial/serial_error.hpp"
 
 namespace gw::adapters::serial {
@@ -78,7 +80,18 @@ Result<CommandTemplate> CommandTemplate::parse(std::string_view text, std::strin
     Segment seg;
     seg.placeholder = true;
     const std::string_view name = body.substr(0, body.find(':'));
-    if (name != "value") return bad(i, "unknown placeholder (only {value} is known)");
+    if (name == "checksum") {
+      if (name.size() < body.size()) return bad(i, "{checksum} takes no format");
+      if (t.has_checksum()) return bad(i, "a second {checksum}");
+      seg.type = 'c';
+      if (!literal.empty()) t.segments_.push_back(Segment{.literal = std::exchange(literal, {})});
+      t.segments_.push_back(seg);
+      i = close + 1;
+      continue;
+    }
+    if (name != "value") {
+      return bad(i, "unknown placeholder (only {value} and {checksum} are known)");
+    }
     if (name.size() < body.size()) {
       const std::string_view spec = body.substr(name.size() + 1);
       std::size_t k = 0;
@@ -110,11 +123,26 @@ Result<CommandTemplate> CommandTemplate::parse(std::string_view text, std::strin
   return t;
 }
 
-Result<std::string> CommandTemplate::render(const Value& value) const {
+bool CommandTemplate::has_checksum() const {
+  return std::any_of(segments_.begin(), segments_.end(),
+                     [](const Segment& s) { return s.placeholder && s.type == 'c'; });
+}
+
+Result<std::string> CommandTemplate::render(const Value& value,
+                                            const ChecksumOptions& checksum) const {
   std::string out;
   for (const Segment& s : segments_) {
     if (!s.placeholder) {
       out += s.literal;
+      continue;
+    }
+    if (s.type == 'c') {
+      // The separator may be written in the template ("*{checksum}") or left to the layout.
+      const std::string separator = checksum.kind == ChecksumKind::Nmea ? "*" : checksum.separator;
+      std::string_view before = out;
+      if (!separator.empty() && before.ends_with(separator)) before.remove_suffix(separator.size());
+      GW_TRY(sealed, seal_checksum(checksum, before));
+      out = std::move(sealed);
       continue;
     }
     const std::string zero = s.zero_pad ? "0" : "";

@@ -383,7 +383,7 @@ struct InstrumentLink::Impl {
     }
     const Command& cmd = *found;
     auto value = command_value(*cmd.options, w.command.value);
-    Result<std::string> bytes = value ? cmd.send.render(*value) : Result<std::string>(fail(value.error()));
+    Result<std::string> bytes = value ? cmd.send.render(*value, opts.checksum) : Result<std::string>(fail(value.error()));
     if (!bytes) {
       complete(std::move(w), cmd, fail(bytes.error()));
       return;
