@@ -174,7 +174,11 @@ BusInstrument::Outcome BusInstrument::request(std::size_t i, modbus::Bus& bus) {
       if (!p) return fail_with(make_error_code(SerialErrc::NoMatch));
       data(*p, ts, out.readings);
       waiting[*p] = false;
-      if (std::none_of(waiting.begin(), waiting.end(), [](bool w) { return w; })) return out;
+      // Without `expect`, any one pattern answers the request.
+      if (req.expect.empty() ||
+          std::none_of(waiting.begin(), waiting.end(), [](bool w) { return w; })) {
+        return out;
+      }
     }
     if (SteadyClock::now() >= deadline) return fail_with(make_error_code(SerialErrc::Timeout));
   }

@@ -36,6 +36,7 @@ namespace {
 namespace sr = gw::adapters::serial;
 using Clock = std::chrono::steady_clock;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr std::uint8_t kUnit = 3;
 
@@ -415,6 +416,9 @@ TEST(MixedBusGateway, PublishesTheSlaveAndTheScaleOfOneBusFromYaml) {
       "          - name: weight\n"
       "            regex: '^S +(?<weight>-?[0-9.]+) kg$'\n"
       "            points: [{name: weight, unit: kg}]\n"
+      "          - name: tare_reply\n"
+      "            regex: '^T (?<tare>[0-9.]+) kg$'\n"
+      "            points: [{name: tare}]\n"
       "        requests: [{send: \"W\\r\", interval: 100ms}]\n"
       "        commands:\n"
       "          - {point: tare, send: \"T{value:.3f}\\r\", reply: '^T (?<value>[0-9.]+) kg$'}\n";
@@ -429,6 +433,8 @@ TEST(MixedBusGateway, PublishesTheSlaveAndTheScaleOfOneBusFromYaml) {
   EXPECT_THAT(retained(gw.port(), "test/scale/weight"), HasSubstr("\"quality\":\"good\""));
   EXPECT_THAT(retained(gw.port(), "test/scale/status"), HasSubstr("\"online\""));
   EXPECT_THAT(retained(gw.port(), "test/scale/status"), HasSubstr("\"link\":\"line\""));
+  // Without `expect` the weight line alone answers "W\r": the scale never timed out.
+  EXPECT_THAT(gw.process().output(), Not(HasSubstr("scale (serial instrument) offline")));
 
   auto r = run({"mosquitto_rr", "-V", "mqttv5", "-h", "127.0.0.1", "-p", gw.port_str(), "-t",
                 "test/scale/tare/set", "-e", "test/replies/tare", "-m", "2.5", "-W", "5"},
