@@ -107,7 +107,13 @@ void check_topics(const Config& c, const YAML::Node& root, Diagnostics& diag) {
       device(link.name, dev.name, points);
     }
   }
-  for (const auto& inst : c.instruments) {
+  std::vector<const adapters::serial::InstrumentOptions*> instruments;
+  for (const auto& link : c.links) {
+    for (const auto& bi : link.instruments) instruments.push_back(&bi.instrument);
+  }
+  for (const auto& inst : c.instruments) instruments.push_back(&inst);
+  for (const auto* instrument : instruments) {
+    const auto& inst = *instrument;
     std::vector<std::string> points;
     for (const auto& pattern : inst.patterns) {
       for (const auto& p : pattern.points) {
@@ -190,8 +196,11 @@ std::string summary(const Config& config) {
     std::size_t devices = config.instruments.size();
     std::size_t points = 0;
     for (const auto& link : config.links) {
-      devices += link.devices.size();
+      devices += link.devices.size() + link.instruments.size();
       for (const auto& device : link.devices) points += device.points.size();
+      for (const auto& bi : link.instruments) {
+        for (const auto& pattern : bi.instrument.patterns) points += pattern.points.size();
+      }
     }
     for (const auto& instrument : config.instruments) {
       for (const auto& pattern : instrument.patterns) points += pattern.points.size();

@@ -381,12 +381,25 @@ void check_link(const mb::LinkOptions& l, const YAML::Node& node, const Cursor& 
       }
     }
     if (!given("serial")) at.error(node.Mark(), "missing required key 'serial' (type modbus-rtu)");
+    if (!l.instruments.empty() && l.serial.rts != mb::SerialOptions::Rts::None) {
+      at.key("serial", kNoMark)
+          .key("rts", kNoMark)
+          .error(value_mark(detail::find_value(node, "serial"), "rts"),
+                 "RTS switching by the gateway is for Modbus frames only; with instruments on the "
+                 "bus use rs485: true (the kernel drives the transceiver) or a transceiver with "
+                 "automatic direction control");
+    }
   } else {
     if (!given("host")) at.error(node.Mark(), "missing required key 'host' (type " + kind + ")");
     if (given("serial")) {
       at.key("serial", kNoMark)
           .error(value_mark(node, "serial"),
                  "only for type modbus-rtu; a " + kind + " link connects to host and port");
+    }    if (given("instruments")) {
+      at.key("instruments", kNoMark)
+          .error(value_mark(node, "instruments"),
+                 "only for type modbus-rtu: serial instruments share the port of an RS-485 bus; "
+                 "a " + kind + " link has none");
     }
   }
   // Two devices with one unit id on a link are one device read twice, or a typo.
@@ -470,7 +483,12 @@ void check_links(const FieldLinks& links, const std::vector<Slot>& slots, const 
       const char* key = detail::find_value(ln, "device").IsDefined() ? "device" : "name";
       unique_device(s.name, "links[" + std::to_string(i) + "]", li.key(key, kNoMark),
                     value_mark(ln, key));
-      unique_port(s.port.device, "one port carries one serial instrument");
+      unique_port(s.port.device,
+                  s.streaming
+                      ? "one port carries one link, and a streaming instrument cannot share an "
+                        "RS-485 bus: it needs a port of its own"
+                      : "one port carries one link; to share an RS-485 bus with Modbus slaves, "
+                        "list the instrument under 'instruments:' of the modbus-rtu link");
       continue;
     }
     const auto& l = links.modbus[slots[i].index];
@@ -480,8 +498,16 @@ void check_links(const FieldLinks& links, const std::vector<Slot>& slots, const 
                     li.key("devices", kNoMark).index(j, kNoMark).key("name", kNoMark),
                     value_mark(entry(ln, "devices", j), "name"));
     }
+    for (std::size_t k = 0; k < l.instruments.size(); ++k) {
+      unique_device(l.instruments[k].instrument.name,
+                    "links[" + std::to_string(i) + "].instruments[" + std::to_string(k) + "]",
+                    li.key("instruments", kNoMark).index(k, kNoMark).key("name", kNoMark),
+                    value_mark(entry(ln, "instruments", k), "name"));
+    }
     if (l.kind == mb::LinkKind::Rtu) {
-      unique_port(l.serial.device, "the devices of one bus belong in one link");
+      unique_port(l.serial.device,
+                  "the devices of one bus belong in one link, serial instruments under its "
+                  "'instruments:'");
     }
   }
 }
@@ -717,12 +743,32 @@ const Schema<mb::LinkOptions>& link_schema() {
               },
               [](const L&) { return std::vector<DeviceEntry>{}; },
               "The devices (unit ids) on this link.", Need::Required),
+          field("instruments", &L::instruments,
+                List<mb::BusInstrumentOptions>{&bus_instrument_schema(), 0, 32, "none"},
+                "modbus-rtu only: serial instruments in request/response mode on the same bus, "
+                "scheduled with the Modbus devices."),
       },
       check_link};
   return schema;
 }
 
 constexpr std::size_t kMaxLinks = 256;
+
+// The instruments of a mixed bus are on the link's port: its name and serial settings are theirs.
+void share_bus(mb::LinkOptions& l) {
+  for (mb::BusInstrumentOptions& bi : l.instruments) {
+    auto& o = bi.instrument;
+    o.link = l.name;
+    o.port.device = l.serial.device;
+    o.port.baud = l.serial.baud;
+    o.port.parity = l.serial.parity == mb::Parity::Even  ? adapters::serial::Parity::Even
+                    : l.serial.parity == mb::Parity::Odd ? adapters::serial::Parity::Odd
+                                                         : adapters::serial::Parity::None;
+    o.port.data_bits = l.serial.data_bits;
+    o.port.stop_bits = l.serial.stop_bits;
+    o.turnaround_delay = l.turnaround_delay;
+  }
+}
 
 // An entry whose `type:` says serial; anything else (modbus, a typo, no type) is for the Modbus
 // schema, which reports a bad or missing type with every word, serial included.
@@ -857,6 +903,7 @@ std::optional<LinksKind::value_type> LinksKind::parse(const YAML::Node& node,
     } else {
       mb::LinkOptions l{};
       link_schema().parse(item, l, item_at);
+      share_bus(l);
       slots.push_back({false, links.modbus.size()});
       links.modbus.push_back(std::move(l));
     }

@@ -11,6 +11,7 @@
 namespace gw::config {
 namespace {
 
+namespace mb = adapters::modbus;
 namespace sr = adapters::serial;
 using std::chrono::hours;
 using std::chrono::milliseconds;
@@ -463,8 +464,8 @@ const Schema<sr::CommandOptions>& command_schema() {
                 "The point commands address on <gateway>/<device>/<point>/set.", Need::Required),
           field("type", &C::type, value_type_kind(), "The type of the commanded value."),
           field("send", &C::send, Bytes{1, 1024},
-                "Template of the bytes sent: {value}, {value:.2f}, {value:d}, {value:x}; {{ and "
-                "}} are braces.",
+                "Template of the bytes sent: {value}, {value:.2f}, {value:d}, {value:x}; "
+                "{checksum} seals it with the instrument's checksum; {{ and }} are braces.",
                 Need::Required),
           field("reply", &C::reply, Text{1, 4096},
                 "Regular expression of the success reply; a (?<value>...) group holds the "
@@ -486,7 +487,108 @@ const Schema<sr::CommandOptions>& command_schema() {
   return schema;
 }
 
+// --- an instrument on a shared bus (`instruments:` of a modbus-rtu link) -------------------------
+
+struct BusBackoff {
+  milliseconds initial{};
+  milliseconds max{};
+};
+
+const Schema<BusBackoff>& bus_backoff_schema() {
+  using B = BusBackoff;
+  static const Schema<B> schema{
+      "backoff",
+      {
+          field("initial", &B::initial, Duration<milliseconds>{milliseconds(1), hours(24)},
+                "First wait before retrying a failed instrument; doubled after each failure."),
+          field("max", &B::max, Duration<milliseconds>{milliseconds(1), hours(24)},
+                "Longest wait before retrying a failed instrument; at least initial."),
+      },
+      [](const B& b, const YAML::Node& node, const Cursor& at) {
+        if (b.initial <= b.max) return;
+        const YAML::Node max = detail::find_value(node, "max");
+        at.key(max.IsDefined() ? "max" : "initial", kNoMark)
+            .error(max.IsDefined() ? max.Mark() : node.Mark(),
+                   format_duration(b.max) + " is shorter than initial (" +
+                       format_duration(b.initial) + ")");
+      }};
+  return schema;
+}
+
+// Binds `key` to `member` of the InstrumentOptions of a BusInstrumentOptions.
+template <class M, class K>
+Field<mb::BusInstrumentOptions> inner(std::string key, M sr::InstrumentOptions::*member, K kind,
+                                      std::string doc, Need need = Need::Optional) {
+  using E = mb::BusInstrumentOptions;
+  return field<E>(
+      std::move(key), std::move(kind),
+      [member](E& e, typename K::value_type&& v) { e.instrument.*member = std::move(v); },
+      [member](const E& e) -> typename K::value_type { return e.instrument.*member; },
+      std::move(doc), need);
+}
+
+// validate() on an instrument whose port is the bus's (filled in by the link): port problems are
+// the link's `serial:` to report, everything else is reported here.
+void check_bus_instrument(const mb::BusInstrumentOptions& o, const YAML::Node& node,
+                          const Cursor& at) {
+  if (o.instrument.streaming) {
+    at.key("streaming", kNoMark)
+        .error(detail::value_mark(node, "streaming"),
+               "a streaming instrument cannot share a half-duplex RS-485 bus (it would talk "
+               "over the master's requests); give it a port of its own with type: serial");
+  }
+  sr::InstrumentOptions probe = o.instrument;
+  probe.streaming = false;
+  probe.link = "bus";         // the link's name, checked there
+  probe.port.device = "bus";  // the bus's port: checked as the link's serial section
+  check_instrument(probe, node, at);
+}
+
 }  // namespace
+
+const Schema<mb::BusInstrumentOptions>& bus_instrument_schema() {
+  using E = mb::BusInstrumentOptions;
+  using O = sr::InstrumentOptions;
+  static const Schema<E> schema{
+      "instrument",
+      {
+          inner("name", &O::name, Identifier{64},
+                "modbus-rtu only: names the instrument, second level of its topics; unique in "
+                "the gateway.",
+                Need::Required),
+          inner("framing", &O::framing, Section<sr::FramingOptions>{&framing_schema()},
+                "How the instrument's byte stream is cut into frames."),
+          inner("checksum", &O::checksum, Section<sr::ChecksumOptions>{&checksum_schema()},
+                "The checksum each frame carries."),
+          inner("patterns", &O::patterns,
+                List<sr::PatternOptions>{&pattern_schema(), 0, 64, "none"},
+                "The kinds of frame the instrument sends, tried in order."),
+          inner("requests", &O::requests,
+                List<sr::RequestOptions>{&request_schema(), 0, 64, "none"},
+                "Requests sent on a schedule, in the bus's one schedule with the Modbus polls."),
+          inner("commands", &O::commands,
+                List<sr::CommandOptions>{&command_schema(), 0, 64, "none"},
+                "Writable points and the bytes a command sends."),
+          inner("streaming", &O::streaming, Bool{},
+                "Must stay false: a streaming instrument cannot share a bus."),
+          inner("response_timeout", &O::response_timeout,
+                Duration<milliseconds>{milliseconds(1), minutes(1)},
+                "Time a whole answer has to arrive."),
+          inner("heartbeat", &O::heartbeat,
+                Duration<milliseconds>{milliseconds(1), std::chrono::days(7)},
+                "An unchanged value is published again after this long."),
+          field<E>(
+              "backoff", Section<BusBackoff>{&bus_backoff_schema()},
+              [](E& e, BusBackoff&& b) {
+                e.backoff_initial = b.initial;
+                e.backoff_max = b.max;
+              },
+              [](const E& e) { return BusBackoff{e.backoff_initial, e.backoff_max}; },
+              "Retrying an instrument that failed, as a Modbus device's backoff."),
+      },
+      check_bus_instrument};
+  return schema;
+}
 
 const Schema<sr::InstrumentOptions>& serial_link_schema() {
   using O = sr::InstrumentOptions;

@@ -22,10 +22,16 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "adapters/modbus/options.hpp"
 #include "adapters/serial/options.hpp"
 #include "config/schema.hpp"
 
 namespace gw::config {
+
+// The schema of one entry of `instruments:` of a modbus-rtu link (a mixed RS-485 bus): the
+// instrument keys that make sense on a shared bus, `name` for the device name, `backoff` as a
+// Modbus device's; validate() included, except the port, which is the bus's. Streaming is refused.
+[[nodiscard]] const Schema<adapters::modbus::BusInstrumentOptions>& bus_instrument_schema();
 
 // The schema of one `type: serial` entry of `links:`, validate() included.
 [[nodiscard]] const Schema<adapters::serial::InstrumentOptions>& serial_link_schema();

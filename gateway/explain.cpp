@@ -148,6 +148,46 @@ void explain_instrument(const std::string& id, const sr::InstrumentOptions& o, s
   }
 }
 
+// An instrument on the bus of a modbus-rtu link: its requests are in the bus plan, with their
+// estimated bus time.
+void explain_bus_instrument(const std::string& id, const LinkOptions& link, std::size_t k,
+                            std::string& out) {
+  const auto& bi = link.instruments[k];
+  const sr::InstrumentOptions& o = bi.instrument;
+  out += fmt::format(
+      "  instrument '{}': serial on this bus, framing {} (max {} bytes), checksum {}, response "
+      "timeout {}, backoff {}..{}, heartbeat {}\n",
+      o.name, framing(o.framing), o.framing.max_frame, word(o.checksum.kind),
+      config::format_duration(o.response_timeout), config::format_duration(bi.backoff_initial),
+      config::format_duration(bi.backoff_max), config::format_duration(o.heartbeat));
+  for (std::size_t r = 0; r < o.requests.size(); ++r) {
+    const auto& req = o.requests[r];
+    std::string expect;
+    for (const auto& e : req.expect) expect += (expect.empty() ? "" : ", ") + e;
+    const auto bus_time = instrument_transaction_time(link, k, r);
+    out += fmt::format(
+        "    bus plan every {}: request {} expects {}; ~{:.1f} ms on the bus ({} + {} bytes{}), "
+        "up to {} when unanswered\n",
+        config::format_duration(req.interval), quoted(req.send),
+        expect.empty() ? "any pattern" : expect, static_cast<double>(bus_time.count()) / 1000.0,
+        req.send.size(),
+        o.framing.kind == sr::FramingKind::FixedLength ? o.framing.length : kAssumedAnswerBytes,
+        o.framing.kind == sr::FramingKind::FixedLength ? "" : " assumed for the answer",
+        config::format_duration(req.timeout.value_or(o.response_timeout)));
+  }
+  for (const auto& pat : o.patterns) {
+    out += fmt::format("    pattern '{}': {}\n", pat.name, pat.regex);
+    for (const auto& pt : pat.points) {
+      out += fmt::format("      {:<20} {:<8} {}/{}/{}\n", pt.name, word(pt.type), id, o.name,
+                         pt.name);
+    }
+  }
+  for (const auto& c : o.commands) {
+    out += fmt::format("    command '{}' ({}): sends {}, reply {} on {}/{}/{}/set\n", c.point,
+                       word(c.type), quoted(c.send), c.reply, id, o.name, c.point);
+  }
+}
+
 }  // namespace
 
 std::string explain(const config::Config& cfg) {
@@ -205,6 +245,9 @@ std::string explain(const config::Config& cfg) {
                              names);
         }
       }
+    }
+    for (std::size_t k = 0; k < link.instruments.size(); ++k) {
+      explain_bus_instrument(id, link, k, out);
     }
     if (link.kind == LinkKind::Rtu) {
       out += fmt::format("  estimated bus load: {:.0f}% of the bus (frames, gaps and turnaround; "

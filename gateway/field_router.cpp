@@ -131,6 +131,10 @@ void FieldRouter::index_devices() {
       by_device_.emplace(dev.name, link.get());
       link_of_.emplace(dev.name, link->options().name);
     }
+    for (const auto& bi : link->options().instruments) {
+      by_device_.emplace(bi.instrument.name, link.get());
+      link_of_.emplace(bi.instrument.name, link->options().name);
+    }
   }
   for (const auto& instrument : instruments_) {
     by_device_.emplace(instrument->options().name, instrument.get());
@@ -296,6 +300,7 @@ std::vector<LinkMetrics> FieldRouter::link_metrics() const {
                   .stats = link->stats(),
                   .devices = {}};
     for (const auto& dev : o.devices) m.devices.push_back(health(dev.name));
+    for (const auto& bi : o.instruments) m.devices.push_back(health(bi.instrument.name));
     out.push_back(std::move(m));
   }
   for (const auto& instrument : instruments_) {

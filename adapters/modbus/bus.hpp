@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string_view>
 
 #include "adapters/modbus/options.hpp"
 #include "core/result.hpp"
@@ -57,6 +58,20 @@ class Bus {
   // Time on the wire for a request/response pair of this many bytes: 0 for TCP, the character
   // time for serial links. The scheduler uses it for the RTU inter-frame gap and bus-time budgets.
   [[nodiscard]] virtual std::chrono::microseconds character_time() const = 0;
+
+  // ---- raw bytes, for serial instruments sharing the bus (a mixed RS-485 bus) ----
+  // The port stays the Bus's: these lend its line for one non-Modbus transaction between two
+  // Modbus ones, on the same thread. Only the libmodbus RTU bus supports them; the others return
+  // std::errc::operation_not_supported.
+  using TimePoint = std::chrono::steady_clock::time_point;
+  // Discards whatever input is waiting (a late answer to an earlier transaction).
+  virtual void drain() {}
+  // Writes all of `bytes` (and waits until they left the UART) before `deadline`. Errors:
+  // std::errc::timed_out, write()'s errno, ENOTCONN when the bus is not open.
+  virtual Result<void> raw_write(std::string_view bytes, TimePoint deadline);
+  // Reads what is available into `buf`, waiting until `deadline` for the first byte; 0 when the
+  // deadline passed. Errors: read()'s errno, EIO for a hang-up, ENOTCONN.
+  virtual Result<std::size_t> raw_read(std::span<char> buf, TimePoint deadline);
 };
 
 // A Bus for `link`: libmodbus TCP for LinkKind::Tcp, libmodbus RTU for LinkKind::Rtu, and RTU

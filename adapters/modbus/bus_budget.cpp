@@ -6,6 +6,31 @@
 
 namespace gw::adapters::modbus {
 
+namespace {
+
+double character_us(const SerialOptions& s) {
+  const double bits_per_char = 1.0 + s.data_bits + (s.parity == Parity::None ? 0 : 1) + s.stop_bits;
+  return bits_per_char * 1e6 / s.baud;
+}
+
+}  // namespace
+
+std::chrono::microseconds instrument_transaction_time(const LinkOptions& link,
+                                                      std::size_t instrument,
+                                                      std::size_t request) {
+  if (link.kind != LinkKind::Rtu) return std::chrono::microseconds{0};
+  const auto& inst = link.instruments[instrument].instrument;
+  const double char_us = character_us(link.serial);
+  const double answer = inst.framing.kind == serial::FramingKind::FixedLength
+                            ? inst.framing.length
+                            : static_cast<double>(kAssumedAnswerBytes);
+  const double frames = static_cast<double>(inst.requests[request].send.size()) + answer;
+  const double gap = link.serial.baud > 19200 ? 1750.0 : 3.5 * char_us;
+  const double us = frames * char_us + 2 * gap +
+                    static_cast<double>(std::chrono::microseconds(link.turnaround_delay).count());
+  return std::chrono::microseconds{static_cast<std::int64_t>(us)};
+}
+
 std::chrono::microseconds transaction_time(const LinkOptions& link, const ReadRequest& request) {
   if (link.kind != LinkKind::Rtu) return std::chrono::microseconds{0};
   const SerialOptions& s = link.serial;
@@ -29,6 +54,12 @@ double bus_utilisation(const LinkOptions& link) {
     double per_cycle_us = 0.0;
     for (const auto& r : job.requests) {
       per_cycle_us += static_cast<double>(transaction_time(link, r).count());
+    }
+    if (job.device >= link.devices.size()) {
+      per_cycle_us += static_cast<double>(
+          instrument_transaction_time(link, job.device - link.devices.size(),
+                                      job.instrument_request)
+              .count());
     }
     busy += per_cycle_us / static_cast<double>(std::chrono::microseconds(job.interval).count());
   }

@@ -19,7 +19,19 @@ namespace gw::adapters::modbus {
 [[nodiscard]] std::chrono::microseconds transaction_time(const LinkOptions& link,
                                                          const ReadRequest& request);
 
-// Bus time per second of wall time that polling every device of `link` at its intervals needs:
+// Bytes assumed for a serial instrument's answer when its framing does not fix the length.
+inline constexpr std::size_t kAssumedAnswerBytes = 32;
+
+// The time request `request` of instrument `instrument` (on a mixed bus) occupies the bus of
+// `link` when answered: the request's bytes, an answer of the fixed frame length (or
+// kAssumedAnswerBytes), the gaps and the turnaround delay. A silent instrument holds the bus
+// for its response timeout instead.
+[[nodiscard]] std::chrono::microseconds instrument_transaction_time(const LinkOptions& link,
+                                                                    std::size_t instrument,
+                                                                    std::size_t request);
+
+// Bus time per second of wall time that polling every device of `link` at its intervals needs
+// (instruments' requests included):
 // 0.25 = a quarter of the bus; above 1.0 the poll intervals cannot be met.
 [[nodiscard]] double bus_utilisation(const LinkOptions& link);
 

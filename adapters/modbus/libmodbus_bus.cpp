@@ -1,4 +1,9 @@
 // Bus over libmodbus: Modbus TCP and Modbus RTU on a serial port.
+#include <poll.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <string>
 
@@ -20,6 +25,21 @@ struct ModbusFree {
 using ModbusPtr = std::unique_ptr<modbus_t, ModbusFree>;
 
 Failure last_error() { return Failure{modbus_error(errno)}; }
+
+// poll() on `fd` for `events` until `deadline`: the revents, 0 when the deadline passed.
+Result<short> wait_fd(int fd, short events, Bus::TimePoint deadline) {
+  for (;;) {
+    const auto left = deadline - std::chrono::steady_clock::now();
+    const auto ms = std::max<std::int64_t>(
+        0, std::chrono::ceil<std::chrono::milliseconds>(left).count());
+    pollfd p{fd, events, 0};
+    const int rc = ::poll(&p, 1, static_cast<int>(std::min<std::int64_t>(ms, 60'000)));
+    if (rc < 0 && errno == EINTR) continue;
+    if (rc < 0) return last_error();
+    if (rc == 0 && ms > 60'000) continue;
+    return rc == 0 ? short{0} : p.revents;
+  }
+}
 
 class LibmodbusBus final : public Bus {
  public:
@@ -115,6 +135,45 @@ class LibmodbusBus final : public Bus {
         static_cast<int>(read.size()), read.data()));
   }
 
+  // The RTU context's own file descriptor: libmodbus opened and configured the port, and stays its
+  // only owner (docs/serial.md, "Mixed buses").
+  void drain() override {
+    if (ctx_ && link_.kind == LinkKind::Rtu) {
+      modbus_flush(ctx_.get());
+      stale_ = false;
+    }
+  }
+
+  Result<void> raw_write(std::string_view bytes, TimePoint deadline) override {
+    GW_TRY(fd, raw_fd());
+    while (!bytes.empty()) {
+      GW_TRY(ready, wait_fd(fd, POLLOUT, deadline));
+      if (ready == 0) return fail(std::errc::timed_out);
+      if ((ready & (POLLERR | POLLHUP)) != 0) return Failure{modbus_error(EIO)};
+      const ssize_t n = ::write(fd, bytes.data(), bytes.size());
+      if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+      if (n < 0) return last_error();
+      bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+    // The request has left the UART before the answer's timeout starts counting.
+    (void)::tcdrain(fd);
+    return {};
+  }
+
+  Result<std::size_t> raw_read(std::span<char> buf, TimePoint deadline) override {
+    GW_TRY(fd, raw_fd());
+    for (;;) {
+      GW_TRY(ready, wait_fd(fd, POLLIN, deadline));
+      if (ready == 0) return std::size_t{0};
+      const ssize_t n = ::read(fd, buf.data(), buf.size());
+      const bool hung_up = (ready & (POLLERR | POLLHUP)) != 0;
+      if (n < 0 && (errno == EINTR || errno == EAGAIN) && !hung_up) continue;
+      if (n < 0 && errno != EAGAIN) return last_error();
+      if (n <= 0) return Failure{modbus_error(EIO)};  // end of file or a hang-up: the port is gone
+      return static_cast<std::size_t>(n);
+    }
+  }
+
   std::chrono::microseconds character_time() const override {
     if (link_.kind != LinkKind::Rtu) return std::chrono::microseconds{0};
     const auto& s = link_.serial;
@@ -136,6 +195,12 @@ class LibmodbusBus final : public Bus {
     return {};
   }
 
+  Result<int> raw_fd() const {
+    if (!ctx_) return Failure{modbus_error(ENOTCONN)};
+    if (link_.kind != LinkKind::Rtu) return fail(std::errc::operation_not_supported);
+    return modbus_get_socket(ctx_.get());
+  }
+
   Result<void> check(int rc) {
     if (rc >= 0) return {};
     const int err = errno;
@@ -153,6 +218,14 @@ class LibmodbusBus final : public Bus {
 };
 
 }  // namespace
+
+Result<void> Bus::raw_write(std::string_view, TimePoint) {
+  return fail(std::errc::operation_not_supported);
+}
+
+Result<std::size_t> Bus::raw_read(std::span<char>, TimePoint) {
+  return fail(std::errc::operation_not_supported);
+}
 
 std::unique_ptr<Bus> make_bus(const LinkOptions& link) {
   if (link.kind == LinkKind::RtuOverTcp) return make_rtu_over_tcp_bus(link);

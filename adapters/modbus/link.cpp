@@ -9,6 +9,8 @@
 #include "adapters/modbus/poll_schedule.hpp"
 #include "adapters/modbus/value_codec.hpp"
 #include "adapters/publish_filter.hpp"
+#include "adapters/serial/bus_instrument.hpp"
+#include "adapters/serial/serial_error.hpp"
 #include "core/log.hpp"
 
 namespace gw::adapters::modbus {
@@ -77,7 +79,12 @@ struct Link::Impl {
       filters.push_back(std::move(fs));
       last_write.emplace_back(dev.points.size(), SteadyClock::time_point{});
     }
-    online.assign(opts.devices.size(), std::nullopt);
+    for (const BusInstrumentOptions& bi : opts.instruments) {
+      serial::InstrumentOptions o = bi.instrument;
+      o.link = opts.name;  // its readings and status are the bus link's
+      instruments.emplace_back(std::move(o));
+    }
+    online.assign(device_count(), std::nullopt);
     const microseconds ch = link.bus_->character_time();
     if (ch.count() > 0) {
       // Modbus over Serial Line V1.02 §2.5.1.1: 3.5 character times of silence between
@@ -93,7 +100,37 @@ struct Link::Impl {
   // transaction. Protocol timing, not synchronisation: the wait is a few milliseconds at most.
   void before_transaction() {
     if (gap.count() > 0) std::this_thread::sleep_until(last_end + gap);
+    // On a mixed bus a late answer of one protocol must not be read as the other's: whatever
+    // arrived after the previous transaction ended is discarded.
+    if (!instruments.empty()) link.bus_->drain();
     started = SteadyClock::now();
+  }
+
+  [[nodiscard]] std::size_t device_count() const {
+    return opts.devices.size() + opts.instruments.size();
+  }
+  [[nodiscard]] const std::string& device_name(std::size_t d) const {
+    return d < opts.devices.size() ? opts.devices[d].name
+                                   : opts.instruments[d - opts.devices.size()].instrument.name;
+  }
+
+  // Counts one transaction of device `d` that took started..last_end and failed with `ec` (or not).
+  void count(std::size_t d, std::error_code ec) {
+    ++link.counters_.requests;
+    auto& dc = link.device_counters_[d];
+    ++dc.requests;
+    const auto took = std::chrono::duration_cast<microseconds>(last_end - started);
+    dc.latency_sum_us += static_cast<std::uint64_t>(took.count());
+    const auto bucket = std::lower_bound(kLatencyBuckets.begin(), kLatencyBuckets.end(), took);
+    ++dc.latency[static_cast<std::size_t>(bucket - kLatencyBuckets.begin())];
+    if (!ec) return;
+    ++link.counters_.errors;
+    ++dc.errors;
+    const auto q = ec.category() == serial::serial_category() ? serial::quality_of(ec)
+                                                              : quality_of(ec);
+    ++dc.errors_by_quality[static_cast<std::size_t>(q)];
+    if (q == Quality::BadTimeout) ++link.counters_.timeouts;
+    if (q == Quality::BadException) ++link.counters_.exceptions;
   }
   void after_transaction() {
     const auto now = SteadyClock::now();
@@ -113,21 +150,7 @@ struct Link::Impl {
       r = link.bus_->read_registers(dev.unit_id, req.table, req.address, regs);
     }
     after_transaction();
-    ++link.counters_.requests;
-    auto& dc = link.device_counters_[static_cast<std::size_t>(&dev - opts.devices.data())];
-    ++dc.requests;
-    const auto took = std::chrono::duration_cast<microseconds>(last_end - started);
-    dc.latency_sum_us += static_cast<std::uint64_t>(took.count());
-    const auto bucket = std::lower_bound(kLatencyBuckets.begin(), kLatencyBuckets.end(), took);
-    ++dc.latency[static_cast<std::size_t>(bucket - kLatencyBuckets.begin())];
-    if (!r) {
-      ++link.counters_.errors;
-      ++dc.errors;
-      const auto q = quality_of(r.error());
-      ++dc.errors_by_quality[static_cast<std::size_t>(q)];
-      if (q == Quality::BadTimeout) ++link.counters_.timeouts;
-      if (q == Quality::BadException) ++link.counters_.exceptions;
-    }
+    count(static_cast<std::size_t>(&dev - opts.devices.data()), r ? std::error_code() : r.error());
     return r;
   }
 
@@ -175,6 +198,10 @@ struct Link::Impl {
   // ---- polling ---------------------------------------------------------------------------
 
   void run_job(std::size_t i) {
+    if (schedule.is_instrument(i)) {
+      run_instrument_job(i);
+      return;
+    }
     const std::size_t d = schedule.job(i).device;
     const DeviceOptions& dev = opts.devices[d];
     std::vector<Reading> out;
@@ -229,6 +256,37 @@ struct Link::Impl {
     emit(d, std::move(out), now);
   }
 
+  // One request of a serial instrument on this bus.
+  void run_instrument_job(std::size_t i) {
+    const std::size_t d = schedule.job(i).device;
+    const std::size_t k = d - opts.devices.size();
+    before_transaction();
+    auto outcome = instruments[k].request(schedule.job(i).instrument_request, *link.bus_);
+    after_transaction();
+    count(d, outcome.error);
+    if (outcome.error && outcome.error.category() == modbus_category() &&
+        is_connection_error(outcome.error)) {
+      connection_lost(outcome.error);
+      return;
+    }
+    const auto now = SteadyClock::now();
+    if (outcome.error) {
+      set_status(d, false, outcome.error.message());
+    } else {
+      set_status(d, true, {});
+    }
+    schedule.completed(i, !outcome.error, now);
+    link.counters_.late_polls = schedule.late_polls();
+    emit_instrument(k, std::move(outcome.readings), now);
+  }
+
+  void emit_instrument(std::size_t k, std::vector<Reading> readings, SteadyClock::time_point now) {
+    instruments[k].filter(readings, now);
+    if (readings.empty()) return;
+    link.counters_.readings += readings.size();
+    link.sink_.on_readings(std::move(readings));
+  }
+
   // Passes readings of device `d` through their points' filters to the sink. Readings mostly
   // come in configuration order, so the point after the previous one is tried before searching
   // by name (names are unique within a device: the same point either way).
@@ -252,18 +310,19 @@ struct Link::Impl {
 
   void set_status(std::size_t d, bool up, std::string error) {
     if (online[d] == up && (up || last_error[d] == error)) return;
-    const DeviceOptions& dev = opts.devices[d];
+    const std::string unit = d < opts.devices.size()
+                                 ? "unit " + std::to_string(opts.devices[d].unit_id)
+                                 : std::string("serial instrument");
     if (up) {
-      log->info("modbus/{}: device {} (unit {}) online", opts.name, dev.name, dev.unit_id);
+      log->info("modbus/{}: device {} ({}) online", opts.name, device_name(d), unit);
     } else {
-      log->warn("modbus/{}: device {} (unit {}) offline: {}", opts.name, dev.name, dev.unit_id,
-                error);
+      log->warn("modbus/{}: device {} ({}) offline: {}", opts.name, device_name(d), unit, error);
     }
     online[d] = up;
-    last_error.resize(opts.devices.size());
+    last_error.resize(device_count());
     last_error[d] = error;
     link.sink_.on_status(DeviceStatus{.link = opts.name,
-                                      .device = dev.name,
+                                      .device = device_name(d),
                                       .online = up,
                                       .error = std::move(error),
                                       .ts = std::chrono::system_clock::now()});
@@ -287,6 +346,10 @@ struct Link::Impl {
       for (const PointOptions& point : dev.points) out.push_back(bad(dev, point, ec, ts));
       set_status(d, false, ec.message());
       emit(d, std::move(out), now);
+    }
+    for (std::size_t k = 0; k < instruments.size(); ++k) {
+      set_status(opts.devices.size() + k, false, ec.message());
+      emit_instrument(k, instruments[k].all_bad(ec, ts), now);
     }
   }
 
@@ -314,7 +377,7 @@ struct Link::Impl {
   Result<Value> execute(const WriteCommand& cmd) {
     const auto dev_it = std::find_if(opts.devices.begin(), opts.devices.end(),
                                      [&](const DeviceOptions& d) { return d.name == cmd.device; });
-    if (dev_it == opts.devices.end()) return fail(LinkErrc::UnknownPoint);
+    if (dev_it == opts.devices.end()) return execute_instrument(cmd);
     const DeviceOptions& dev = *dev_it;
     const auto d = static_cast<std::size_t>(dev_it - opts.devices.begin());
     const auto pt_it = std::find_if(dev.points.begin(), dev.points.end(),
@@ -348,6 +411,28 @@ struct Link::Impl {
     Reading r = blank(dev, point, ts);
     r.value = *result;
     emit(d, {std::move(r)}, SteadyClock::now());
+    return result;
+  }
+
+  // A command for a serial instrument on this bus.
+  Result<Value> execute_instrument(const WriteCommand& cmd) {
+    const auto it = std::find_if(instruments.begin(), instruments.end(),
+                                 [&](const serial::BusInstrument& i) {
+                                   return i.options().name == cmd.device;
+                                 });
+    if (it == instruments.end()) return fail(LinkErrc::UnknownPoint);
+    if (!ensure_open()) return fail(LinkErrc::NotConnected);
+    std::vector<Reading> readings;
+    before_transaction();
+    auto result = it->command(cmd, *link.bus_, readings);
+    after_transaction();
+    if (!result && result.error().category() == modbus_category() &&
+        is_connection_error(result.error())) {
+      connection_lost(result.error());
+      return result;
+    }
+    emit_instrument(static_cast<std::size_t>(it - instruments.begin()), std::move(readings),
+                    SteadyClock::now());
     return result;
   }
 
@@ -422,6 +507,7 @@ struct Link::Impl {
   std::vector<std::string> last_error;
   std::vector<std::uint16_t> regs;
   std::vector<std::uint8_t> bits;
+  std::vector<serial::BusInstrument> instruments;  // LinkOptions::instruments, in order
 };
 
 Link::Link(LinkOptions options, LinkSink& sink)
@@ -431,7 +517,8 @@ Link::Link(LinkOptions options, LinkSink& sink, std::unique_ptr<Bus> bus)
     : options_(std::move(options)),
       sink_(sink),
       bus_(std::move(bus)),
-      device_counters_(std::make_unique<DeviceCounters[]>(options_.devices.size())) {}
+      device_counters_(std::make_unique<DeviceCounters[]>(options_.devices.size() +
+                                                          options_.instruments.size())) {}
 
 Link::~Link() { stop(); }
 
@@ -482,10 +569,12 @@ LinkStats Link::stats() const {
                    .readings = c.readings,
                    .busy_us = c.busy_us,
                    .devices = {}};
-  out.devices.reserve(options_.devices.size());
-  for (std::size_t d = 0; d < options_.devices.size(); ++d) {
+  const std::size_t devices = options_.devices.size();
+  out.devices.reserve(devices + options_.instruments.size());
+  for (std::size_t d = 0; d < devices + options_.instruments.size(); ++d) {
     const DeviceCounters& dc = device_counters_[d];
-    DeviceStats ds{.name = options_.devices[d].name,
+    DeviceStats ds{.name = d < devices ? options_.devices[d].name
+                                       : options_.instruments[d - devices].instrument.name,
                    .requests = dc.requests,
                    .errors = dc.errors,
                    .errors_by_quality = {},

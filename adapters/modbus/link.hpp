@@ -7,6 +7,13 @@
 // Readings that pass each point's PublishFilter, device status changes and write outcomes go to
 // the LinkSink, called on the link thread: the sink must only copy and hand off (asio::post).
 //
+// A mixed RS-485 bus: a Rtu link may also carry serial instruments in request/response mode
+// (LinkOptions::instruments, adapters/serial/bus_instrument.hpp). Their requests are jobs of the
+// same schedule and their commands writes of the same queue, so one thread keeps one transaction
+// on the line at a time, with the same gap between any two whatever their protocol; stale input
+// is drained before each transaction. Instruments are devices like the slaves: statuses,
+// readings, per-device backoff and DeviceStats (after the slaves', in configuration order).
+//
 //   Link link(options, sink);
 //   link.start();
 //   link.write({.device = "boiler", .point = "setpoint", .value = 21.5}, [](Result<Value> r) {...});
@@ -106,7 +113,7 @@ struct LinkStats {
   // Time the bus spent in transactions (request sent to response received or timed out), the
   // inter-frame gaps not included: busy_us per second of wall time is the bus utilisation.
   std::uint64_t busy_us = 0;
-  std::vector<DeviceStats> devices;  // in configuration order
+  std::vector<DeviceStats> devices;  // in configuration order: Modbus devices, then instruments
 };
 
 class Link {
@@ -162,7 +169,8 @@ class Link {
     std::array<std::atomic<std::uint64_t>, kLatencyBuckets.size() + 1> latency{};
   };
   Counters counters_;
-  std::unique_ptr<DeviceCounters[]> device_counters_;  // one per options_.devices
+  // One per options_.devices, then one per options_.instruments.
+  std::unique_ptr<DeviceCounters[]> device_counters_;
   std::jthread thread_;
 };
 

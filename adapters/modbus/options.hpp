@@ -19,6 +19,8 @@
 #include <string>
 #include <vector>
 
+#include "adapters/serial/options.hpp"
+
 namespace gw::adapters::modbus {
 
 enum class Table : std::uint8_t { Coil, DiscreteInput, HoldingRegister, InputRegister };
@@ -145,6 +147,21 @@ struct DeviceOptions {
   friend bool operator==(const DeviceOptions&, const DeviceOptions&) = default;
 };
 
+// A serial instrument (adapters/serial/options.hpp) in request/response mode on the RS-485 bus of
+// a Rtu link, sharing the port and the link's one scheduler with the Modbus slaves. Of its
+// InstrumentOptions only the identity (name; link is the bus's name), framing, checksum,
+// patterns, requests, commands, response_timeout and heartbeat apply: the port and its settings,
+// the turnaround delay and reconnecting are the bus's, and config/ refuses streaming (a device
+// that talks on its own would collide with the master on a half-duplex bus).
+struct BusInstrumentOptions {
+  serial::InstrumentOptions instrument;
+  // Per-device backoff, as DeviceOptions::backoff_initial / backoff_max.
+  std::chrono::milliseconds backoff_initial{std::chrono::seconds(1)};
+  std::chrono::milliseconds backoff_max{std::chrono::minutes(1)};
+
+  friend bool operator==(const BusInstrumentOptions&, const BusInstrumentOptions&) = default;
+};
+
 enum class LinkKind : std::uint8_t { Tcp, Rtu, RtuOverTcp };
 
 enum class Parity : std::uint8_t { None, Even, Odd };
@@ -183,6 +200,10 @@ struct LinkOptions {
   std::chrono::milliseconds reconnect_max{std::chrono::seconds(30)};
 
   std::vector<DeviceOptions> devices;  // at least one
+
+  // Rtu only: serial instruments on the same bus (a mixed bus). Their device names follow the
+  // Modbus devices' in stats and in the schedule.
+  std::vector<BusInstrumentOptions> instruments;
 
   friend bool operator==(const LinkOptions&, const LinkOptions&) = default;
 };

@@ -19,6 +19,17 @@ PollSchedule::PollSchedule(const LinkOptions& link, TimePoint start) : link_(lin
                           .due = start});
     }
   }
+  for (std::size_t k = 0; k < link.instruments.size(); ++k) {
+    const BusInstrumentOptions& bi = link.instruments[k];
+    backoff_.emplace_back(bi.backoff_initial, bi.backoff_max);
+    for (std::size_t r = 0; r < bi.instrument.requests.size(); ++r) {
+      jobs_.push_back(Job{.device = link.devices.size() + k,
+                          .interval = bi.instrument.requests[r].interval,
+                          .requests = {},
+                          .due = start,
+                          .instrument_request = r});
+    }
+  }
 }
 
 std::size_t PollSchedule::next() const {

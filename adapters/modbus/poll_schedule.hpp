@@ -4,6 +4,10 @@
 // off (exponential, capped) as a whole, so a dead slave costs one timeout per backoff period and
 // cannot starve the other devices on the bus. Pure: the caller passes the time in.
 //
+// On a mixed bus the serial instruments (LinkOptions::instruments) are devices of the same
+// schedule: device numbers go on after the Modbus devices, each request of an instrument is one
+// job, and an instrument that fails is backed off like a slave.
+//
 // Thread safety: none; owned by one link thread.
 #pragma once
 
@@ -23,10 +27,13 @@ class PollSchedule {
   using TimePoint = std::chrono::steady_clock::time_point;
 
   struct Job {
-    std::size_t device = 0;  // index into LinkOptions::devices
+    // Index into LinkOptions::devices; from devices.size() on, into LinkOptions::instruments
+    // (device - devices.size()).
+    std::size_t device = 0;
     std::chrono::milliseconds interval{0};
-    std::vector<ReadRequest> requests;
+    std::vector<ReadRequest> requests;  // a Modbus device's
     TimePoint due{};
+    std::size_t instrument_request = 0;  // an instrument's: index into its requests
   };
 
   // All jobs are due at `start`. Borrows `link`, which must outlive the schedule.
@@ -48,6 +55,11 @@ class PollSchedule {
 
   // Postpones every job to at least `t` (e.g. while the link reconnects).
   void hold_until(TimePoint t);
+
+  // True when job `i` belongs to a serial instrument.
+  [[nodiscard]] bool is_instrument(std::size_t i) const {
+    return jobs_[i].device >= link_.devices.size();
+  }
 
   [[nodiscard]] std::uint64_t late_polls() const { return late_polls_; }
   [[nodiscard]] std::uint32_t device_failures(std::size_t device) const {

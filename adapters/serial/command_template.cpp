@@ -1,5 +1,6 @@
 #include "adapters/serial/command_template.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -7,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "adapters/serial/checksum.hpp"
 #include "adapters/serial/serial_error.hpp"
 
 namespace gw::adapters::serial {
@@ -78,7 +80,18 @@ Result<CommandTemplate> CommandTemplate::parse(std::string_view text, std::strin
     Segment seg;
     seg.placeholder = true;
     const std::string_view name = body.substr(0, body.find(':'));
-    if (name != "value") return bad(i, "unknown placeholder (only {value} is known)");
+    if (name == "checksum") {
+      if (name.size() < body.size()) return bad(i, "{checksum} takes no format");
+      if (t.has_checksum()) return bad(i, "a second {checksum}");
+      seg.type = 'c';
+      if (!literal.empty()) t.segments_.push_back(Segment{.literal = std::exchange(literal, {})});
+      t.segments_.push_back(seg);
+      i = close + 1;
+      continue;
+    }
+    if (name != "value") {
+      return bad(i, "unknown placeholder (only {value} and {checksum} are known)");
+    }
     if (name.size() < body.size()) {
       const std::string_view spec = body.substr(name.size() + 1);
       std::size_t k = 0;
@@ -110,11 +123,26 @@ Result<CommandTemplate> CommandTemplate::parse(std::string_view text, std::strin
   return t;
 }
 
-Result<std::string> CommandTemplate::render(const Value& value) const {
+bool CommandTemplate::has_checksum() const {
+  return std::any_of(segments_.begin(), segments_.end(),
+                     [](const Segment& s) { return s.placeholder && s.type == 'c'; });
+}
+
+Result<std::string> CommandTemplate::render(const Value& value,
+                                            const ChecksumOptions& checksum) const {
   std::string out;
   for (const Segment& s : segments_) {
     if (!s.placeholder) {
       out += s.literal;
+      continue;
+    }
+    if (s.type == 'c') {
+      // The separator may be written in the template ("*{checksum}") or left to the layout.
+      const std::string separator = checksum.kind == ChecksumKind::Nmea ? "*" : checksum.separator;
+      std::string_view before = out;
+      if (!separator.empty() && before.ends_with(separator)) before.remove_suffix(separator.size());
+      GW_TRY(sealed, seal_checksum(checksum, before));
+      out = std::move(sealed);
       continue;
     }
     const std::string zero = s.zero_pad ? "0" : "";
@@ -163,6 +191,37 @@ Result<std::string> CommandTemplate::render(const Value& value) const {
     }
   }
   return out;
+}
+
+Result<Value> command_value(const CommandOptions& cmd, const Value& v) {
+  const auto number = [&]() -> std::optional<double> {
+    if (const auto* d = std::get_if<double>(&v)) return *d;
+    if (const auto* i = std::get_if<std::int64_t>(&v)) return static_cast<double>(*i);
+    if (const auto* u = std::get_if<std::uint64_t>(&v)) return static_cast<double>(*u);
+    return std::nullopt;
+  }();
+  switch (cmd.type) {
+    case ValueType::String:
+      if (const auto* s = std::get_if<std::string>(&v)) return Value{*s};
+      return fail(SerialErrc::WrongType);
+    case ValueType::Bool:
+      if (const auto* b = std::get_if<bool>(&v)) return Value{*b};
+      // MQTT/JSON commands may say 0/1 for a bool.
+      if (number && (*number == 0.0 || *number == 1.0)) return Value{*number == 1.0};
+      return fail(SerialErrc::WrongType);
+    case ValueType::Number:
+    case ValueType::Integer: break;
+  }
+  if (!number || !std::isfinite(*number)) return fail(SerialErrc::WrongType);
+  if ((cmd.min && *number < *cmd.min) || (cmd.max && *number > *cmd.max)) {
+    return fail(SerialErrc::OutOfRange);
+  }
+  if (cmd.type == ValueType::Number) return Value{*number};
+  if (const auto* i = std::get_if<std::int64_t>(&v)) return Value{*i};
+  if (std::trunc(*number) != *number || std::fabs(*number) >= 9.2e18) {
+    return fail(SerialErrc::WrongType);
+  }
+  return Value{static_cast<std::int64_t>(*number)};
 }
 
 }  // namespace gw::adapters::serial

@@ -55,38 +55,6 @@ std::string printable(std::string_view frame) {
   return out;
 }
 
-// The commanded value as the command's type, checked against min..max.
-Result<Value> command_value(const CommandOptions& cmd, const Value& v) {
-  const auto number = [&]() -> std::optional<double> {
-    if (const auto* d = std::get_if<double>(&v)) return *d;
-    if (const auto* i = std::get_if<std::int64_t>(&v)) return static_cast<double>(*i);
-    if (const auto* u = std::get_if<std::uint64_t>(&v)) return static_cast<double>(*u);
-    return std::nullopt;
-  }();
-  switch (cmd.type) {
-    case ValueType::String:
-      if (const auto* s = std::get_if<std::string>(&v)) return Value{*s};
-      return fail(SerialErrc::WrongType);
-    case ValueType::Bool:
-      if (const auto* b = std::get_if<bool>(&v)) return Value{*b};
-      // MQTT/JSON commands may say 0/1 for a bool.
-      if (number && (*number == 0.0 || *number == 1.0)) return Value{*number == 1.0};
-      return fail(SerialErrc::WrongType);
-    case ValueType::Number:
-    case ValueType::Integer: break;
-  }
-  if (!number || !std::isfinite(*number)) return fail(SerialErrc::WrongType);
-  if ((cmd.min && *number < *cmd.min) || (cmd.max && *number > *cmd.max)) {
-    return fail(SerialErrc::OutOfRange);
-  }
-  if (cmd.type == ValueType::Number) return Value{*number};
-  if (const auto* i = std::get_if<std::int64_t>(&v)) return Value{*i};
-  if (std::trunc(*number) != *number || std::fabs(*number) >= 9.2e18) {
-    return fail(SerialErrc::WrongType);
-  }
-  return Value{static_cast<std::int64_t>(*number)};
-}
-
 // Waits until `fd` is readable or `deadline` passes.
 void wait_readable(int fd, TimePoint deadline) {
   const auto left = deadline - SteadyClock::now();
@@ -415,7 +383,7 @@ struct InstrumentLink::Impl {
     }
     const Command& cmd = *found;
     auto value = command_value(*cmd.options, w.command.value);
-    Result<std::string> bytes = value ? cmd.send.render(*value) : Result<std::string>(fail(value.error()));
+    Result<std::string> bytes = value ? cmd.send.render(*value, opts.checksum) : Result<std::string>(fail(value.error()));
     if (!bytes) {
       complete(std::move(w), cmd, fail(bytes.error()));
       return;

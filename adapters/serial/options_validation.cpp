@@ -197,8 +197,10 @@ std::vector<ConfigProblem> validate(const InstrumentOptions& o) {
     std::string why;
     if (cmd.send.empty()) {
       c.error(at + ".send", "required");
-    } else if (!CommandTemplate::parse(cmd.send, &why)) {
+    } else if (auto t = CommandTemplate::parse(cmd.send, &why); !t) {
       c.error(at + ".send", why);
+    } else if (t->has_checksum() && o.checksum.kind == ChecksumKind::None) {
+      c.error(at + ".send", "{checksum} needs checksum.kind (the instrument has none)");
     }
     check_regex(cmd.reply, at + ".reply", c);
     if (!cmd.reply_error.empty()) check_regex(cmd.reply_error, at + ".reply_error", c);

@@ -2,6 +2,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -85,6 +87,21 @@ TEST(CliExplain, WarnsWhenASerialBusCannotMeetThePollIntervals) {
   auto ok = run({gateway_binary(), "check-config", dir.write("fast.yaml", fast)});
   EXPECT_EQ(ok.code, 0);
   EXPECT_THAT(ok.output, Not(HasSubstr("warning")));
+}
+
+TEST(CliExplain, ShowsInstrumentRequestsOfAMixedBusInTheBusPlan) {
+  const auto file = (std::filesystem::path(source_dir()) / "config" / "examples" / "mixed-bus.yaml")
+                        .string();
+  auto r = run({gateway_binary(), "explain", file});
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("instrument 'scale': serial on this bus"));
+  // 19200 8E1: 11 bits a character (0.573 ms); "W\r" and a 32-byte answer, two gaps of 3.5
+  // characters, 10 ms turnaround: 34 * 0.573 + 2 * 2.005 + 10 = 33.5 ms.
+  EXPECT_THAT(r.output, HasSubstr("bus plan every 2s: request \"W\\r\" expects weight; ~33.5 ms "
+                                  "on the bus (2 + 32 bytes assumed for the answer), up to 200ms "
+                                  "when unanswered"));
+  EXPECT_THAT(r.output, HasSubstr("plant-1/scale/weight"));
+  EXPECT_THAT(r.output, HasSubstr("command 'tare'"));
 }
 
 }  // namespace

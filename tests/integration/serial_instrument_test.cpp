@@ -477,5 +477,35 @@ TEST(SerialInstrument, SetpointCommandIsConfirmedByTheReplyPattern) {
   EXPECT_EQ(link.stats().write_errors, 4U);
 }
 
+TEST(SerialInstrument, NmeaCommandCarriesItsChecksumFromTheTemplate) {
+  PtyPair cable;
+  ScriptedSerialDevice gps(cable.device_b(), "\r\n");
+  // Answers a PMTK command whose checksum is right with PMTK001 (acknowledged, flag 3), sealed.
+  gps.respond([](const std::string& req) -> std::optional<std::string> {
+    const serial::ChecksumOptions nmea{.kind = serial::ChecksumKind::Nmea};
+    if (!serial::verify_checksum(nmea, req)) return std::nullopt;
+    const auto cmd = req.substr(5, req.find(',') - 5);  // "$PMTK220,1000*1F" → "220"
+    return *serial::seal_checksum(nmea, "$PMTK001," + cmd + ",3") + "\r\n";
+  });
+  auto o = instrument(cable.device_a());
+  o.name = "gps";
+  o.checksum.kind = serial::ChecksumKind::Nmea;
+  o.commands.push_back(serial::CommandOptions{.point = "fix_interval",
+                                              .type = ValueType::Integer,
+                                              .send = "$PMTK220,{value:d}*{checksum}\r\n",
+                                              .reply = R"(^\$PMTK001,220,3\*)",
+                                              .reply_error = R"(^\$PMTK001,220,[012]\*)",
+                                              .timeout = 300ms});
+  expect_valid(o);
+
+  RecordingSink sink;
+  InstrumentLink link(o, sink);
+  link.start();
+  auto ok = write_and_wait(link, "fix_interval", Value{std::int64_t{1000}});
+  ASSERT_TRUE(ok) << ok.error().message();
+  ASSERT_FALSE(gps.requests().empty());
+  EXPECT_EQ(gps.requests().back(), "$PMTK220,1000*1F");
+}
+
 }  // namespace
 }  // namespace gw::test

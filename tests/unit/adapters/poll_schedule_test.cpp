@@ -95,6 +95,46 @@ TEST(PollSchedule, FailingDeviceIsBackedOffAsAWholeAndRecovers) {
   EXPECT_EQ(s.job(0).due, t0 + 22s + 100ms);
 }
 
+TEST(PollSchedule, InstrumentsOfAMixedBusAreDevicesOfTheSameScheduleWithTheirOwnBackoff) {
+  LinkOptions link = two_devices();
+  BusInstrumentOptions scale;
+  scale.instrument.name = "scale";
+  scale.instrument.requests = {serial::RequestOptions{.send = "W\r", .interval = 300ms},
+                               serial::RequestOptions{.send = "T\r", .interval = 2s}};
+  scale.backoff_initial = 1s;
+  scale.backoff_max = 4s;
+  link.instruments = {scale};
+  PollSchedule s(link, t0);
+  // Device a: 2 jobs, b: 1, then one job per request of the instrument, device number 2.
+  ASSERT_EQ(s.jobs().size(), 5U);
+  EXPECT_FALSE(s.is_instrument(2));
+  ASSERT_TRUE(s.is_instrument(3));
+  EXPECT_EQ(s.job(3).device, 2U);
+  EXPECT_EQ(s.job(3).instrument_request, 0U);
+  EXPECT_EQ(s.job(4).instrument_request, 1U);
+  EXPECT_EQ(s.job(3).interval, 300ms);
+  EXPECT_TRUE(s.job(3).requests.empty());
+
+  // One earliest-deadline order across protocols: the Modbus jobs (configured first) win ties.
+  s.completed(0, true, t0);
+  s.completed(1, true, t0);
+  s.completed(2, true, t0);
+  EXPECT_EQ(s.next(), 3U);
+  s.completed(3, true, t0);
+  EXPECT_EQ(s.job(3).due, t0 + 300ms);
+
+  // A silent instrument backs off as a whole (both its requests); the slaves are untouched.
+  s.completed(4, false, t0);
+  EXPECT_EQ(s.job(3).due, t0 + 1s);
+  EXPECT_EQ(s.job(4).due, t0 + 1s);
+  EXPECT_EQ(s.device_failures(2), 1U);
+  EXPECT_EQ(s.job(2).due, t0 + 500ms);
+  s.completed(3, false, t0 + 1s);
+  EXPECT_EQ(s.job(3).due, t0 + 3s);  // doubled
+  s.completed(3, true, t0 + 3s);
+  EXPECT_EQ(s.device_failures(2), 0U);
+}
+
 TEST(PollSchedule, SplitReplacesAMergedRequestByItsHalves) {
   const LinkOptions link = two_devices();
   PollSchedule s(link, t0);

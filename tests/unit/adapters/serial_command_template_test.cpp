@@ -1,9 +1,10 @@
-// adapters::serial::CommandTemplate: {value} in its forms, literal braces, type checks when
-// rendering, and the parse errors a configuration can make.
+// adapters::serial::CommandTemplate: {value} in its forms, {checksum}, literal braces, type
+// checks when rendering, and the parse errors a configuration can make.
 #include "adapters/serial/command_template.hpp"
 
 #include <gtest/gtest.h>
 
+#include "adapters/serial/checksum.hpp"
 #include "adapters/serial/serial_error.hpp"
 
 namespace gw::adapters::serial {
@@ -62,6 +63,44 @@ TEST(SerialCommandTemplate, ReportsParseErrorsWithOffset) {
     std::string why;
     auto t = CommandTemplate::parse(bad, &why);
     EXPECT_FALSE(t) << bad;
+    EXPECT_NE(why.find("offset"), std::string::npos) << bad << ": " << why;
+  }
+}
+
+TEST(SerialCommandTemplate, ChecksumPlaceholderSealsNmeaCommands) {
+  auto t = CommandTemplate::parse("$PMTK220,{value:d}*{checksum}\r\n");
+  ASSERT_TRUE(t);
+  EXPECT_TRUE(t->has_checksum());
+  const ChecksumOptions nmea{.kind = ChecksumKind::Nmea};
+  auto r = t->render(Value{std::int64_t{1000}}, nmea);
+  ASSERT_TRUE(r) << r.error().message();
+  // XOR of "PMTK220,1000" is 0x1F (the MTK manual's own example).
+  EXPECT_EQ(*r, "$PMTK220,1000*1F\r\n");
+  EXPECT_TRUE(verify_checksum(nmea, r->substr(0, r->size() - 2)));
+  // The separator may be left to the layout.
+  auto bare = CommandTemplate::parse("$PMTK220,{value:d}{checksum}\r\n");
+  ASSERT_TRUE(bare);
+  EXPECT_EQ(*bare->render(Value{std::int64_t{1000}}, nmea), "$PMTK220,1000*1F\r\n");
+}
+
+TEST(SerialCommandTemplate, ChecksumPlaceholderFollowsTheChecksumLayout) {
+  // STX "S12.5" ETX BCC: XOR over everything after STX, ETX included, one binary byte.
+  const ChecksumOptions bcc{.kind = ChecksumKind::Xor,
+                            .encoding = ChecksumEncoding::Binary,
+                            .skip_leading = 1};
+  auto t = CommandTemplate::parse("\x02S{value:.1f}\x03{checksum}");
+  ASSERT_TRUE(t);
+  auto r = t->render(Value{12.5}, bcc);
+  ASSERT_TRUE(r) << r.error().message();
+  const std::string body = "S12.5\x03";
+  EXPECT_EQ(*r, "\x02" + body + std::string(1, static_cast<char>(xor8(body))));
+  EXPECT_TRUE(verify_checksum(bcc, *r));
+}
+
+TEST(SerialCommandTemplate, RefusesAChecksumWithAFormatOrTwice) {
+  for (const char* bad : {"S{checksum:x}", "S{checksum}{checksum}"}) {
+    std::string why;
+    EXPECT_FALSE(CommandTemplate::parse(bad, &why)) << bad;
     EXPECT_NE(why.find("offset"), std::string::npos) << bad << ": " << why;
   }
 }

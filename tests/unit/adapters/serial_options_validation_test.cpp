@@ -51,6 +51,18 @@ TEST(SerialOptionsValidation, ReportsPointCaptureMissingFromItsPattern) {
   EXPECT_EQ(ps.size(), 2U) << dump(ps);
 }
 
+TEST(SerialOptionsValidation, RefusesAChecksumPlaceholderWithoutAChecksum) {
+  auto o = scale();
+  o.commands[0].send = "T{value:.1f}*{checksum}\r";
+  o.checksum.kind = ChecksumKind::None;
+  auto ps = validate(o);
+  ASSERT_EQ(ps.size(), 1U) << dump(ps);
+  EXPECT_EQ(ps[0].path, "commands[0].send");
+  EXPECT_EQ(ps[0].message, "{checksum} needs checksum.kind (the instrument has none)");
+  o.checksum.kind = ChecksumKind::Nmea;
+  EXPECT_TRUE(validate(o).empty()) << dump(validate(o));
+}
+
 TEST(SerialOptionsValidation, ReportsEveryMistakeAtOnce) {
   auto o = scale();
   o.port.baud = 12345;

@@ -103,8 +103,9 @@ TEST(JsonSchema, IsDraft2020WithNoUnknownKeysAnywhere) {
   // device, its backoff, a point; a serial link's framing, checksum, a pattern, its point, a
   // request, a command; the bridge, its tls, reconnect, rate and outbox, an upstream and a
   // downstream route; metrics; a broker ACL rule; a listener's websocket and tls;
-  // broker.persistence
-  EXPECT_EQ(objects, 29);
+  // broker.persistence; an instrument on a mixed bus, its framing, checksum, a pattern, its
+  // point, a request, a command and its backoff
+  EXPECT_EQ(objects, 37);
 }
 
 TEST(JsonSchema, DeclaresEveryKeyOfTheReference) {

@@ -573,7 +573,8 @@ TEST(LinksSection, RefusesTwoRtuLinksOnOneSerialPort) {
   };
   EXPECT_EQ(errors("links:\n" + link("bus1") + link("bus2")),
             "t.yaml:8:22: error: links[1].serial.device: /dev/ttyUSB0 is already the port of "
-            "links[0] ('bus1'); the devices of one bus belong in one link\n");
+            "links[0] ('bus1'); the devices of one bus belong in one link, serial instruments "
+            "under its 'instruments:'\n");
 }
 
 TEST(LinksSection, WarnsAboutTwoDevicesWithOneUnitIdOnALink) {

@@ -152,7 +152,7 @@ const BadFile kBadFiles[] = {
      "t.yaml:4:42: error: links[0].serial.baud: 12345 is not a standard rate (1200, 9600, 19200, 115200, ...)\n"},
     {"TemplateWithUnknownPlaceholder",
      GW_SERIAL_HEAD GW_SERIAL_PORT "    commands: [{point: sp, send: \"S{val}\\r\", reply: '^OK'}]\n",
-     "t.yaml:5:34: error: links[0].commands[0].send: unknown placeholder (only {value} is known) at offset 1\n"},
+     "t.yaml:5:34: error: links[0].commands[0].send: unknown placeholder (only {value} and {checksum} are known) at offset 1\n"},
     {"DelimiterAboveLatin1",
      GW_SERIAL_HEAD GW_SERIAL_PORT "    framing: {delimiter: \"\\u20AC\"}\n    streaming: true\n    patterns: [{name: p, regex: '^(?<v>[0-9]+)$', points: [{name: v}]}]\n",
      "t.yaml:5:26: error: links[0].framing.delimiter: holds a character above U+00FF; a byte string takes bytes 0..255, written as \"\\xNN\" in a double-quoted string\n"},
@@ -165,7 +165,7 @@ const BadFile kBadFiles[] = {
     {"PortOfAModbusRtuLinkAndLinkNameTwice",
      "links:\n  - name: s\n    type: modbus-rtu\n    serial: {device: /dev/ttyUSB0}\n    devices:\n      - name: meter\n        points: [{name: a, table: holding, address: 0, type: int16}]\n  - name: s\n    type: serial\n" GW_SERIAL_PORT "    streaming: true\n    patterns: [{name: p, regex: '^(?<v>[0-9]+)$', points: [{name: v}]}]\n",
      "t.yaml:8:11: error: links[1].name: 's' is already the name of links[0]\n"
-     "t.yaml:10:22: error: links[1].serial.device: /dev/ttyUSB0 is already the port of links[0] ('s'); one port carries one serial instrument\n"},
+     "t.yaml:10:22: error: links[1].serial.device: /dev/ttyUSB0 is already the port of links[0] ('s'); one port carries one link, and a streaming instrument cannot share an RS-485 bus: it needs a port of its own\n"},
     {"ModbusKeyOnASerialLink",
      GW_SERIAL_HEAD GW_SERIAL_PORT "    host: 10.0.0.1\n    streaming: true\n    patterns: [{name: p, regex: '^(?<v>[0-9]+)$', points: [{name: v}]}]\n",
      "t.yaml:5:5: error: links[0].host: unknown key\n"},
