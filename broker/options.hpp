@@ -26,6 +26,8 @@ namespace gw::broker {
 struct WebSocketOptions {
   std::string path = "/mqtt";  // the request path that upgrades; others get 404
   friend bool operator==(const WebSocketOptions&, const WebSocketOptions&) = default;
+};
+
 // TLS on one listener (MQTT over TLS, conventionally port 8883). config/ has already checked
 // that the files load and that the key belongs to the certificate; the broker re-reads them
 // when it opens the listener and on SIGHUP (net::TlsContext).

@@ -286,6 +286,7 @@ const Schema<broker::ListenerOptions>& listener_schema() {
                 Optional<Integer<std::uint32_t>>{{1, 1'000'000}, "only broker.max_connections"},
                 "Concurrent client connections through this listener; further TCP connections "
                 "are refused. Unset: only broker.max_connections applies."),
+          field<L>(
               "tls", Section<broker::ListenerTlsOptions>{&listener_tls_schema()},
               [](L& l, broker::ListenerTlsOptions&& t) { l.tls = std::move(t); },
               [](const L& l) { return l.tls.value_or(broker::ListenerTlsOptions{}); },

@@ -142,14 +142,20 @@ TEST(GatewayTopicTemplate, PublishesPerDeviceOnTheTemplateAndTakesCommandsThere)
   EXPECT_THAT(retained(port, "site/p1/sim/sim/status"), HasSubstr("\"online\""));
   EXPECT_EQ(retained(port, "site/p1/sim/sim/temperature"), "");  // no per-point messages
   // A command on the template's point topic reaches the device.
-  Process result({"mosquitto_sub", "-h", "127.0.0.1", "-p", std::to_string(port), "-t",
-                  "site/p1/sim/sim/pump/set/result", "-C", "1", "-W", "10"});
+  // Subscribed (its SUBACK seen) before the one command: a second command within the point's
+  // 100 ms write window would be refused, and its result could be the one read here.
+  Process result({"stdbuf", "-oL", "mosquitto_sub", "-h", "127.0.0.1", "-p",
+                  std::to_string(port), "-t", "site/p1/sim/sim/pump/set/result", "-C", "1", "-W",
+                  "10", "-d"});
   ASSERT_TRUE(wait_until([&] {
-    run({"mosquitto_pub", "-h", "127.0.0.1", "-p", std::to_string(port), "-t",
-         "site/p1/sim/sim/pump/set", "-m", "true"},
-        5s);
+    return result.output().find("SUBACK") != std::string::npos || !result.running();
+  })) << result.output();
+  run({"mosquitto_pub", "-h", "127.0.0.1", "-p", std::to_string(port), "-t",
+       "site/p1/sim/sim/pump/set", "-m", "true"},
+      5s);
+  ASSERT_TRUE(wait_until([&] {
     return result.output().find("\"ok\"") != std::string::npos || !result.running();
-  }));
+  })) << result.output();
   EXPECT_THAT(result.output(), HasSubstr("\"ok\":true")) << gw.output();
   // A clean stop says offline.
   Process status({"mosquitto_sub", "-h", "127.0.0.1", "-p", std::to_string(port), "-t",

@@ -347,6 +347,8 @@ TEST(BrokerSectionPersistence, ReportsBadValuesWithTheirPosition) {
       << errors("broker:\n  persistence:\n    file: x.db\n");
   EXPECT_NE(errors("broker:\n  persistence:\n    path: \"\"\n").find("broker.persistence.path"),
             std::string::npos);
+}
+
 TEST(BrokerSection, ParsesTheLimits) {
   const auto r = test::load(
       "broker:\n  listeners:\n    - bind: 127.0.0.1:1883\n      max_connections: 10\n"
