@@ -193,8 +193,8 @@ do_test() {
 native_depends() {
   local native=build/bin/edge-gateway needed_native needed_cross dir
   [ -x "$native" ] || GW_JOBS="$jobs" bash scripts/build.sh default --target edge-gateway >&2
-  needed_native="$(readelf -d "$native" | grep NEEDED | sed 's/ld-linux[^]]*/LD/' | sort)"
-  needed_cross="$(readelf -d "$build_dir/bin/edge-gateway" | grep NEEDED | sed 's/ld-linux[^]]*/LD/' | sort)"
+  needed_native="$(readelf -d "$native" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | sed 's/^ld-linux.*/LD/' | sort)"
+  needed_cross="$(readelf -d "$build_dir/bin/edge-gateway" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | sed 's/^ld-linux.*/LD/' | sort)"
   [ "$needed_native" = "$needed_cross" ] ||
     die "the native and $arch binaries need different libraries; cannot reuse the native Depends"
   dir="$(mktemp -d)"
