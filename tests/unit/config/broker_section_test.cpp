@@ -216,6 +216,18 @@ TEST(BrokerSection, RequiresRoomForOneLargestMessageInTheQueue) {
             "(1MiB); one message of the largest size must fit\n");
 }
 
+// The upper bound is 4 GiB where size_t has 64 bits and 4 GiB - 1 on 32-bit targets (armhf),
+// whose build once failed on `std::size_t{1} << 32`.
+TEST(BrokerSection, BoundsTheQueueSizeByWhatSizeTHolds) {
+  auto r = load("broker:\n  max_queued_bytes: 4095MiB\n");
+  ASSERT_TRUE(r.config) << r.report;
+  EXPECT_EQ(r.config->broker.max_queued_bytes, std::size_t{4095} << 20);
+  auto four = load("broker:\n  max_queued_bytes: 4GiB\n");
+  EXPECT_EQ(four.config.has_value(), sizeof(std::size_t) >= 8) << four.report;
+  EXPECT_NE(errors("broker:\n  max_queued_bytes: 5GiB\n").find("max_queued_bytes"),
+            std::string::npos);
+}
+
 TEST(BrokerSection, WarnsAboutAnonymousClientsOnANetworkListener) {
   auto r = load("broker:\n  listeners:\n    - bind: 0.0.0.0:1883\n");
   EXPECT_TRUE(r.config);
