@@ -414,9 +414,9 @@ const Schema<broker::BrokerOptions>& broker_schema() {
                 "Messages queued per session for an offline or slow client; the oldest is dropped "
                 "(and counted) beyond it."),
           field("max_queued_bytes", &B::max_queued_bytes,
-                // 4 GiB; on 32-bit targets (armhf) the largest size_t, 4 GiB - 1.
-                Size<std::size_t>{1024, static_cast<std::size_t>(std::min<std::uint64_t>(
-                                            std::uint64_t{1} << 32, SIZE_MAX))},
+                // 4 GiB - 1 everywhere: the largest size_t of 32-bit targets (armhf), so the
+                // published schema is the same on every architecture.
+                Size<std::size_t>{1024, std::size_t{0xFFFF'FFFF}},
                 "Bytes queued per session; at least max_packet_size."),
           field("max_inflight", &B::max_inflight, Integer<std::uint32_t>{1, 65535},
                 "QoS 1/2 messages sent to a client before waiting for acknowledgements."),

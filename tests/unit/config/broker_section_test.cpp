@@ -218,12 +218,13 @@ TEST(BrokerSection, RequiresRoomForOneLargestMessageInTheQueue) {
 
 // The upper bound is 4 GiB where size_t has 64 bits and 4 GiB - 1 on 32-bit targets (armhf),
 // whose build once failed on `std::size_t{1} << 32`.
-TEST(BrokerSection, BoundsTheQueueSizeByWhatSizeTHolds) {
+TEST(BrokerSection, BoundsTheQueueSizeByWhatA32BitSizeTHolds) {
   auto r = load("broker:\n  max_queued_bytes: 4095MiB\n");
   ASSERT_TRUE(r.config) << r.report;
   EXPECT_EQ(r.config->broker.max_queued_bytes, std::size_t{4095} << 20);
-  auto four = load("broker:\n  max_queued_bytes: 4GiB\n");
-  EXPECT_EQ(four.config.has_value(), sizeof(std::size_t) >= 8) << four.report;
+  // The same bound on every architecture, so config/schema.json is too.
+  EXPECT_NE(errors("broker:\n  max_queued_bytes: 4GiB\n").find("max_queued_bytes"),
+            std::string::npos);
   EXPECT_NE(errors("broker:\n  max_queued_bytes: 5GiB\n").find("max_queued_bytes"),
             std::string::npos);
 }
