@@ -29,41 +29,9 @@ BusInstrument::BusInstrument(serial::InstrumentOptions options)
     }
     filters_.push_back(std::move(fs));
   }
-  for (std::size_t c = 0; c < opts_.commands.size(); ++c) commands_.push_back(compile(c));
-}
-
-BusInstrument::Command BusInstrument::compile(std::size_t index) {
-  const CommandOptions& c = opts_.commands[index];
-  auto send = CommandTemplate::parse(c.send);
-  GW_CHECK(send.has_value());
-  auto probe = Regex::compile(c.reply);
-  GW_CHECK(probe.has_value());
-  PatternOptions reply{.name = c.point, .regex = c.reply, .points = {}};
-  if (probe->group_number("value")) {
-    PointOptions value;
-    value.name = c.point;
-    value.capture = "value";
-    value.type = c.type;
-    value.scale = c.scale;
-    value.offset = c.offset;
-    reply.points.push_back(std::move(value));
+  for (std::size_t c = 0; c < opts_.commands.size(); ++c) {
+    commands_.push_back(Command{compile_command(opts_.commands[c], opts_.patterns), c});
   }
-  auto parser = LineParser::compile(std::move(reply));
-  GW_CHECK(parser.has_value());
-  std::optional<Regex> error;
-  if (!c.reply_error.empty()) {
-    auto re = Regex::compile(c.reply_error);
-    GW_CHECK(re.has_value());
-    error.emplace(std::move(*re));
-  }
-  std::optional<std::pair<std::size_t, std::size_t>> read_point;
-  for (std::size_t p = 0; p < opts_.patterns.size() && !read_point; ++p) {
-    const auto& pts = opts_.patterns[p].points;
-    for (std::size_t q = 0; q < pts.size(); ++q) {
-      if (pts[q].name == c.point) read_point.emplace(p, q);
-    }
-  }
-  return Command{index, std::move(*send), std::move(*parser), std::move(error), read_point};
 }
 
 std::optional<std::size_t> BusInstrument::match(std::string_view frame) {

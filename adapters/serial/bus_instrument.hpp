@@ -32,6 +32,7 @@
 #include "adapters/publish_filter.hpp"
 #include "adapters/reading.hpp"
 #include "adapters/serial/command_template.hpp"
+#include "adapters/serial/compiled_command.hpp"
 #include "adapters/serial/framer.hpp"
 #include "adapters/serial/line_parser.hpp"
 #include "adapters/serial/options.hpp"
@@ -73,15 +74,10 @@ class BusInstrument {
   [[nodiscard]] const serial::InstrumentOptions& options() const { return opts_; }
 
  private:
-  struct Command {
+  struct Command : CompiledCommand {
     std::size_t options = 0;  // index into opts_.commands
-    CommandTemplate send;
-    LineParser reply;  // one point (the "value" group) when the reply confirms a value
-    std::optional<Regex> reply_error;
-    std::optional<std::pair<std::size_t, std::size_t>> read_point;  // pattern, point
   };
 
-  Command compile(std::size_t c);
   std::optional<std::size_t> match(std::string_view frame);
   Reading blank(std::size_t p, std::size_t q, SystemTime ts) const;
   void bad_pattern(std::size_t p, std::error_code ec, SystemTime ts,

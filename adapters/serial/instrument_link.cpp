@@ -18,6 +18,7 @@
 #include "adapters/publish_filter.hpp"
 #include "adapters/serial/checksum.hpp"
 #include "adapters/serial/command_template.hpp"
+#include "adapters/serial/compiled_command.hpp"
 #include "adapters/serial/framer.hpp"
 #include "adapters/serial/line_parser.hpp"
 #include "adapters/serial/regex.hpp"
@@ -70,12 +71,8 @@ void wait_readable(int fd, TimePoint deadline) {
 // The link thread's state: everything here is touched by the link thread only.
 struct InstrumentLink::Impl {
   // A command, compiled: its template, its reply patterns, and the read point it also updates.
-  struct Command {
-    const CommandOptions* options;
-    CommandTemplate send;
-    LineParser reply;  // one point (the "value" group) when the reply confirms a value
-    std::optional<Regex> reply_error;
-    std::optional<std::pair<std::size_t, std::size_t>> read_point;  // pattern, point
+  struct Command : CompiledCommand {
+    const CommandOptions* options = nullptr;
   };
 
   // The request or command on the line, waiting for its answer.
@@ -107,41 +104,10 @@ struct InstrumentLink::Impl {
       }
       filters.push_back(std::move(fs));
     }
-    for (const CommandOptions& c : opts.commands) commands.push_back(compile(c));
+    for (const CommandOptions& c : opts.commands) {
+      commands.push_back(Command{compile_command(c, opts.patterns), &c});
+    }
     request_due.assign(opts.requests.size(), start);
-  }
-
-  Command compile(const CommandOptions& c) {
-    auto send = CommandTemplate::parse(c.send);
-    GW_CHECK(send.has_value());
-    auto probe = Regex::compile(c.reply);
-    GW_CHECK(probe.has_value());
-    PatternOptions reply{.name = c.point, .regex = c.reply, .points = {}};
-    if (probe->group_number("value")) {
-      PointOptions value;
-      value.name = c.point;
-      value.capture = "value";
-      value.type = c.type;
-      value.scale = c.scale;
-      value.offset = c.offset;
-      reply.points.push_back(std::move(value));
-    }
-    auto parser = LineParser::compile(std::move(reply));
-    GW_CHECK(parser.has_value());
-    std::optional<Regex> error;
-    if (!c.reply_error.empty()) {
-      auto re = Regex::compile(c.reply_error);
-      GW_CHECK(re.has_value());
-      error.emplace(std::move(*re));
-    }
-    std::optional<std::pair<std::size_t, std::size_t>> read_point;
-    for (std::size_t p = 0; p < opts.patterns.size() && !read_point; ++p) {
-      const auto& pts = opts.patterns[p].points;
-      for (std::size_t q = 0; q < pts.size(); ++q) {
-        if (pts[q].name == c.point) read_point.emplace(p, q);
-      }
-    }
-    return Command{&c, std::move(*send), std::move(*parser), std::move(error), read_point};
   }
 
   // ---- readings ----------------------------------------------------------------------------
