@@ -17,6 +17,7 @@
 #include "tests/support/gateway_process.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/raw_client.hpp"
+#include "tests/support/test_pki.hpp"
 
 namespace gw::test {
 namespace {
@@ -120,6 +121,40 @@ class BrokerWebSocket : public ::testing::Test {
 TEST_F(BrokerWebSocket, PythonPahoV5OverWebSocketTalksToATcpMosquittoClient) { run_python("5"); }
 
 TEST_F(BrokerWebSocket, PythonPahoV311OverWebSocketTalksToATcpMosquittoClient) { run_python("311"); }
+
+// wss://: the WebSocket layer over a TLS listener. The client certificate's CN becomes the user
+// name through both layers: only user "dash" may subscribe to ws/down, so an anonymous client
+// would get SUBACK 0x87 and the script would fail.
+TEST(BrokerWebSocketTls, PythonPahoOverWssIsKnownByItsClientCertificate) {
+  TestPki pki;
+  const CertFiles ca = pki.ca("wss-ca");
+  const CertFiles server = pki.issue(ca, "server", kLoopbackSan);
+  const CertFiles dash = pki.issue(ca, "dash", "");
+  GatewayProcess gw("    - bind: 127.0.0.1:0\n      name: wss\n      websocket: {}\n"
+                    "      tls:\n        cert_file: " + server.cert + "\n        key_file: " +
+                    server.key + "\n        ca_file: " + ca.cert +
+                    "\n        require_client_certificate: true\n"
+                    "        identity_as_username: cn\n"
+                    "  acl:\n"
+                    "    - {user: dash, topic: ws/down, allow: [subscribe, receive]}\n"
+                    "    - {topic: ws/down, allow: publish}\n"
+                    "    - {topic: ws/up, allow: [publish, subscribe, receive]}\n");
+  ASSERT_TRUE(gw.ready()) << gw.process().output();
+  std::uint16_t wss_port = 0;
+  ASSERT_TRUE(wait_until([&] {
+    wss_port = port_after(gw.process().output(), "listening on 127.0.0.1:", 1);
+    return wss_port != 0 || !gw.process().running();
+  }));
+  ASSERT_THAT(gw.process().output(), HasSubstr("with TLS (wss) for MQTT over WebSocket at /mqtt"));
+  auto probe = run({kPython, "-c", "import paho.mqtt.client"}, 10s);
+  ASSERT_EQ(probe.code, 0) << "python3-paho-mqtt is missing:\n" << probe.output;
+  const std::string script = source_dir() + "/tests/integration/python/ws_client.py";
+  auto r = run({kPython, "-B", script, gw.port_str(), std::to_string(wss_port), "5", ca.cert,
+                dash.cert, dash.key},
+               20s);
+  EXPECT_EQ(r.code, 0) << r.output << "\n--- gateway:\n" << gw.process().output();
+  EXPECT_THAT(r.output, HasSubstr("OK"));
+}
 
 TEST_F(BrokerWebSocket, RawClientPacketsSpanFramesAndRepliesOfOnePassShareOneFrame) {
   auto c = upgraded();

@@ -1,8 +1,10 @@
 """MQTT over WebSocket with paho-mqtt (transport="websockets"), against a plain TCP Mosquitto client.
 
-Run as `/usr/bin/python3 ws_client.py TCP_PORT WS_PORT VERSION` (VERSION 5 or 311) by
-tests/integration/broker_websocket_test.cpp against the real edge-gateway broker, which listens for
-plain MQTT on TCP_PORT and for MQTT over WebSocket at /mqtt on WS_PORT.
+Run as `/usr/bin/python3 ws_client.py TCP_PORT WS_PORT VERSION [CA CERT KEY]` (VERSION 5 or
+311) by tests/integration/broker_websocket_test.cpp against the real edge-gateway broker, which
+listens for plain MQTT on TCP_PORT and for MQTT over WebSocket at /mqtt on WS_PORT. With CA, CERT
+and KEY the WebSocket client speaks wss:// (TLS verified against CA, with CERT/KEY as its client
+certificate).
 
 1. A paho client connects over ws://127.0.0.1:WS_PORT/mqtt (subprotocol mqtt) and subscribes.
 2. mosquitto_pub publishes over plain TCP, once small and once 100000 bytes (a frame with a 64-bit
@@ -27,7 +29,7 @@ HOST = mqtt_check.HOST
 WAIT = mqtt_check.WAIT
 
 
-def ws_client(ws_port, version):
+def ws_client(ws_port, version, tls=None):
     events = queue.Queue()
     if version == 5:
         c = mqtt.Client(client_id="ws-paho", protocol=mqtt.MQTTv5, transport="websockets")
@@ -40,6 +42,9 @@ def ws_client(ws_port, version):
     c.on_publish = lambda c_, u, mid: events.put(("puback", mid))
     c.on_message = lambda c_, u, msg: events.put(("message", msg.topic, msg.payload))
     c.ws_set_options(path="/mqtt")
+    if tls:
+        ca, cert, key = tls
+        c.tls_set(ca_certs=ca, certfile=cert, keyfile=key)
     c.connect(HOST, ws_port, keepalive=30)
     c.loop_start()
     return c, events
@@ -63,8 +68,8 @@ def mosquitto_args(tool, tcp_port, version):
     return [tool, "-h", HOST, "-p", str(tcp_port), "-V", "mqttv5" if version == 5 else "mqttv311"]
 
 
-def main(tcp_port, ws_port, version):
-    c, events = ws_client(ws_port, version)
+def main(tcp_port, ws_port, version, tls=None):
+    c, events = ws_client(ws_port, version, tls)
     rc = expect(events, "connack")[1]
     check(rc == 0, "CONNACK over WebSocket: reason %s, expected 0" % rc)
     c.subscribe("ws/down", qos=1)
@@ -118,10 +123,11 @@ def main(tcp_port, ws_port, version):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 4:
-        print("usage: %s TCP_PORT WS_PORT VERSION" % sys.argv[0], flush=True)
+    if len(sys.argv) not in (4, 7):
+        print("usage: %s TCP_PORT WS_PORT VERSION [CA CERT KEY]" % sys.argv[0], flush=True)
         sys.exit(2)
     tcp, ws, ver = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+    tls = tuple(sys.argv[4:7]) if len(sys.argv) == 7 else None
     # mqtt_check.run takes the port from argv[1]; the WebSocket port and version come from here.
     sys.argv = sys.argv[:2]
-    mqtt_check.run(lambda _port: main(tcp, ws, ver))
+    mqtt_check.run(lambda _port: main(tcp, ws, ver, tls))
