@@ -273,7 +273,7 @@ class RtuOverTcpBus final : public Bus {
   }
 
   // Discards bytes left from an earlier, late or garbled answer.
-  void drain() {
+  void drain() override {
     std::uint8_t buf[256];
     while (::recv(fd_.get(), buf, sizeof buf, MSG_DONTWAIT) > 0) {
     }
