@@ -2,6 +2,8 @@
 
 #include "broker/protocol/topic_filter.hpp"
 #include "broker/protocol/topic_name.hpp"
+#include "broker/sys_topic.hpp"
+#include "core/mqtt_errc.hpp"
 
 namespace gw::broker {
 
@@ -12,6 +14,9 @@ LocalClient::~LocalClient() { broker_.remove_local_subscriber(id_); }
 
 Result<void> LocalClient::publish(Message message) {
   if (auto topic = protocol::TopicName::make(message.topic); !topic) return Failure{topic.error()};
+  // $SYS/ is the broker's: only its own statistics publisher (Broker::publish) writes there, as
+  // for a network client (broker.cpp refuses a client PUBLISH into it the same way).
+  if (is_sys_topic(message.topic)) return fail(MqttErrc::NotAuthorized);
   broker_.publish_local(std::move(message), id_);
   return {};
 }

@@ -39,7 +39,9 @@ class LocalClient {
 
   // Routes `message` like a client's PUBLISH (retained messages are stored). With no_local
   // subscriptions, this client does not get its own messages back.
-  // Errors: MqttErrc::TopicNameInvalid for a topic that is not a valid topic name.
+  // Errors: MqttErrc::TopicNameInvalid for a topic that is not a valid topic name;
+  // MqttErrc::NotAuthorized for a topic in $SYS/ (broker/sys_topic.hpp), which only the broker's
+  // own statistics publisher writes, through Broker::publish.
   Result<void> publish(Message message);
 
   struct SubscribeOptions {

@@ -303,7 +303,8 @@ bool can_start_with(std::string_view filter, std::string_view prefix) {
 // The topics `mapping` makes of the topics matching `filter`, as a filter: strip_prefix removed
 // where the filter starts with it literally, then the target applied. An approximation for the
 // loop warning; the bridge maps real topics exactly.
-std::string mapped_filter(std::string_view filter, const br::TopicMapping& mapping) {
+// The mapping applied to the filter's text, wildcards left where they fall ("$S+/x").
+std::string mapped_text(std::string_view filter, const br::TopicMapping& mapping) {
   std::string rest(inner(filter));
   if (!mapping.strip_prefix.empty() && rest.starts_with(mapping.strip_prefix)) {
     rest.erase(0, mapping.strip_prefix.size());
@@ -319,6 +320,11 @@ std::string mapped_filter(std::string_view filter, const br::TopicMapping& mappi
     }
     mapped += std::string(t);
   }
+  return mapped;
+}
+
+std::string mapped_filter(std::string_view filter, const br::TopicMapping& mapping) {
+  const std::string mapped = mapped_text(filter, mapping);
   // Wildcards may now sit inside a level or before other levels ("plant-1/#/set"): widen each
   // such level to a whole wildcard, and end at a '#', so that the result is a filter again.
   std::string out;
@@ -353,8 +359,30 @@ void check_upstream(const br::UpstreamRoute& r, const YAML::Node& node, const Cu
   check_mapping(r.local_filter, r.remote, "remote", node, at);
 }
 
+// Whether the local topics of a downstream route (`mapped`: its mapping applied to its remote
+// filter's text) may fall into the broker's $SYS/ tree: its first level is "$SYS", or starts
+// like it before a wildcard ("$S{topic}" of remote "#" makes "$SYS/x" of the remote "YS/x").
+bool maps_into_sys(const std::string& mapped) {
+  const std::string_view first = levels(mapped).front();
+  if (first == "$SYS") return true;
+  const auto wild = first.find_first_of("+#");
+  if (wild == std::string_view::npos || wild == 0) return false;  // a plain other topic, or no '$'
+  return std::string_view("$SYS").starts_with(first.substr(0, wild));
+}
+
 void check_downstream(const br::DownstreamRoute& r, const YAML::Node& node, const Cursor& at) {
   check_mapping(r.remote_filter, r.local, "local", node, at);
+  // $SYS/ belongs to the broker (broker/sys_topic.hpp): the bridge's LocalClient may not publish
+  // there, so such a route could only drop every message it carries.
+  if (!topic_filter_problem(r.remote_filter, true).empty()) return;
+  const std::string mapped = mapped_text(r.remote_filter, r.local);
+  if (maps_into_sys(mapped)) {
+    const char* key = given(node, "local") ? "local" : "remote";
+    at.key(key, kNoMark)
+        .error(value_mark(node, key), "its local topics ('" + mapped +
+                                          "') are in $SYS/, which only the broker publishes to; "
+                                          "map them elsewhere");
+  }
 }
 
 struct ReconnectEntry {

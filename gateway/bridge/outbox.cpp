@@ -257,6 +257,12 @@ Result<void> Outbox::prepare_statements() {
        "INSERT INTO outbox (" GW_OUTBOX_COLUMNS
        ") SELECT ?2, route, priority, topic, payload, qos, retain, props, ?3, expires_at, size"
        " FROM dead_letters WHERE id = ?1"},
+      // Ids reserved ahead of rows never written (write-behind); AUTOINCREMENT keeps the
+      // maximum of this and every id inserted.
+      {&seq_update_, "UPDATE sqlite_sequence SET seq = ?1 WHERE name = 'outbox' AND seq < ?1"},
+      {&seq_insert_,
+       "INSERT INTO sqlite_sequence (name, seq) SELECT 'outbox', ?1"
+       " WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'outbox')"},
   };
   for (const auto& [stmt, sql] : all) {
     GW_TRY(prepared, Statement::prepare(db, sql));
@@ -284,6 +290,7 @@ Result<void> Outbox::load_totals() {
   GW_TRY_VOID(fetch_int(db, "SELECT coalesce(max(id), 0) FROM dead_letters", max_dead));
   next_id_ = std::max({next_id_, static_cast<std::uint64_t>(seq) + 1,
                        static_cast<std::uint64_t>(max_dead) + 1});
+  persisted_seq_ = static_cast<std::uint64_t>(seq);
   {
     // One index seek per distinct priority, instead of SELECT DISTINCT's scan of every row.
     GW_TRY(prios, Statement::prepare(db, "SELECT min(priority) FROM outbox WHERE priority > ?1"));
@@ -317,6 +324,8 @@ std::error_code Outbox::failed(std::error_code ec) {
   // does not exist.
   if (in_txn_ && sqlite3_get_autocommit(db_.get()) != 0) {
     in_txn_ = false;
+    batch_open_ = false;
+    deferred_.clear();  // as if they had been inserted in the transaction that is gone
     counters_.lost_uncommitted += pending_appends_;
     pending_writes_ = 0;
     pending_appends_ = 0;
@@ -327,35 +336,103 @@ std::error_code Outbox::failed(std::error_code ec) {
   return ec;
 }
 
+void Outbox::begin_batch() {
+  if (batch_open_) return;
+  batch_open_ = true;
+  pending_writes_ = 0;
+  pending_appends_ = 0;
+  txn_started_ = clock_.steady();
+}
+
 Result<void> Outbox::begin_if_needed() {
   if (in_txn_) return {};
   auto begun = begin_.run();
   if (!begun) return begun;
   in_txn_ = true;
-  pending_writes_ = 0;
-  pending_appends_ = 0;
-  txn_started_ = clock_.steady();
+  begin_batch();
   return {};
 }
 
 void Outbox::note_write() {
-  if (in_txn_) ++pending_writes_;
+  if (batch_open_) ++pending_writes_;
 }
 
 bool Outbox::commit_due() const {
-  if (!in_txn_) return false;
+  if (!batch_open_) return false;
   return pending_writes_ >= options_.commit_max_messages ||
          clock_.steady() - txn_started_ >= options_.commit_window;
 }
 
 Result<void> Outbox::flush() {
-  if (!in_txn_) return {};
-  auto committed = commit_.run();
-  if (!committed) return fail(failed(committed.error()));
+  if (!batch_open_) return {};
+  GW_TRY_VOID(write_deferred());
+  GW_TRY_VOID(reserve_ids());
+  if (in_txn_) {
+    auto committed = commit_.run();
+    if (!committed) return fail(failed(committed.error()));
+  }
   in_txn_ = false;
+  batch_open_ = false;
   pending_writes_ = 0;
   pending_appends_ = 0;
   return {};
+}
+
+Result<void> Outbox::write_deferred() {
+  if (deferred_.empty()) return {};
+  GW_TRY_VOID(begin_if_needed());
+  while (!deferred_.empty()) {
+    GW_TRY_VOID(insert_row(deferred_.begin()->second));
+    persisted_seq_ = std::max(persisted_seq_, deferred_.begin()->first);
+    deferred_.erase(deferred_.begin());
+  }
+  return {};
+}
+
+Result<void> Outbox::reserve_ids() {
+  if (max_unwritten_ <= persisted_seq_) return {};
+  GW_TRY_VOID(begin_if_needed());
+  const auto seq = static_cast<std::int64_t>(max_unwritten_ + kIdReserve);
+  for (Statement* stmt : {&seq_update_, &seq_insert_}) {
+    ResetGuard guard(*stmt);
+    auto bound = stmt->bind(1, seq);
+    if (!bound) return fail(failed(bound.error()));
+    auto done = stmt->step();
+    if (!done) return fail(failed(done.error()));
+  }
+  persisted_seq_ = static_cast<std::uint64_t>(seq);
+  return {};
+}
+
+Result<void> Outbox::insert_row(const Deferred& d) {
+  const StoredMessage& r = d.row;
+  ResetGuard guard(insert_);
+  const auto bound = [&]() -> Result<void> {
+    GW_TRY_VOID(insert_.bind(1, static_cast<std::int64_t>(r.id)));
+    GW_TRY_VOID(insert_.bind_text(2, r.route));
+    GW_TRY_VOID(insert_.bind(3, r.priority));
+    GW_TRY_VOID(insert_.bind_text(4, r.message.topic));
+    GW_TRY_VOID(insert_.bind_blob(5, r.message.payload));
+    GW_TRY_VOID(insert_.bind(6, static_cast<std::int64_t>(r.message.qos)));
+    GW_TRY_VOID(insert_.bind(7, r.message.retain ? 1 : 0));
+    GW_TRY_VOID(d.props.empty() ? insert_.bind_null(8) : insert_.bind_blob(8, d.props));
+    GW_TRY_VOID(insert_.bind(9, r.stored_at));
+    GW_TRY_VOID(r.expires_at ? insert_.bind(10, *r.expires_at) : insert_.bind_null(10));
+    return insert_.bind(11, static_cast<std::int64_t>(r.size));
+  }();
+  if (!bound) return fail(failed(bound.error()));
+  auto done = insert_.step();
+  if (!done) return fail(failed(done.error()));
+  return {};
+}
+
+StoredMessage Outbox::sendable(const Deferred& d, std::int64_t now) const {
+  StoredMessage m = d.row;
+  if (m.expires_at) {
+    m.message.props.message_expiry =
+        static_cast<std::uint32_t>(remaining_seconds(*m.expires_at, m.stored_at, now));
+  }
+  return m;
 }
 
 void Outbox::forget(std::uint64_t id, std::uint64_t size) {
@@ -376,34 +453,21 @@ Result<std::uint64_t> Outbox::append(std::string_view route, int priority, const
     ++counters_.drops[DropReason::OverflowBytes];
     return fail(OutboxErrc::MessageTooLarge);
   }
-  GW_TRY_VOID(begin_if_needed());
+  begin_batch();
   GW_TRY_VOID(make_room(size));
 
   const auto now = clock_.wall_ms();
   const auto id = next_id_;
-  {
-    ResetGuard guard(insert_);
-    const auto bound = [&]() -> Result<void> {
-      GW_TRY_VOID(insert_.bind(1, static_cast<std::int64_t>(id)));
-      GW_TRY_VOID(insert_.bind_text(2, route));
-      GW_TRY_VOID(insert_.bind(3, priority));
-      GW_TRY_VOID(insert_.bind_text(4, message.topic));
-      GW_TRY_VOID(insert_.bind_blob(5, message.payload));
-      GW_TRY_VOID(insert_.bind(6, static_cast<std::int64_t>(message.qos)));
-      GW_TRY_VOID(insert_.bind(7, message.retain ? 1 : 0));
-      GW_TRY_VOID(props_buf_.empty() ? insert_.bind_null(8) : insert_.bind_blob(8, props_buf_));
-      GW_TRY_VOID(insert_.bind(9, now));
-      if (message.props.message_expiry) {
-        GW_TRY_VOID(insert_.bind(10, now + std::int64_t{*message.props.message_expiry} * 1000));
-      } else {
-        GW_TRY_VOID(insert_.bind_null(10));
-      }
-      return insert_.bind(11, static_cast<std::int64_t>(size));
-    }();
-    if (!bound) return fail(failed(bound.error()));
-    auto done = insert_.step();
-    if (!done) return fail(failed(done.error()));
-  }
+  Deferred d;
+  d.row.id = id;
+  d.row.route = route;
+  d.row.priority = priority;
+  d.row.message = message;
+  d.row.stored_at = now;
+  if (message.props.message_expiry) d.row.expires_at = now + std::int64_t{*message.props.message_expiry} * 1000;
+  d.row.size = size;
+  d.props = props_buf_;
+  deferred_.emplace(id, std::move(d));
   ++next_id_;
   ++rows_;
   bytes_ += size;
@@ -413,12 +477,18 @@ Result<std::uint64_t> Outbox::append(std::string_view route, int priority, const
   ++pending_appends_;
   note_write();
   ++counters_.appended;
+  // Bounded memory: a burst (or an outage, when nothing is acknowledged) goes to SQLite in
+  // batches, in the open transaction, as before write-behind.
+  if (deferred_.size() >= std::min<std::size_t>(options_.commit_max_messages, kMaxDeferred)) {
+    GW_TRY_VOID(write_deferred());
+  }
   return id;
 }
 
 Result<void> Outbox::make_room(std::uint64_t size) {
   if (options_.max_age.count() > 0 && oldest_hint_ &&
       clock_.wall_ms() - *oldest_hint_ >= to_ms(options_.max_age)) {
+    GW_TRY_VOID(begin_if_needed());
     GW_TRY_VOID(purge_aged(clock_.wall_ms()));
   }
   const bool drop_newest = options_.overflow == OverflowPolicy::DropNewest;
@@ -465,6 +535,9 @@ Result<void> Outbox::make_room(std::uint64_t size) {
 }
 
 Result<std::optional<std::uint64_t>> Outbox::drop_lowest() {
+  // The lowest priority may be a deferred row: all of them in the table first (rare: full).
+  GW_TRY_VOID(write_deferred());
+  GW_TRY_VOID(begin_if_needed());
   ResetGuard guard(drop_lowest_);
   auto row = drop_lowest_.step();
   if (!row) return fail(failed(row.error()));
@@ -492,7 +565,19 @@ Result<void> Outbox::purge_aged(std::int64_t now) {
   auto row = oldest_.step();
   if (!row) return fail(failed(row.error()));
   oldest_hint_.reset();
-  if (*row) oldest_hint_ = oldest_.column_int64(0);
+  if (*row) {
+    oldest_hint_ = oldest_.column_int64(0);
+    return {};
+  }
+  // The table is empty: the deferred rows are the oldest, in append order.
+  while (!deferred_.empty() && deferred_.begin()->second.row.stored_at <= cutoff) {
+    const auto it = deferred_.begin();
+    max_unwritten_ = std::max(max_unwritten_, it->first);
+    forget(it->first, it->second.row.size);
+    deferred_.erase(it);
+    ++counters_.drops[DropReason::MaxAge];
+  }
+  if (!deferred_.empty()) oldest_hint_ = deferred_.begin()->second.row.stored_at;
   return {};
 }
 
@@ -588,12 +673,27 @@ Result<void> Outbox::fetch_after(int priority, Cursor& cursor, std::size_t max, 
     }
     if (seen < limit) break;
   }
+  // Then the deferred rows, which come after every row of the table.
+  for (auto it = deferred_.upper_bound(cursor.after); it != deferred_.end() && out.size() < max; ++it) {
+    const StoredMessage& r = it->second.row;
+    if (r.priority != priority || (r.expires_at && *r.expires_at <= now)) continue;
+    cursor.after = it->first;
+    inflight_.emplace(it->first, priority);
+    out.push_back(sendable(it->second, now));
+  }
   return {};
 }
 
 Result<bool> Outbox::fetch_one(std::uint64_t id, int priority, std::int64_t now,
                                std::vector<StoredMessage>& out,
                                std::vector<std::uint64_t>& corrupt) {
+  if (const auto it = deferred_.find(id); it != deferred_.end()) {
+    const StoredMessage& r = it->second.row;
+    if (r.expires_at && *r.expires_at <= now) return false;  // expire() drops it
+    inflight_.emplace(id, priority);
+    out.push_back(sendable(it->second, now));
+    return true;
+  }
   ResetGuard guard(select_one_);
   auto bound = select_one_.bind(1, static_cast<std::int64_t>(id));
   if (bound) bound = select_one_.bind(2, now);
@@ -613,6 +713,14 @@ Result<bool> Outbox::fetch_one(std::uint64_t id, int priority, std::int64_t now,
 
 Result<void> Outbox::ack(std::uint64_t id) {
   GW_TRY_VOID(resync_if_stale());
+  if (const auto it = deferred_.find(id); it != deferred_.end()) {
+    // Acknowledged before its group commit: the row is never written.
+    max_unwritten_ = std::max(max_unwritten_, id);
+    forget(id, it->second.row.size);
+    deferred_.erase(it);
+    ++counters_.acked;
+    return {};
+  }
   GW_TRY_VOID(begin_if_needed());
   ResetGuard guard(delete_one_);
   auto bound = delete_one_.bind(1, static_cast<std::int64_t>(id));
@@ -650,6 +758,18 @@ Result<std::size_t> Outbox::expire() {
   // nothing, and one that does commits on its own.
   const auto now = clock_.wall_ms();
   std::size_t removed = 0;
+  for (auto it = deferred_.begin(); it != deferred_.end();) {
+    const StoredMessage& r = it->second.row;
+    if (!r.expires_at || *r.expires_at > now) {
+      ++it;
+      continue;
+    }
+    max_unwritten_ = std::max(max_unwritten_, it->first);
+    forget(it->first, r.size);
+    it = deferred_.erase(it);
+    ++counters_.drops[DropReason::Expired];
+    ++removed;
+  }
   {
     ResetGuard guard(expire_);
     auto bound = expire_.bind(1, now);
@@ -674,6 +794,7 @@ Result<std::size_t> Outbox::expire() {
 
 Result<void> Outbox::dead_letter(std::uint64_t id, std::string_view reason) {
   GW_TRY_VOID(resync_if_stale());
+  GW_TRY_VOID(write_deferred());  // the move copies the row from the table
   GW_TRY_VOID(begin_if_needed());
   return move_to_dead_letters(id, reason);
 }
@@ -759,6 +880,8 @@ Result<std::uint64_t> Outbox::replay_dead_letter(std::uint64_t id) {
     size = static_cast<std::uint64_t>(dead_get_.column_int64(0));
     priority = static_cast<int>(dead_get_.column_int64(1));
   }
+  // The new id must stay above every deferred one: those go to the table first.
+  GW_TRY_VOID(write_deferred());
   GW_TRY_VOID(begin_if_needed());
   GW_TRY_VOID(make_room(size));
 
@@ -805,11 +928,15 @@ Result<OutboxStats> Outbox::stats() {
   s.bytes = bytes_;
   s.dead_letters = dead_count_;
   s.inflight = inflight_.size();
-  s.pending_writes = in_txn_ ? pending_writes_ : 0;
+  s.pending_writes = batch_open_ ? pending_writes_ : 0;
   ResetGuard guard(oldest_);
   auto row = oldest_.step();
   if (!row) return fail(failed(row.error()));
-  if (*row) s.oldest_stored_at = oldest_.column_int64(0);
+  if (*row) {
+    s.oldest_stored_at = oldest_.column_int64(0);
+  } else if (!deferred_.empty()) {
+    s.oldest_stored_at = deferred_.begin()->second.row.stored_at;
+  }
   return s;
 }
 

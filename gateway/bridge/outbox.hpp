@@ -9,6 +9,15 @@
 // window (see OutboxOptions for the zero-loss setting). Acks are grouped the same way; an ack lost
 // in a crash only means the message is sent once more (at-least-once).
 //
+// Write-behind. An appended row is kept in memory until the group commit (or until
+// min(commit_max_messages, kMaxDeferred) of them wait) and only then INSERTed: a row whose
+// acknowledgement arrives before that is never written at all, so with the uplink up a message
+// that is appended, sent and acknowledged within one commit window costs no disk write (flash
+// wear). The loss window is unchanged: a row is durable at the same flush() as before, and
+// nothing unflushed survives a crash either way. Ids of rows never written are still never
+// reused: flush() reserves ids in the file ahead of them (kIdReserve at a time, one small write),
+// so after a restart ids continue above the reservation.
+//
 // Reading. next(max) returns up to `max` sendable rows in send order: priority descending, then id
 // (append order) ascending. Rows it returns are "in flight" and are skipped by later calls until
 // ack(id) deletes them, nack(id) makes one sendable again, or release_inflight() (after a
@@ -60,6 +69,12 @@
 namespace gw::bridge {
 
 class Outbox {
+ public:
+  // Write-behind limits: appended rows held in memory at most, and ids reserved at a time.
+  static constexpr std::size_t kMaxDeferred = 1024;
+  static constexpr std::uint64_t kIdReserve = 4096;
+
+ private:
   // Lets open() use make_unique with a constructor nobody else can call (explicit: no `{}`).
   struct Key {
     explicit Key() = default;
@@ -93,8 +108,9 @@ class Outbox {
   // Commits the open transaction, if any. Errors: sqlite codes; on SQLITE_BUSY the transaction
   // stays open and flush() may be retried.
   Result<void> flush();
-  // True while a group-commit transaction is open (something to flush on shutdown).
-  [[nodiscard]] bool has_pending() const { return in_txn_; }
+  // True while a group commit is open: rows or changes not yet flushed (something to flush on
+  // shutdown).
+  [[nodiscard]] bool has_pending() const { return batch_open_; }
 
   // Up to `max` sendable rows in send order, marked in flight. Errors: sqlite codes (nothing is
   // then marked in flight).
@@ -143,7 +159,17 @@ class Outbox {
   Result<void> load_totals();
   Result<void> resync_if_stale();
   Result<void> begin_if_needed();
+  void begin_batch();
   void note_write();
+  // Write-behind (see the class comment).
+  struct Deferred {
+    StoredMessage row;  // message.props as appended (the original Message Expiry)
+    std::string props;  // encoded for the props column
+  };
+  Result<void> write_deferred();
+  Result<void> insert_row(const Deferred& d);
+  Result<void> reserve_ids();
+  [[nodiscard]] StoredMessage sendable(const Deferred& d, std::int64_t now) const;
   std::error_code failed(std::error_code ec);
 
   Result<void> make_room(std::uint64_t size);
@@ -168,6 +194,7 @@ class Outbox {
   Statement begin_, commit_, rollback_, savepoint_, release_, rollback_to_;
   Statement insert_, select_after_, select_one_, delete_one_, drop_lowest_, purge_aged_, oldest_;
   Statement expire_, dead_insert_, dead_list_, dead_get_, dead_delete_, dead_trim_, replay_insert_;
+  Statement seq_update_, seq_insert_;
 
   // Running totals of the file (committed + open transaction).
   std::uint64_t rows_ = 0;
@@ -179,7 +206,9 @@ class Outbox {
   std::uint64_t next_id_ = 1;
   bool stale_ = false;  // totals must be reloaded (a rolled-back transaction)
 
-  // Group commit.
+  // Group commit: batch_open_ from the first change after a flush to the next flush; in_txn_ while
+  // SQLite's transaction is open (a batch of deferred appends and acks alone has none).
+  bool batch_open_ = false;
   bool in_txn_ = false;
   std::uint64_t pending_writes_ = 0;
   std::uint64_t pending_appends_ = 0;
@@ -193,6 +222,11 @@ class Outbox {
   std::optional<std::uint64_t> disk_free_;
   core::Clock::time_point disk_checked_at_{};
   std::uint64_t appended_since_check_ = 0;
+
+  // Appended rows not yet INSERTed, by id; every id here is above every id in the table.
+  std::map<std::uint64_t, Deferred> deferred_;
+  std::uint64_t persisted_seq_ = 0;  // ids up to this are reserved in the file (sqlite_sequence)
+  std::uint64_t max_unwritten_ = 0;  // highest id given up without ever being written
 
   std::string props_buf_;  // reused by append: no allocation per message in the steady state
   OutboxStats counters_;   // only the counter fields are kept here

@@ -7,6 +7,10 @@
 #   tests/bench/bridge_drain.sh [BUILD_DIR]        (default: build)
 #   GW_BENCH_MESSAGES=20000 GW_BENCH_SAMPLES=500 tests/bench/bridge_drain.sh build-release
 #
+# The cloud subscriber here is a Paho client in the same process as the bridge: it shares Paho's
+# two library threads and their locks with the bridge's own client, which roughly halves the drain
+# rate (docs/performance.md). tests/bench/bridge_outage.sh measures the real programs instead.
+#
 # Needs mosquitto on PATH. Prints lines starting with "BENCH".
 set -eu
 build=${1:-build}

@@ -20,6 +20,7 @@
 
 #include <gtest/gtest.h>
 
+#include "broker/protocol/codec.hpp"
 #include "tests/integration/bridge_harness.hpp"
 #include "tests/support/mosquitto_process.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -158,6 +159,51 @@ TEST(BridgeBehaviour, RateLimitHoldsBacklogToConfiguredMessagesPerSecond) {
                               << std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()
                               << " ms at " << kRate << " msg/s";
   EXPECT_EQ(payloads(sub.received()), numbered(kN));
+}
+
+TEST(BridgeBehaviour, RateLimitHoldsBacklogToConfiguredBytesPerSecond) {
+  MosquittoProcess cloud;
+  TcpProxy proxy(cloud.port());
+  proxy.cut();
+  CloudClient sub(cloud.uri(), "sub");
+  ASSERT_TRUE(sub.connect());
+  ASSERT_TRUE(sub.subscribe("cloud/#", 1));
+
+  TempDir dir;
+  LocalSide local;
+  auto options = bridge_options(proxy.uri(), dir.path().string());
+  constexpr std::uint64_t kRate = 20'000;  // bytes/s
+  constexpr int kN = 150;
+  options.rate.bytes_per_second = kRate;
+  ASSERT_TRUE(local.start_bridge(options));
+  const std::string pad(300, 'b');
+  std::vector<std::string> sent;
+  std::uint64_t wire_bytes = 0;  // what the limit counts: whole PUBLISH packets as sent
+  for (int i = 0; i < kN; ++i) {
+    sent.push_back(std::to_string(i) + pad);
+    local.publish("dev/sensor", sent.back());
+    const Message as_sent{.topic = "cloud/dev/sensor", .payload = sent.back(), .qos = QoS::AtLeastOnce,
+                          .retain = false, .props = {}};
+    wire_bytes += broker::protocol::publish_size(as_sent, broker::protocol::ProtocolVersion::V5);
+  }
+  ASSERT_TRUE(wait_stored(local, kN));
+  ASSERT_GT(wire_bytes, 2 * kRate);  // more than the one second of budget the bucket starts with
+
+  const auto start = Clock::now();
+  proxy.restore();
+  ASSERT_TRUE(sub.wait_count(kN, 20s)) << "received " << sub.count();
+  const auto elapsed = Clock::now() - start;
+  // The bucket starts full (one second of bytes); the rest goes at kRate. A lower bound only;
+  // 20 ms for clock granularity.
+  const auto minimum = std::chrono::milliseconds(1000 * (wire_bytes - kRate) / kRate) - 20ms;
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count();
+  EXPECT_GE(elapsed, minimum) << "drained " << wire_bytes << " bytes in " << ms << " ms at " << kRate
+                              << " bytes/s";
+  std::printf("byte rate limit: %llu bytes of PUBLISH in %lld ms (limit %llu bytes/s, bound %lld ms)\n",
+              static_cast<unsigned long long>(wire_bytes), static_cast<long long>(ms),
+              static_cast<unsigned long long>(kRate),
+              static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(minimum).count()));
+  EXPECT_EQ(payloads(sub.received()), sent);
 }
 
 // ---- Live-first vs FIFO ------------------------------------------------------------------------

@@ -260,6 +260,28 @@ TEST_F(BrokerTest, LocalClientPublishReachesMqttSubscribersAndRefusesWildcards) 
   EXPECT_EQ(got[0].payload, "21.5");
 }
 
+TEST_F(BrokerTest, LocalClientPublishRefusesTheSysTreeWhichOnlyTheBrokerWrites) {
+  LocalClient local(*broker_, "bridge");
+  Conn sub(*broker_);
+  join(sub, "hmi", "$SYS/#", QoS::AtMostOnce);
+  for (const char* topic : {"$SYS/broker/uptime", "$SYS"}) {
+    auto refused = local.publish(Message{.topic = topic, .payload = "forged", .retain = true});
+    ASSERT_FALSE(refused) << topic;
+    EXPECT_EQ(refused.error(), MqttErrc::NotAuthorized) << topic;
+  }
+  // Neighbours of the tree are ordinary topics.
+  EXPECT_TRUE(local.publish(Message{.topic = "$SYSTEM/x", .payload = "a"}));
+  EXPECT_TRUE(local.publish(Message{.topic = "sys/x", .payload = "b"}));
+  settle();
+  EXPECT_TRUE(only<Publish>(sub.received()).empty());
+  // The broker's own statistics publisher still writes there.
+  broker_->publish(Message{.topic = "$SYS/broker/uptime", .payload = "7", .retain = true});
+  settle();
+  const auto got = only<Publish>(sub.received());
+  ASSERT_EQ(got.size(), 1U);
+  EXPECT_EQ(got[0].payload, "7");
+}
+
 TEST_F(BrokerTest, LocalNoLocalSuppressesOnlyOwnMessages) {
   LocalClient bridge(*broker_, "bridge");
   LocalClient other(*broker_, "adapters");

@@ -474,6 +474,27 @@ TEST(BridgeSection, RefusesWildcardsInMappings) {
             "'#': it is compared with the start of topic names, which hold no wildcards\n");
 }
 
+TEST(BridgeSection, RefusesADownstreamRouteThatMapsIntoSys) {
+  // The local topic given outright, as a template, or the remote topic kept as it is.
+  EXPECT_EQ(errors(bridge("  downstream: [{name: d, remote: site/#, local: $SYS/}]\n")),
+            "t.yaml:5:49: error: bridge.downstream[0].local: its local topics ('$SYS/site/#') are "
+            "in $SYS/, which only the broker publishes to; map them elsewhere\n");
+  EXPECT_EQ(errors(bridge("  downstream: [{name: d, remote: \"a/+\", local: \"$SYS/broker/{topic}\"}]\n")),
+            "t.yaml:5:48: error: bridge.downstream[0].local: its local topics ('$SYS/broker/a/+') "
+            "are in $SYS/, which only the broker publishes to; map them elsewhere\n");
+  EXPECT_EQ(errors(bridge("  downstream: [{name: d, remote: \"$SYS/#\"}]\n")),
+            "t.yaml:5:34: error: bridge.downstream[0].remote: its local topics ('$SYS/#') are in "
+            "$SYS/, which only the broker publishes to; map them elsewhere\n");
+  EXPECT_EQ(errors(bridge("  downstream: [{name: d, remote: \"#\", local: \"$S{topic}\"}]\n")),
+            "t.yaml:5:46: error: bridge.downstream[0].local: its local topics ('$S#') are in "
+            "$SYS/, which only the broker publishes to; map them elsewhere\n");
+  // Next to the tree, or the remote $SYS/ moved out of it: fine.
+  EXPECT_EQ(load(bridge("  downstream: [{name: d, remote: \"$SYS/#\", local: \"cloud/{topic}\"}]\n")).report, "");
+  EXPECT_EQ(load(bridge("  downstream: [{name: d, remote: \"$SYS/#\", strip_prefix: $SYS/, local: cloud-sys/}]\n")).report, "");
+  EXPECT_EQ(load(bridge("  downstream: [{name: d, remote: \"a/#\", local: $SYSTEM/}]\n")).report, "");
+  EXPECT_EQ(load(bridge("  downstream: [{name: d, remote: \"x/#\", local: \"$S{topic}\"}]\n")).report, "");
+}
+
 TEST(BridgeSection, RefusesAnInvalidStatusTopic) {
   EXPECT_EQ(errors(bridge("  status_topic: plant/#\n")),
             "t.yaml:5:17: error: bridge.status_topic: 'plant/#' is not a valid topic: a topic name "

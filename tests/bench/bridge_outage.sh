@@ -1,0 +1,262 @@
+#!/usr/bin/env bash
+# The bridge's outage benchmark, end to end with the real programs: `edge-gateway run` stores
+# MESSAGES messages while its uplink is down, then drains them to a loopback Mosquitto, where a
+# subscriber counts them and checks their order. Prints the append rate, the drain rate and the
+# gateway's RSS (start, max, end of the outage, after the drain).
+#
+#   tests/bench/bridge_outage.sh [BUILD_DIR]            (default: build)
+#
+# Environment:
+#   MODE=drain        (default) 1,000,000 messages of 100 bytes
+#   MODE=backlog      1,000,000 messages of 1 KiB (a backlog of about 1 GiB); fails unless the
+#                     RSS stays within RSS_TOLERANCE_KIB while the backlog grows (over the sample
+#                     a tenth into the outage, after the start-up allocations)
+#   MESSAGES, PAYLOAD override the mode's sizes (PAYLOAD >= 16 bytes: mqtt_load's header)
+#   PUBLISH_RATE=N    messages/s the local publisher offers (drain: 50000, which the whole chain
+#                     sustains here for 1M rows; backlog: 20000, for 1 KiB rows): the broker
+#                     acknowledges a QoS 1 PUBLISH once the bridge's hand-off queue has it, so an
+#                     unthrottled publisher would measure that queue (bridge.queue_capacity), not
+#                     the outbox, and overflow it; 0 = as fast as possible
+#   CLOUD_INFLIGHT=N  the cloud Mosquitto's max_inflight_messages (its Receive Maximum to the
+#                     gateway); empty = Mosquitto's default (20)
+#   RSS_TOLERANCE_KIB=10240
+#   TIMEOUT=1500      seconds; the whole run is bounded by it (each phase gets what is left)
+#   OUT=DIR           keep the logs, the RSS samples (rss.csv) and the configurations there
+#
+# The outage: the cloud Mosquitto runs from the start, but refuses the gateway's user name until
+# the drain begins (the password file gets the user and Mosquitto re-reads it on SIGHUP). For the
+# bridge that is an outage like any other (no connection, reconnects with backoff), and it lets
+# the cloud subscriber (`mqtt_load` in receive-only mode, QoS 1) be subscribed before the first
+# message can arrive. Messages are published to the gateway by `mqtt_load` (QoS 1, one
+# publisher, sequence numbers in the payload); the subscriber counts duplicates (a sequence
+# number at or below the last one: out of order or repeated) and gaps.
+#
+# Exit status: 0 when every message arrived once and in order (and, with MODE=backlog, the RSS
+# stayed flat), 1 otherwise, 2 on bad settings. Stops everything it started, also on Ctrl-C.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+build_dir="${1:-build}"
+mode="${MODE:-drain}"
+case "$mode" in
+  drain) def_messages=1000000; def_payload=100; def_rate=50000 ;;
+  backlog) def_messages=1000000; def_payload=1024; def_rate=20000 ;;
+  *) echo "bridge_outage: MODE must be drain or backlog" >&2; exit 2 ;;
+esac
+messages="${MESSAGES:-$def_messages}"
+payload="${PAYLOAD:-$def_payload}"
+cloud_inflight="${CLOUD_INFLIGHT:-}"
+offer_rate="${PUBLISH_RATE:-$def_rate}"
+tolerance_kib="${RSS_TOLERANCE_KIB:-10240}"
+timeout_s="${TIMEOUT:-1500}"
+gateway_bin="$build_dir/bin/edge-gateway"
+load_bin="$build_dir/bin/mqtt_load"
+
+die() { echo "bridge_outage: error: $*" >&2; exit 2; }
+for v in "$messages" "$payload" "$offer_rate" "$tolerance_kib" "$timeout_s" ${cloud_inflight:+"$cloud_inflight"}; do
+  case "$v" in ''|*[!0-9]*) die "MESSAGES, PAYLOAD, PUBLISH_RATE, CLOUD_INFLIGHT, RSS_TOLERANCE_KIB and TIMEOUT are whole numbers" ;; esac
+done
+[ "$payload" -ge 16 ] || die "PAYLOAD: at least 16 bytes"
+[ "$messages" -ge 1 ] && [ "$messages" -le 100000000 ] || die "MESSAGES: 1..100000000"
+[ -x "$gateway_bin" ] || die "$gateway_bin not found; build the targets edge-gateway and mqtt_load"
+[ -x "$load_bin" ] || die "$load_bin not found; build the target mqtt_load"
+command -v mosquitto >/dev/null && command -v mosquitto_passwd >/dev/null || die "mosquitto missing"
+
+if [ -n "${OUT:-}" ]; then
+  mkdir -p "$OUT"
+  work="$(mktemp -d "$OUT/outage.XXXXXX")"
+else
+  work="$(mktemp -d)"
+fi
+pids=()
+stop_all() {
+  local pid
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  [ -n "${OUT:-}" ] || rm -rf "$work"
+}
+trap stop_all EXIT
+trap 'exit 130' INT TERM
+deadline=$((SECONDS + timeout_s))
+left() { local l=$((deadline - SECONDS)); [ "$l" -gt 0 ] || { echo "bridge_outage: FAIL: out of time (TIMEOUT=$timeout_s)" >&2; exit 1; }; echo "$l"; }
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+wait_port() {  # PORT SECONDS PID
+  python3 - "$@" <<'EOF'
+import os, socket, sys, time
+port, deadline, pid = int(sys.argv[1]), time.monotonic() + float(sys.argv[2]), int(sys.argv[3])
+while time.monotonic() < deadline:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        sys.exit(0)
+    except OSError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        sys.exit(1)
+    time.sleep(0.05)
+sys.exit(1)
+EOF
+}
+metric() {  # NAME: the gateway's gauge or counter (no labels), empty when unreachable
+  curl -fs --max-time 5 "http://127.0.0.1:$metrics_port/metrics" | awk -v n="$1" '$1 == n {print $2}'
+}
+now_s() { date +%s.%N; }
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$gw/status"; }
+
+local_port="$(free_port)"; cloud_port="$(free_port)"; metrics_port="$(free_port)"
+
+# The cloud: anonymous subscribers welcome; the gateway's user "edge" is unknown until the drain.
+mosquitto_passwd -c -b "$work/cloud.passwd" nobody "$(head -c 12 /dev/urandom | base64)" >/dev/null
+{
+  printf 'listener %s 127.0.0.1\nallow_anonymous true\npassword_file %s\npersistence false\n' \
+    "$cloud_port" "$work/cloud.passwd"
+  printf 'max_queued_messages 0\n'  # no silent drops towards a momentarily slower subscriber
+  printf 'user %s\n' "$(id -un)"   # started as root, Mosquitto would drop to a user that cannot read $work
+  [ -z "$cloud_inflight" ] || printf 'max_inflight_messages %s\n' "$cloud_inflight"
+} >"$work/cloud.conf"
+mosquitto -c "$work/cloud.conf" >"$work/cloud.log" 2>&1 &
+cloud=$!
+pids+=("$cloud")
+wait_port "$cloud_port" 20 "$cloud" || die "Mosquitto did not start: $(cat "$work/cloud.log")"
+
+backlog_bytes=$((messages * (payload + 64)))
+cat >"$work/gateway.yaml" <<EOF
+gateway:
+  id: outage-bench
+  data_dir: $work/data
+  log_level: info
+broker:
+  listeners:
+    - bind: 127.0.0.1:$local_port
+      name: local
+  receive_maximum: 1000
+bridge:
+  servers: [mqtt://127.0.0.1:$cloud_port]
+  client_id: outage-bench
+  username: edge
+  password: \${GW_OUTAGE_BENCH_PASSWORD}
+  reconnect: {initial: 100ms, max: 500ms}
+  upstream:
+    - {name: bench, local: "bench/#", remote: "cloud/{topic}", qos: 1}
+  outbox:
+    max_bytes: $((backlog_bytes > 268435456 ? backlog_bytes : 268435456))B
+metrics:
+  enabled: true
+  listen: 127.0.0.1:$metrics_port
+EOF
+mkdir -p "$work/data"
+password="$(head -c 12 /dev/urandom | base64)"
+GW_OUTAGE_BENCH_PASSWORD="$password" "$gateway_bin" run --config "$work/gateway.yaml" \
+  2> >(cat >"$work/gateway.log") &
+gw=$!
+pids+=("$gw")
+wait_port "$local_port" 30 "$gw" || die "the gateway did not start: $(cat "$work/gateway.log")"
+wait_port "$metrics_port" 30 "$gw" || die "the gateway's metrics endpoint did not start"
+
+# RSS every second, with the phase it was taken in.
+phase_file="$work/phase"
+echo outage >"$phase_file"
+(
+  while kill -0 "$gw" 2>/dev/null; do
+    printf '%s,%s,%s\n' "$(date +%s)" "$(cat "$phase_file")" "$(awk '/^VmRSS:/ {print $2}' "/proc/$gw/status" 2>/dev/null)"
+    sleep 1
+  done
+) >"$work/rss.csv" &
+pids+=($!)
+
+echo "bridge_outage: $messages messages of $payload bytes offered at $offer_rate msg/s (0: unlimited), cloud max_inflight_messages ${cloud_inflight:-default (20)}; work dir $work"
+rss_start="$(rss_kib)"
+
+# --- outage: publish everything, wait until the outbox holds it all (committed) ------------------
+t0="$(now_s)"
+"$load_bin" --port "$local_port" --publishers 1 --subscribers 0 --qos 1 --payload "$payload" \
+  --messages "$messages" --rate "$offer_rate" --topic bench --inflight 512 --timeout "$(left)" --label publisher \
+  >"$work/publisher.json" 2>"$work/publisher.log" || die "publisher failed: $(tail -n 2 "$work/publisher.json" "$work/publisher.log")"
+t_published="$(now_s)"
+rows=0
+while :; do
+  rows="$(metric edge_gateway_bridge_backlog_messages)"
+  [ "${rows:-0}" -ge "$messages" ] && break
+  kill -0 "$gw" 2>/dev/null || { echo "bridge_outage: FAIL: the gateway exited" >&2; exit 1; }
+  dropped="$(curl -fs --max-time 5 "http://127.0.0.1:$metrics_port/metrics" |
+    awk '$1 ~ /^edge_gateway_bridge_messages_dropped_total/ {s += $2} END {print s + 0}')"
+  [ "${dropped:-0}" -eq 0 ] || { echo "bridge_outage: FAIL: the bridge dropped $dropped messages" >&2; exit 1; }
+  [ "$(left)" -gt 0 ]
+  sleep 0.1
+done
+t_stored="$(now_s)"
+rss_outage_end="$(rss_kib)"
+echo drain >"$phase_file"
+du_data="$(du -sb "$work/data" | cut -f1)"
+
+# --- drain: the subscriber first, then the gateway is let in --------------------------------------
+rm -f "$work/sub.ready"
+"$load_bin" --port "$cloud_port" --publishers 0 --subscribers 1 --remote-publishers 1 --qos 1 \
+  --payload "$payload" --topic cloud/bench --ready-file "$work/sub.ready" --timeout "$(left)" \
+  --label cloud-subscriber >"$work/subscriber.json" 2>"$work/subscriber.log" &
+sub=$!
+pids+=("$sub")
+for _ in $(seq 1 300); do [ -e "$work/sub.ready" ] && break; sleep 0.1; done
+[ -e "$work/sub.ready" ] || die "the cloud subscriber did not get ready: $(cat "$work/subscriber.log")"
+mosquitto_passwd -b "$work/cloud.passwd" edge "$password" >/dev/null
+t_restore="$(now_s)"
+kill -HUP "$cloud"
+while :; do
+  rows="$(metric edge_gateway_bridge_backlog_messages)"
+  [ "${rows:-1}" -eq 0 ] && break
+  kill -0 "$gw" 2>/dev/null || { echo "bridge_outage: FAIL: the gateway exited" >&2; exit 1; }
+  [ "$(left)" -gt 0 ]
+  sleep 0.1
+done
+t_empty="$(now_s)"
+rss_after="$(rss_kib)"
+wait "$sub" || true  # it stops 2 s after the last delivery
+echo done >"$phase_file"
+
+# --- report -----------------------------------------------------------------------------------------
+json_field() { python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())[sys.argv[2]])' "$@"; }
+delivered="$(json_field "$work/subscriber.json" delivered)"
+duplicates="$(json_field "$work/subscriber.json" duplicates)"
+gaps="$(json_field "$work/subscriber.json" gaps)"
+deliver_s="$(json_field "$work/subscriber.json" deliver_s)"
+publish_rate="$(json_field "$work/publisher.json" publish_rate)"
+rss_max="$(awk -F, '$2 == "outage" && $3 > m {m = $3} END {print m + 0}' "$work/rss.csv")"
+# Flat means no growth with the backlog: the baseline is the sample a tenth into the outage, after
+# the start-up allocations (SQLite's page cache filling, the hand-off queue's first burst, one
+# malloc arena per thread); growth is the largest later sample over it.
+read -r rss_base rss_growth < <(awk -F, '$2 == "outage" {v[n++] = $3}
+  END {b = v[int(n / 10)]; m = b; for (i = int(n / 10); i < n; i++) if (v[i] > m) m = v[i]; print b + 0, m - b}' "$work/rss.csv")
+sent_high_water="$(grep -o 'receive maximum [0-9]*' "$work/gateway.log" | tail -n 1 || true)"
+
+python3 - "$messages" "$payload" "$t0" "$t_published" "$t_stored" "$t_restore" "$t_empty" \
+  "$deliver_s" "$publish_rate" "$du_data" <<'EOF'
+import sys
+n, size = int(sys.argv[1]), int(sys.argv[2])
+t0, t_pub, t_stored, t_restore, t_empty = map(float, sys.argv[3:8])
+deliver_s, pub_rate, du = float(sys.argv[8]), float(sys.argv[9]), int(sys.argv[10])
+print(f"BENCH append: {n} x {size} B published in {t_pub - t0:.2f} s (publisher {pub_rate:.0f} msg/s), "
+      f"all in the outbox and committed after {t_stored - t0:.2f} s: {n / (t_stored - t0):.0f} msg/s; "
+      f"data directory {du / 1048576:.1f} MiB")
+print(f"BENCH drain: outbox empty {t_empty - t_restore:.2f} s after the cloud let the gateway in "
+      f"({n / (t_empty - t_restore):.0f} msg/s including the reconnect); first to last delivery at the "
+      f"cloud subscriber {deliver_s:.2f} s: {n / deliver_s if deliver_s > 0 else 0:.0f} msg/s")
+EOF
+echo "BENCH rss: start $rss_start KiB, max during the outage $rss_max KiB, end of the outage $rss_outage_end KiB, after the drain $rss_after KiB ($sent_high_water)"
+echo "BENCH rss growth with the backlog: $rss_growth KiB over $rss_base KiB (the sample a tenth into the outage; tolerance $tolerance_kib KiB in MODE=backlog)"
+echo "BENCH cloud subscriber: delivered $delivered of $messages, duplicates or out of order $duplicates, gaps $gaps"
+
+status=0
+if [ "$delivered" -ne "$messages" ] || [ "$duplicates" -ne 0 ] || [ "$gaps" -ne 0 ]; then
+  echo "bridge_outage: FAIL: not every message arrived exactly once and in order" >&2
+  status=1
+fi
+if [ "$mode" = backlog ] && [ "$rss_growth" -gt "$tolerance_kib" ]; then
+  echo "bridge_outage: FAIL: RSS grew by $rss_growth KiB while the backlog grew (tolerance $tolerance_kib)" >&2
+  status=1
+fi
+[ "$status" -ne 0 ] || echo "bridge_outage: PASS"
+exit "$status"
