@@ -45,8 +45,11 @@ class PollSchedule {
   [[nodiscard]] const std::vector<Job>& jobs() const { return jobs_; }
 
   // Job `i` ran and its device answered (`ok`) or failed. On success the job keeps its phase: it
-  // is due one interval after its previous due time; missed cycles are skipped and counted as
-  // late polls. On failure every job of the device is postponed by the device's next backoff.
+  // is due one interval after its previous due time. When that time has already passed (the run
+  // overran it), the job stays due on the latest cycle of its phase that began before `now` and
+  // so runs again as soon as the link is free; cycles before that one are skipped (no catch-up
+  // burst). Every cycle that did not start on time, run late or skipped, counts as a late poll.
+  // On failure every job of the device is postponed by the device's next backoff.
   void completed(std::size_t i, bool ok, TimePoint now);
 
   // Replaces request `r` of job `i` by its two halves (the device refused the merged read with
