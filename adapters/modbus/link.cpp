@@ -52,6 +52,10 @@ bool is_request_exception(std::uint8_t code) {
          code == MODBUS_EXCEPTION_ILLEGAL_DATA_VALUE;
 }
 
+WriteFunction write_function(const DeviceOptions& dev) {
+  return dev.write_multiple ? WriteFunction::Multiple : WriteFunction::Single;
+}
+
 }  // namespace
 
 std::error_code make_error_code(LinkErrc e) {
@@ -443,7 +447,7 @@ struct Link::Impl {
       const auto on = as_bool(v);
       if (!on) return fail(CodecErrc::WrongType);
       before_transaction();
-      auto w = link.bus_->write_coil(unit, point.address, *on);
+      auto w = link.bus_->write_coil(unit, point.address, *on, write_function(dev));
       after_transaction();
       GW_TRY_VOID(w);
       ReadRequest back{.table = point.table, .address = point.address, .count = 1};
@@ -474,7 +478,7 @@ struct Link::Impl {
       w = link.bus_->write_and_read(unit, point.address, words, point.address, regs);
       ++link.counters_.requests;
     } else {
-      w = link.bus_->write_registers(unit, point.address, words);
+      w = link.bus_->write_registers(unit, point.address, words, write_function(dev));
     }
     after_transaction();
     GW_TRY_VOID(w);
