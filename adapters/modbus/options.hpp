@@ -208,6 +208,10 @@ struct LinkOptions {
   // Modbus devices' in stats and in the schedule.
   std::vector<BusInstrumentOptions> instruments;
 
+  // Where the link keeps the read splits it learned (learned_splits.hpp) across restarts; empty:
+  // not kept. Not a configuration key: config/ sets <gateway.data_dir>/modbus-<name>.splits.
+  std::string learned_splits;
+
   friend bool operator==(const LinkOptions&, const LinkOptions&) = default;
 };
 

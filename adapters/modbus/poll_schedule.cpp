@@ -75,7 +75,13 @@ bool PollSchedule::split_request(std::size_t i, std::size_t r) {
   job.requests[r] = std::move(halves->first);
   job.requests.insert(job.requests.begin() + static_cast<std::ptrdiff_t>(r) + 1,
                       std::move(halves->second));
+  job.learned = true;
   return true;
+}
+
+void PollSchedule::set_learned_requests(std::size_t i, std::vector<ReadRequest> requests) {
+  jobs_[i].requests = std::move(requests);
+  jobs_[i].learned = true;
 }
 
 void PollSchedule::hold_until(TimePoint t) {

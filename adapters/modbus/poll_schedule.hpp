@@ -34,6 +34,9 @@ class PollSchedule {
     std::vector<ReadRequest> requests;  // a Modbus device's
     TimePoint due{};
     std::size_t instrument_request = 0;  // an instrument's: index into its requests
+    // The requests are not plan_reads()'s: the device refused a merged read and the job uses the
+    // split (learned now, or earlier and loaded: learned_splits.hpp).
+    bool learned = false;
   };
 
   // All jobs are due at `start`. Borrows `link`, which must outlive the schedule.
@@ -55,6 +58,10 @@ class PollSchedule {
   // Replaces request `r` of job `i` by its two halves (the device refused the merged read with
   // "illegal data address"). False when it cannot be split.
   bool split_request(std::size_t i, std::size_t r);
+
+  // Replaces the requests of job `i` by a plan learned earlier (learned_splits.hpp checked that
+  // it covers the job's points).
+  void set_learned_requests(std::size_t i, std::vector<ReadRequest> requests);
 
   // Postpones every job to at least `t` (e.g. while the link reconnects).
   void hold_until(TimePoint t);

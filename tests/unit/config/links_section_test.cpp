@@ -150,6 +150,9 @@ TEST(LinksSection, ParsesEveryKey) {
   EXPECT_EQ(l.turnaround_delay, milliseconds(20));
   EXPECT_EQ(l.reconnect_initial, seconds(1));
   EXPECT_EQ(l.reconnect_max, minutes(1));
+  // Not a key: where the link keeps the read splits it learns, in gateway.data_dir.
+  EXPECT_EQ(l.learned_splits, "/var/lib/edge-gateway/modbus-line1.splits");
+  EXPECT_EQ(r.config->links[1].learned_splits, "/var/lib/edge-gateway/modbus-bus1.splits");
   const mb::DeviceOptions& d = l.devices.at(0);
   EXPECT_EQ(d.unit_id, 17);
   EXPECT_EQ(d.byte_order, mb::ByteOrder::CDAB);
