@@ -68,7 +68,7 @@ class LibmodbusBus final : public Bus {
     if (link_.kind == LinkKind::Rtu) {
       const auto& s = link_.serial;
       if (s.rs485 && modbus_rtu_set_serial_mode(ctx.get(), MODBUS_RTU_RS485) != 0) {
-        return last_error();
+        return fail(rs485_error(errno));
       }
       if (s.rts != SerialOptions::Rts::None) {
         const int mode = s.rts == SerialOptions::Rts::Up ? MODBUS_RTU_RTS_UP : MODBUS_RTU_RTS_DOWN;
