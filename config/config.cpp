@@ -10,6 +10,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "adapters/modbus/learned_splits.hpp"
 #include "config/bridge_section.hpp"
 #include "config/broker_section.hpp"
 #include "config/document.hpp"
@@ -143,6 +144,11 @@ std::optional<Config> load_string(std::string_view yaml, Diagnostics& diag) {
       check_metrics(config, *root, diag);
       if (!diag.has_errors()) check_topics(config, *root, diag);
       if (!diag.has_errors()) complete_broker(config.broker, config.gateway);
+      // Each Modbus link keeps the read splits it learns in the data directory.
+      for (auto& link : config.links) {
+        link.learned_splits =
+            adapters::modbus::learned_splits_path(config.gateway.data_dir, link.name);
+      }
       if (config.bridge && !diag.has_errors()) {
         complete_bridge(*config.bridge, config.gateway, detail::find_value(*root, "bridge"));
       }

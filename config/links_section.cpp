@@ -637,6 +637,9 @@ const Schema<DeviceEntry>& device_schema() {
             "Unused registers (or bits) read to join two points into one request."),
           d("supports_fc23", &D::supports_fc23, Bool{},
             "The device implements function code 23 (read/write multiple registers)."),
+          d("write_multiple", &D::write_multiple, Bool{},
+            "Write a single coil with FC 15 and a single register with FC 16, for devices that "
+            "answer FC 5 and FC 6 with 'illegal function'."),
           field<E>(
               "backoff",
               Section<BackoffOptions>{

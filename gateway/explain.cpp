@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "adapters/modbus/bus_budget.hpp"
+#include "adapters/modbus/learned_splits.hpp"
 #include "adapters/modbus/names.hpp"
 #include "adapters/modbus/poll_schedule.hpp"
 #include "adapters/serial/options.hpp"
@@ -205,7 +206,20 @@ std::string explain(const config::Config& cfg) {
     out += fmt::format("\nlink '{}': {} {}, response timeout {}, turnaround {}\n", link.name,
                        name(link.kind), where(link), config::format_duration(link.response_timeout),
                        config::format_duration(link.turnaround_delay));
-    const PollSchedule schedule(link, PollSchedule::TimePoint{});
+    PollSchedule schedule(link, PollSchedule::TimePoint{});
+    // The plan the link starts with: the splits it learned in earlier runs, where they still fit.
+    if (!link.learned_splits.empty()) {
+      const LoadedSplits loaded = load_learned_splits(link.learned_splits);
+      if (!loaded.error.empty()) {
+        out += fmt::format("  learned splits in {} ignored: {}\n", link.learned_splits,
+                           loaded.error);
+      } else {
+        const AdoptOutcome outcome = adopt_learned_splits(link, schedule, loaded.requests);
+        for (const auto& d : outcome.discarded) {
+          out += fmt::format("  learned split in {} not used: {}\n", link.learned_splits, d);
+        }
+      }
+    }
     for (std::size_t d = 0; d < link.devices.size(); ++d) {
       const DeviceOptions& dev = link.devices[d];
       out += fmt::format("  device '{}': unit {}, byte order {}, poll every {}, heartbeat {}\n",
@@ -232,9 +246,13 @@ std::string explain(const config::Config& cfg) {
         if (job.device != d) continue;
         std::vector<std::size_t> points;
         for (const auto& r : job.requests) points.insert(points.end(), r.points.begin(), r.points.end());
-        out += fmt::format("    read plan every {}: {} request(s) per cycle (minimum possible {})\n",
+        out += fmt::format("    read plan every {}: {} request(s) per cycle (minimum possible {}){}\n",
                            config::format_duration(job.interval), job.requests.size(),
-                           minimum_requests(dev, points));
+                           minimum_requests(dev, points),
+                           job.learned ? fmt::format(", learned: the device refused a merged read "
+                                                     "(kept in {})",
+                                                     link.learned_splits)
+                                       : std::string());
         for (const auto& r : job.requests) {
           std::string names;
           for (std::size_t p : r.points) names += " " + dev.points[p].name;

@@ -1,7 +1,8 @@
 // gateway::explain: `edge-gateway explain FILE` — what the gateway will do with a configuration,
 // in words: the topics, every point with its table, 0-based address, Modicon reference, type,
 // registers and byte order, the read plan each device gets (the exact requests the link sends
-// per cycle, after coalescing, against the minimum possible), and the estimated bus load of
+// per cycle, after coalescing, against the minimum possible, with the splits the link learned
+// in earlier runs from devices that refused a merged read), and the estimated bus load of
 // serial links.
 //
 // Thread safety: reentrant.

@@ -310,8 +310,10 @@ int run_write(Session& s, const WriteSpec& w) {
   s.out << where(s.link) << ", unit " << int{s.unit} << ": write " << span_text(w.table, w.address, n)
         << '\n';
   Result<void> r = w.table == mb::Table::Coil
-                       ? s.bus->write_coil(s.unit, w.address, w.regs[0] != 0)
-                       : s.bus->write_registers(s.unit, w.address, w.regs);
+                       ? s.bus->write_coil(s.unit, w.address, w.regs[0] != 0,
+                                           mb::WriteFunction::Single)
+                       : s.bus->write_registers(s.unit, w.address, w.regs,
+                                                mb::WriteFunction::Single);
   if (!r) return s.failed_request("write " + span_text(w.table, w.address, n), r.error());
   s.out << "written; read back:\n";
   if (w.table == mb::Table::Coil) {

@@ -25,6 +25,11 @@
 
 namespace gw::adapters::modbus {
 
+// The function code that writes one coil or one register: FC 5 / 6, or FC 15 / 16 (the "write
+// multiple" codes with a count of 1) for devices that implement only those
+// (DeviceOptions::write_multiple).
+enum class WriteFunction : std::uint8_t { Single, Multiple };
+
 class Bus {
  public:
   virtual ~Bus() = default;
@@ -40,11 +45,12 @@ class Bus {
   // FC 3 / 4: `regs.size()` holding or input registers from `address`.
   virtual Result<void> read_registers(std::uint8_t unit, Table table, std::uint16_t address,
                                       std::span<std::uint16_t> regs) = 0;
-  // FC 5.
-  virtual Result<void> write_coil(std::uint8_t unit, std::uint16_t address, bool on) = 0;
-  // FC 6 for one register, FC 16 for more.
+  // FC 5, or FC 15 with one coil for WriteFunction::Multiple.
+  virtual Result<void> write_coil(std::uint8_t unit, std::uint16_t address, bool on,
+                                  WriteFunction fc) = 0;
+  // FC 6 for one register (FC 16 for WriteFunction::Multiple), FC 16 for more.
   virtual Result<void> write_registers(std::uint8_t unit, std::uint16_t address,
-                                       std::span<const std::uint16_t> regs) = 0;
+                                       std::span<const std::uint16_t> regs, WriteFunction fc) = 0;
   // FC 22: register = (register & and_mask) | (or_mask & ~and_mask).
   virtual Result<void> mask_write(std::uint8_t unit, std::uint16_t address, std::uint16_t and_mask,
                                   std::uint16_t or_mask) = 0;

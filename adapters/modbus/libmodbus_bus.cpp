@@ -68,7 +68,7 @@ class LibmodbusBus final : public Bus {
     if (link_.kind == LinkKind::Rtu) {
       const auto& s = link_.serial;
       if (s.rs485 && modbus_rtu_set_serial_mode(ctx.get(), MODBUS_RTU_RS485) != 0) {
-        return last_error();
+        return fail(rs485_error(errno));
       }
       if (s.rts != SerialOptions::Rts::None) {
         const int mode = s.rts == SerialOptions::Rts::Up ? MODBUS_RTU_RTS_UP : MODBUS_RTU_RTS_DOWN;
@@ -107,15 +107,22 @@ class LibmodbusBus final : public Bus {
     return check(rc);
   }
 
-  Result<void> write_coil(std::uint8_t unit, std::uint16_t address, bool on) override {
+  Result<void> write_coil(std::uint8_t unit, std::uint16_t address, bool on,
+                          WriteFunction fc) override {
     GW_TRY_VOID(select(unit));
+    if (fc == WriteFunction::Multiple) {
+      const std::uint8_t bit = on ? 1 : 0;
+      return check(modbus_write_bits(ctx_.get(), address, 1, &bit));
+    }
     return check(modbus_write_bit(ctx_.get(), address, on ? 1 : 0));
   }
 
   Result<void> write_registers(std::uint8_t unit, std::uint16_t address,
-                               std::span<const std::uint16_t> regs) override {
+                               std::span<const std::uint16_t> regs, WriteFunction fc) override {
     GW_TRY_VOID(select(unit));
-    if (regs.size() == 1) return check(modbus_write_register(ctx_.get(), address, regs[0]));
+    if (regs.size() == 1 && fc == WriteFunction::Single) {
+      return check(modbus_write_register(ctx_.get(), address, regs[0]));
+    }
     return check(
         modbus_write_registers(ctx_.get(), address, static_cast<int>(regs.size()), regs.data()));
   }

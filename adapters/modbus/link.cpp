@@ -5,6 +5,7 @@
 
 #include <modbus/modbus.h>
 
+#include "adapters/modbus/learned_splits.hpp"
 #include "adapters/modbus/modbus_error.hpp"
 #include "adapters/modbus/poll_schedule.hpp"
 #include "adapters/modbus/value_codec.hpp"
@@ -52,6 +53,10 @@ bool is_request_exception(std::uint8_t code) {
          code == MODBUS_EXCEPTION_ILLEGAL_DATA_VALUE;
 }
 
+WriteFunction write_function(const DeviceOptions& dev) {
+  return dev.write_multiple ? WriteFunction::Multiple : WriteFunction::Single;
+}
+
 }  // namespace
 
 std::error_code make_error_code(LinkErrc e) {
@@ -92,6 +97,36 @@ struct Link::Impl {
       gap = opts.serial.baud > 19200 ? microseconds{1750} : ch * 7 / 2;
     }
     gap += opts.turnaround_delay;
+    load_learned();
+  }
+
+  // ---- learned splits --------------------------------------------------------------------
+
+  // Starts with the splits a previous run learned, where they still fit the configuration.
+  void load_learned() {
+    if (opts.learned_splits.empty()) return;
+    const LoadedSplits loaded = load_learned_splits(opts.learned_splits);
+    if (!loaded.error.empty()) {
+      log->warn("modbus/{}: ignoring the learned splits in {}: {}; starting without them",
+                opts.name, opts.learned_splits, loaded.error);
+      return;
+    }
+    const AdoptOutcome outcome = adopt_learned_splits(opts, schedule, loaded.requests);
+    for (const auto& a : outcome.adopted) {
+      log->info("modbus/{}: using the learned split read plan of {}", opts.name, a);
+    }
+    for (const auto& d : outcome.discarded) {
+      log->warn("modbus/{}: discarding the learned split read plan of {}", opts.name, d);
+    }
+    if (!outcome.discarded.empty()) save_learned();  // forget them for good
+  }
+
+  void save_learned() {
+    if (opts.learned_splits.empty()) return;
+    if (auto ok = save_learned_splits(opts.learned_splits, learned_requests(opts, schedule)); !ok) {
+      log->warn("modbus/{}: cannot keep the learned splits in {}: {}", opts.name,
+                opts.learned_splits, ok.error().message());
+    }
   }
 
   // ---- transactions ----------------------------------------------------------------------
@@ -206,6 +241,7 @@ struct Link::Impl {
     const DeviceOptions& dev = opts.devices[d];
     std::vector<Reading> out;
     std::error_code device_error;
+    bool split_now = false;
     for (std::size_t r = 0; r < schedule.job(i).requests.size();) {
       const ReadRequest& req = schedule.job(i).requests[r];
       auto ok = read(dev, req);
@@ -223,9 +259,11 @@ struct Link::Impl {
       if (exc == MODBUS_EXCEPTION_ILLEGAL_DATA_ADDRESS && schedule.split_request(i, r)) {
         log->info("modbus/{}: {} refused a merged read at {} (+{}); splitting it", opts.name,
                   dev.name, refused_address, refused_count);
+        split_now = true;
         continue;  // retry the first half now
       }
       if (is_connection_error(ec)) {
+        if (split_now) save_learned();
         connection_lost(ec);
         return;
       }
@@ -241,6 +279,7 @@ struct Link::Impl {
       device_error = ec;
       break;
     }
+    if (split_now) save_learned();
     const auto now = SteadyClock::now();
     if (device_error) {
       // Every point of the device goes bad once, not only this job's: its values are stale.
@@ -443,7 +482,7 @@ struct Link::Impl {
       const auto on = as_bool(v);
       if (!on) return fail(CodecErrc::WrongType);
       before_transaction();
-      auto w = link.bus_->write_coil(unit, point.address, *on);
+      auto w = link.bus_->write_coil(unit, point.address, *on, write_function(dev));
       after_transaction();
       GW_TRY_VOID(w);
       ReadRequest back{.table = point.table, .address = point.address, .count = 1};
@@ -474,7 +513,7 @@ struct Link::Impl {
       w = link.bus_->write_and_read(unit, point.address, words, point.address, regs);
       ++link.counters_.requests;
     } else {
-      w = link.bus_->write_registers(unit, point.address, words);
+      w = link.bus_->write_registers(unit, point.address, words, write_function(dev));
     }
     after_transaction();
     GW_TRY_VOID(w);

@@ -17,7 +17,23 @@ class ModbusCategory final : public std::error_category {
   }
 };
 
+class Rs485Category final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "modbus.rs485"; }
+  std::string message(int value) const override {
+    return "the serial port refused RS-485 mode (TIOCGRS485/TIOCSRS485 ioctl: " +
+           std::generic_category().message(value) +
+           "); its driver cannot switch the transceiver: set serial.rs485: false, and serial.rts "
+           "if the transceiver needs RTS driven";
+  }
+};
+
 }  // namespace
+
+std::error_code rs485_error(int err) {
+  static const Rs485Category category;
+  return {err == 0 ? EIO : err, category};
+}
 
 const std::error_category& modbus_category() {
   static const ModbusCategory category;

@@ -18,6 +18,12 @@ namespace gw::adapters::modbus {
 // `err` is the errno a libmodbus call left behind.
 [[nodiscard]] std::error_code modbus_error(int err);
 
+// The port refused RS-485 mode (SerialOptions::rs485): `err` is the errno of libmodbus's
+// TIOCGRS485 / TIOCSRS485 ioctl, e.g. ENOTTY for a port whose driver has no RS-485 support (a USB adapter that switches
+// direction itself, a pseudo-terminal). Category "modbus.rs485"; the message says what failed and
+// what to configure instead. A connection error: the link keeps retrying with backoff.
+[[nodiscard]] std::error_code rs485_error(int err);
+
 // The Modbus exception code (1..11) the device answered with, or 0 for anything else.
 [[nodiscard]] std::uint8_t exception_code(std::error_code ec);
 

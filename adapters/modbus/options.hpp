@@ -135,6 +135,9 @@ struct DeviceOptions {
   std::uint16_t max_gap = 10;                  // 0..125; registers or bits read and discarded
   // The device supports function code 23 (read/write multiple registers) for write read-back.
   bool supports_fc23 = false;
+  // The device implements only the "write multiple" function codes: a single coil is written
+  // with FC 15 and a single register with FC 16 (count 1) instead of FC 5 / FC 6.
+  bool write_multiple = false;
 
   // A device that fails (timeout, exception, bad frame) is retried after backoff_initial,
   // doubling up to backoff_max, instead of at its poll interval; it is back on its interval after
@@ -204,6 +207,10 @@ struct LinkOptions {
   // Rtu only: serial instruments on the same bus (a mixed bus). Their device names follow the
   // Modbus devices' in stats and in the schedule.
   std::vector<BusInstrumentOptions> instruments;
+
+  // Where the link keeps the read splits it learned (learned_splits.hpp) across restarts; empty:
+  // not kept. Not a configuration key: config/ sets <gateway.data_dir>/modbus-<name>.splits.
+  std::string learned_splits;
 
   friend bool operator==(const LinkOptions&, const LinkOptions&) = default;
 };

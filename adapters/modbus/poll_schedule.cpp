@@ -46,11 +46,18 @@ void PollSchedule::completed(std::size_t i, bool ok, TimePoint now) {
   if (ok) {
     backoff.reset();
     job.due += job.interval;
-    if (job.due <= now) {
+    if (job.due < now) {
+      // The run overran its next due time. That cycle runs at once, late, so a job that takes
+      // a little longer than its interval runs back to back instead of idling for a whole slot;
+      // older cycles that passed entirely are skipped, never caught up in a burst. `due` stays
+      // on the job's phase grid (start + k * interval), so earliest-deadline order still ranks
+      // it by how late it is and a job on time on another device is not starved.
       const auto behind = now - job.due;
-      const auto missed = behind / job.interval + 1;
-      late_polls_ += static_cast<std::uint64_t>(missed);
-      job.due += job.interval * missed;
+      const auto skipped = behind / job.interval;
+      // The cycles due before `now`; one due exactly at `now` can still start on time.
+      const bool on_grid = behind % job.interval == std::chrono::steady_clock::duration::zero();
+      late_polls_ += static_cast<std::uint64_t>(skipped) + (on_grid ? 0U : 1U);
+      job.due += job.interval * skipped;
     }
     return;
   }
@@ -68,7 +75,13 @@ bool PollSchedule::split_request(std::size_t i, std::size_t r) {
   job.requests[r] = std::move(halves->first);
   job.requests.insert(job.requests.begin() + static_cast<std::ptrdiff_t>(r) + 1,
                       std::move(halves->second));
+  job.learned = true;
   return true;
+}
+
+void PollSchedule::set_learned_requests(std::size_t i, std::vector<ReadRequest> requests) {
+  jobs_[i].requests = std::move(requests);
+  jobs_[i].learned = true;
 }
 
 void PollSchedule::hold_until(TimePoint t) {

@@ -34,6 +34,9 @@ class PollSchedule {
     std::vector<ReadRequest> requests;  // a Modbus device's
     TimePoint due{};
     std::size_t instrument_request = 0;  // an instrument's: index into its requests
+    // The requests are not plan_reads()'s: the device refused a merged read and the job uses the
+    // split (learned now, or earlier and loaded: learned_splits.hpp).
+    bool learned = false;
   };
 
   // All jobs are due at `start`. Borrows `link`, which must outlive the schedule.
@@ -45,13 +48,20 @@ class PollSchedule {
   [[nodiscard]] const std::vector<Job>& jobs() const { return jobs_; }
 
   // Job `i` ran and its device answered (`ok`) or failed. On success the job keeps its phase: it
-  // is due one interval after its previous due time; missed cycles are skipped and counted as
-  // late polls. On failure every job of the device is postponed by the device's next backoff.
+  // is due one interval after its previous due time. When that time has already passed (the run
+  // overran it), the job stays due on the latest cycle of its phase that began before `now` and
+  // so runs again as soon as the link is free; cycles before that one are skipped (no catch-up
+  // burst). Every cycle that did not start on time, run late or skipped, counts as a late poll.
+  // On failure every job of the device is postponed by the device's next backoff.
   void completed(std::size_t i, bool ok, TimePoint now);
 
   // Replaces request `r` of job `i` by its two halves (the device refused the merged read with
   // "illegal data address"). False when it cannot be split.
   bool split_request(std::size_t i, std::size_t r);
+
+  // Replaces the requests of job `i` by a plan learned earlier (learned_splits.hpp checked that
+  // it covers the job's points).
+  void set_learned_requests(std::size_t i, std::vector<ReadRequest> requests);
 
   // Postpones every job to at least `t` (e.g. while the link reconnects).
   void hold_until(TimePoint t);

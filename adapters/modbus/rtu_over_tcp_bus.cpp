@@ -136,15 +136,23 @@ class RtuOverTcpBus final : public Bus {
     return {};
   }
 
-  Result<void> write_coil(std::uint8_t unit, std::uint16_t address, bool on) override {
+  Result<void> write_coil(std::uint8_t unit, std::uint16_t address, bool on,
+                          WriteFunction fc) override {
+    if (fc == WriteFunction::Multiple) {
+      // FC 15, one coil: quantity 1, one data byte with the coil in bit 0.
+      std::vector<std::uint8_t> req{0x0F, hi(address), lo(address), 0, 1, 1,
+                                    on ? std::uint8_t{1} : std::uint8_t{0}};
+      GW_TRY(rsp, transact(unit, req, 5));  // function, address, quantity
+      return echo_matches(std::span(req).first(5), rsp);
+    }
     std::vector<std::uint8_t> req{0x05, hi(address), lo(address), on ? std::uint8_t{0xFF} : std::uint8_t{0}, 0};
     GW_TRY(rsp, transact(unit, req, req.size()));  // the request PDU echoed
     return echo_matches(req, rsp);
   }
 
   Result<void> write_registers(std::uint8_t unit, std::uint16_t address,
-                               std::span<const std::uint16_t> regs) override {
-    if (regs.size() == 1) {
+                               std::span<const std::uint16_t> regs, WriteFunction fc) override {
+    if (regs.size() == 1 && fc == WriteFunction::Single) {
       std::vector<std::uint8_t> req{0x06, hi(address), lo(address), hi(regs[0]), lo(regs[0])};
       GW_TRY(rsp, transact(unit, req, req.size()));  // the request PDU echoed
       return echo_matches(req, rsp);

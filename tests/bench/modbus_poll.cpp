@@ -288,7 +288,7 @@ struct Window {
   std::int64_t link_cpu = 0;     // ns: link thread (bare: the client thread)
   std::int64_t core_cpu = 0;     // ns: broker mode only
   std::int64_t server_cpu = 0;   // ns
-  std::uint64_t late_polls = 0;  // polls skipped because the link was behind
+  std::uint64_t late_polls = 0;  // cycles that did not start on time (late or skipped)
   std::uint64_t published = 0;   // broker mode: messages published by the core thread
 };
 

@@ -215,5 +215,35 @@ TEST_F(ModbusRtuOverTcp, ReportsBadQualityAndKeepsWorkingWhenTheAnswersAreGarbag
   EXPECT_TRUE(sink.readings_of("plc", "v").back().quality == Quality::Good);
 }
 
+// RS-485 mode is a request to the serial driver (TIOCGRS485 / TIOCSRS485). A pseudo-terminal has
+// no RS-485 support and answers ENOTTY, as a port whose driver lacks it does: the link must say
+// so, in words that name the setting, and keep the device offline instead of polling a bus
+// whose transceiver never switches.
+TEST(ModbusRtu, ReportsAClearErrorWhenThePortRefusesRs485Mode) {
+  PtyPair line;
+  auto options = rtu_link(line.device_a(), {make_device("meter", 3, {holding("v", 0)})});
+  options.serial.rs485 = true;
+  options.reconnect_initial = 50ms;
+  options.reconnect_max = 100ms;
+  RecordingSink sink;
+  mb::Link link(options, sink);
+  link.start();
+  const auto bad = sink.wait_quality("meter", "v", Quality::BadConnection);
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->error,
+            "the serial port refused RS-485 mode (TIOCGRS485/TIOCSRS485 ioctl: Inappropriate "
+            "ioctl for device); its driver cannot switch the transceiver: set serial.rs485: "
+            "false, and serial.rts if the transceiver needs RTS driven");
+  ASSERT_TRUE(sink.wait_for([](const auto&, const std::vector<mb::DeviceStatus>& ss) {
+    return !ss.empty() && !ss.back().online;
+  }));
+  EXPECT_EQ(sink.statuses_of("meter").back().error, bad->error);
+  // No read goes out on a bus whose transceiver would never switch.
+  const auto tried = link.stats().requests;
+  EXPECT_EQ(tried, 0U);
+  link.stop();
+  EXPECT_EQ(link.stats().requests, 0U);
+}
+
 }  // namespace
 }  // namespace gw::test

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <modbus/modbus.h>
 
+#include "adapters/modbus/modbus_error.hpp"
 #include "adapters/modbus/value_codec.hpp"
 #include "tests/integration/modbus_link_harness.hpp"
 #include "tests/support/modbus_test_server.hpp"
@@ -215,6 +216,62 @@ TEST(ModbusPublish, SuppressesChangesWithinTheDeadbandAndPublishesLargerOnes) {
   seen = server.request_count(1);
   ASSERT_TRUE(server.wait_for_requests(1, seen + 2, kWait));
   EXPECT_EQ(sink.readings_of("dev", "temp").size(), 2U);
+}
+
+// A device that implements only the "write multiple" function codes: FC 5 and FC 6 get
+// "illegal function", FC 15 and FC 16 work.
+struct ModbusWriteMultiple : ::testing::Test {
+  ModbusWriteMultiple() {
+    server.start_tcp();
+    server.refuse_function(1, MODBUS_FC_WRITE_SINGLE_COIL);
+    server.refuse_function(1, MODBUS_FC_WRITE_SINGLE_REGISTER);
+  }
+  std::unique_ptr<mb::Link> start(bool write_multiple) {
+    auto dev = make_device("valve", 1,
+                           {writable(make_point("open", Table::Coil, 7, DataType::Bool)),
+                            writable(holding("position", 12, DataType::Int16))});
+    dev.write_multiple = write_multiple;
+    dev.poll_interval = 100ms;
+    auto link = std::make_unique<mb::Link>(tcp_link(server.port(), {dev}), sink);
+    link->start();
+    EXPECT_TRUE(sink.wait_status("valve", true));
+    return link;
+  }
+  ModbusTestServer server{{1}};
+  RecordingSink sink;
+};
+
+TEST_F(ModbusWriteMultiple, WritesOneCoilWithFc15AndOneRegisterWithFc16WhenWriteMultipleIsSet) {
+  const auto link = start(/*write_multiple=*/true);
+  auto r = write_and_wait(*link, "valve", "open", true);
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(*r, Value{true});  // the read-back value
+  EXPECT_TRUE(server.coil(1, 7));
+  r = write_and_wait(*link, "valve", "position", std::int64_t{-300});
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(*r, Value{std::int64_t{-300}});
+  EXPECT_EQ(server.registers(1, 12, 1), std::vector<std::uint16_t>{0xFED4});
+
+  const auto log = server.requests(1);
+  EXPECT_TRUE(wrote(log, MODBUS_FC_WRITE_MULTIPLE_COILS, 7, 1));
+  EXPECT_TRUE(wrote(log, MODBUS_FC_WRITE_MULTIPLE_REGISTERS, 12, 1));
+  EXPECT_EQ(server.request_count(1, MODBUS_FC_WRITE_SINGLE_COIL), 0U);
+  EXPECT_EQ(server.request_count(1, MODBUS_FC_WRITE_SINGLE_REGISTER), 0U);
+  EXPECT_EQ(link->stats().write_errors, 0U);
+}
+
+TEST_F(ModbusWriteMultiple, FailsWithIllegalFunctionWhenWriteMultipleIsNotSet) {
+  const auto link = start(/*write_multiple=*/false);
+  auto r = write_and_wait(*link, "valve", "open", true);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(mb::exception_code(r.error()), MODBUS_EXCEPTION_ILLEGAL_FUNCTION) << r.error().message();
+  r = write_and_wait(*link, "valve", "position", std::int64_t{5});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(mb::exception_code(r.error()), MODBUS_EXCEPTION_ILLEGAL_FUNCTION) << r.error().message();
+  EXPECT_EQ(server.request_count(1, MODBUS_FC_WRITE_SINGLE_COIL), 1U);
+  EXPECT_EQ(server.request_count(1, MODBUS_FC_WRITE_SINGLE_REGISTER), 1U);
+  EXPECT_FALSE(server.coil(1, 7));
+  EXPECT_EQ(link->stats().write_errors, 2U);
 }
 
 TEST(ModbusPublish, RepublishesAnUnchangedValueWhenTheHeartbeatPasses) {

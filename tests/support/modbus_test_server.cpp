@@ -86,6 +86,7 @@ struct ModbusTestServer::Unit {
   std::uint8_t exception = 0;
   std::chrono::milliseconds delay{0};
   std::set<std::uint16_t> refused;
+  std::set<std::uint8_t> refused_functions;
   std::vector<Request> log;
 };
 
@@ -286,6 +287,10 @@ void ModbusTestServer::handle(const std::uint8_t* req, int length, int header) {
     modbus_reply_exception(ctx_.get(), req, u->exception);
     return;
   }
+  if (u->refused_functions.count(fc) != 0) {
+    modbus_reply_exception(ctx_.get(), req, MODBUS_EXCEPTION_ILLEGAL_FUNCTION);
+    return;
+  }
   if (is_read(fc)) {
     const auto first = u->refused.lower_bound(r.address);
     if (first != u->refused.end() && *first < r.address + r.count) {
@@ -367,6 +372,11 @@ void ModbusTestServer::set_delay(std::uint8_t unit, std::chrono::milliseconds de
 void ModbusTestServer::refuse_reads_at(std::uint8_t unit, std::uint16_t address) {
   std::lock_guard lock(mutex_);
   get(unit).refused.insert(address);
+}
+
+void ModbusTestServer::refuse_function(std::uint8_t unit, std::uint8_t function) {
+  std::lock_guard lock(mutex_);
+  get(unit).refused_functions.insert(function);
 }
 
 void ModbusTestServer::drop_connections() {

@@ -98,6 +98,9 @@ class ModbusTestServer {
   void set_delay(std::uint8_t unit, std::chrono::milliseconds delay);
   // Answer exception 2 (illegal data address) to any read (FC 1-4, 23) covering `address`.
   void refuse_reads_at(std::uint8_t unit, std::uint16_t address);
+  // Answer exception 1 (illegal function) to every request with function code `function`, as a
+  // device that does not implement it (the request is still logged).
+  void refuse_function(std::uint8_t unit, std::uint8_t function);
 
   // Closes every current client connection (TCP); returns once they are closed. The listener
   // stays open, so a client can reconnect.

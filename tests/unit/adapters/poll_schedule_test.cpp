@@ -68,12 +68,67 @@ TEST(PollSchedule, RunsEarliestDeadlineFirstAndKeepsPhase) {
   EXPECT_EQ(s.late_polls(), 0U);
 }
 
-TEST(PollSchedule, SkipsMissedCyclesAndCountsThemLate) {
+TEST(PollSchedule, RunsTheLatestMissedCycleAtOnceAndSkipsTheOlderOnes) {
   const LinkOptions link = two_devices();
   PollSchedule s(link, t0);
-  s.completed(0, true, t0 + 350ms);  // the 100 ms job ran 350 ms late: cycles at 100..300 missed
+  s.completed(1, true, t0);
+  s.completed(2, true, t0);
+  // The 100 ms job's run ended at 350 ms: the cycles due at 100 and 200 ms passed entirely and
+  // are skipped; the one due at 300 ms runs now, late. All three count as late polls.
+  s.completed(0, true, t0 + 350ms);
+  EXPECT_EQ(s.job(0).due, t0 + 300ms);
+  EXPECT_EQ(s.next(), 0U);
+  EXPECT_EQ(s.late_polls(), 3U);
+  // No catch-up burst: after the late run the job is back on its phase, due at 400 ms.
+  s.completed(0, true, t0 + 360ms);
   EXPECT_EQ(s.job(0).due, t0 + 400ms);
   EXPECT_EQ(s.late_polls(), 3U);
+}
+
+TEST(PollSchedule, FinishingExactlyAtTheNextDueTimeIsOnTime) {
+  const LinkOptions link = two_devices();
+  PollSchedule s(link, t0);
+  s.completed(0, true, t0 + 100ms);
+  EXPECT_EQ(s.job(0).due, t0 + 100ms);
+  EXPECT_EQ(s.late_polls(), 0U);
+}
+
+TEST(PollSchedule, AJobSlightlySlowerThanItsIntervalRunsBackToBackWithoutIdling) {
+  LinkOptions link;
+  DeviceOptions d;
+  d.name = "d";
+  d.poll_interval = 1ms;  // the smallest interval the configuration allows
+  d.points = {reg("x", 0)};
+  link.devices = {d};
+  PollSchedule s(link, t0);
+  // Each run takes 1.05 intervals. Keeping the phase by skipping the overrun slot would poll
+  // every other slot (one run per 2 ms); running the late cycle at once polls back to back.
+  TP now = t0;
+  for (int run = 0; run < 100; ++run) {
+    const std::size_t i = s.next();
+    ASSERT_LE(s.job(i).due, now) << "run " << run << ": the link would idle";
+    now += 1050us;
+    s.completed(i, true, now);
+  }
+  EXPECT_EQ(now - t0, 105ms);  // 100 runs, no idle time
+  // Its due time stays on the 1 ms grid and at most one interval behind.
+  EXPECT_EQ((s.job(0).due - t0) % 1ms, 0ms);
+  EXPECT_GT(s.job(0).due, now - 1ms);
+  // 105 slots passed: 100 ran and 5 were skipped. Every 20th run starts exactly on its slot
+  // (the lag has grown to one whole interval, which was skipped), the other 95 started late.
+  EXPECT_EQ(s.late_polls(), 95U + 5U);
+}
+
+TEST(PollSchedule, ALateJobDoesNotOvertakeAnOlderDeadlineOfAnotherDevice) {
+  const LinkOptions link = two_devices();
+  PollSchedule s(link, t0);
+  s.completed(1, true, t0);
+  s.completed(2, true, t0 + 10ms);    // device b: due at 500 ms
+  s.completed(0, true, t0 + 650ms);   // device a's 100 ms job overran: due at 600 ms, late
+  EXPECT_EQ(s.job(0).due, t0 + 600ms);
+  EXPECT_EQ(s.next(), 2U);  // b's deadline is older: earliest deadline first still holds
+  s.completed(2, true, t0 + 660ms);
+  EXPECT_EQ(s.next(), 0U);
 }
 
 TEST(PollSchedule, FailingDeviceIsBackedOffAsAWholeAndRecovers) {

@@ -74,6 +74,7 @@ TEST(LinksSection, CompletesTheMinimalLinkWithDefaults) {
   EXPECT_EQ(d.max_bits_per_read, 2000);
   EXPECT_EQ(d.max_gap, 10);
   EXPECT_FALSE(d.supports_fc23);
+  EXPECT_FALSE(d.write_multiple);
   EXPECT_EQ(d.backoff_initial, seconds(1));
   EXPECT_EQ(d.backoff_max, minutes(1));
   ASSERT_EQ(d.points.size(), 1u);
@@ -126,6 +127,7 @@ TEST(LinksSection, ParsesEveryKey) {
         max_bits_per_read: 800
         max_gap: 0
         supports_fc23: true
+        write_multiple: true
         backoff: {initial: 2s, max: 5m}
         points:
           - {name: temperature, table: holding, address: 4, type: float32, unit: "°C", scale: 0.5, offset: -40, decimals: 1, deadband: 0.1, deadband_percent: true, heartbeat: 30s, min_interval: 100ms, poll_interval: 500ms, byte_order: DCBA}
@@ -148,6 +150,9 @@ TEST(LinksSection, ParsesEveryKey) {
   EXPECT_EQ(l.turnaround_delay, milliseconds(20));
   EXPECT_EQ(l.reconnect_initial, seconds(1));
   EXPECT_EQ(l.reconnect_max, minutes(1));
+  // Not a key: where the link keeps the read splits it learns, in gateway.data_dir.
+  EXPECT_EQ(l.learned_splits, "/var/lib/edge-gateway/modbus-line1.splits");
+  EXPECT_EQ(r.config->links[1].learned_splits, "/var/lib/edge-gateway/modbus-bus1.splits");
   const mb::DeviceOptions& d = l.devices.at(0);
   EXPECT_EQ(d.unit_id, 17);
   EXPECT_EQ(d.byte_order, mb::ByteOrder::CDAB);
@@ -157,6 +162,7 @@ TEST(LinksSection, ParsesEveryKey) {
   EXPECT_EQ(d.max_bits_per_read, 800);
   EXPECT_EQ(d.max_gap, 0);
   EXPECT_TRUE(d.supports_fc23);
+  EXPECT_TRUE(d.write_multiple);
   EXPECT_EQ(d.backoff_initial, seconds(2));
   EXPECT_EQ(d.backoff_max, minutes(5));
   const mb::PointOptions& p = d.points.at(0);
