@@ -22,21 +22,6 @@ int log_tls_error(const char* str, std::size_t len, void* /*context*/) {
   return 1;
 }
 
-// Paho's first MQTTAsync_create otherwise initialises OpenSSL the pre-1.1 way: every error
-// string of libcrypto and libssl loaded into a hash table, every cipher and digest registered,
-// even for a plain mqtt:// uplink and a broker without TLS listeners. OpenSSL 3 initialises
-// itself on first use (SSL_CTX_new loads its configuration and libssl's strings), so a TLS uplink
-// works the same and a gateway without TLS does not pay for it (docs/performance.md, "Footprint").
-void leave_openssl_init_to_openssl() {
-  static const bool done = [] {
-    MQTTAsync_init_options init = MQTTAsync_init_options_initializer;
-    init.do_openssl_init = 0;
-    MQTTAsync_global_init(&init);
-    return true;
-  }();
-  (void)done;
-}
-
 // MQTTProperties owned for the duration of one Paho call (Paho copies what it keeps).
 class Properties {
  public:
@@ -160,7 +145,6 @@ Result<std::unique_ptr<Uplink>> Uplink::create(const BridgeOptions& options, std
   for (const auto& uri : options.servers) link->uris_.push_back(uri);
   for (auto& uri : link->uris_) link->uri_ptrs_.push_back(uri.data());
 
-  leave_openssl_init_to_openssl();
   MQTTAsync_createOptions create = MQTTAsync_createOptions_initializer5;
   create.sendWhileDisconnected = 0;  // the outbox is the buffer, not Paho
   create.MQTTVersion = MQTTVERSION_5;
