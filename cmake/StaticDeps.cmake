@@ -5,7 +5,7 @@
 # The idea: a process's RSS counts every page of a shared library that it maps and touches, even
 # though those pages are shared with other processes; linked into the binary, only the functions
 # it uses are there (--gc-sections). Measured with the demo configuration (docs/performance.md,
-# "Footprint"): RSS 11.9 MiB instead of 13.2 MiB, but PSS 8.4 instead of 7.4 MiB (the binary's
+# "Footprint"): RSS 11.9 MiB instead of 14.6 MiB, but PSS 8.4 instead of 8.0 MiB (the binary's
 # pages are shared with nobody) and a stripped binary of 10.5 MiB instead of 4.3 MiB. So the .deb
 # keeps the shared libraries.
 #
