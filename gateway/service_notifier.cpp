@@ -1,19 +1,19 @@
 #include "gateway/service_notifier.hpp"
 
-#include <systemd/sd-daemon.h>
+#include "gateway/sd_notify.hpp"
 
 namespace gw::gateway {
 
 ServiceNotifier::ServiceNotifier(asio::io_context& io, HealthProbe probe)
     : probe_(std::move(probe)), watchdog_timer_(io), status_timer_(io) {
-  std::uint64_t usec = 0;
   // > 0 only when systemd (or a test standing in for it) asked for a watchdog for this process.
-  if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0) watchdog_ = std::chrono::microseconds(usec);
+  watchdog_ = sd_watchdog_interval();
 }
 
 void ServiceNotifier::send(const std::string& state) const {
-  // unset_environment = 0: child processes never inherit NOTIFY_SOCKET from us anyway.
-  (void)sd_notify(0, state.c_str());
+  // A lost notification is not an error of the gateway's: systemd restarts it if READY=1 or
+  // WATCHDOG=1 never arrive, and says why in the journal.
+  (void)sd_notify(state);
 }
 
 void ServiceNotifier::ready() {

@@ -22,6 +22,23 @@ int log_tls_error(const char* str, std::size_t len, void* /*context*/) {
   return 1;
 }
 
+// Paho's first MQTTAsync_create otherwise initialises OpenSSL the pre-1.1 way: every error
+// string of libcrypto and libssl loaded into a hash table and every algorithm registered, even
+// for a plain mqtt:// uplink (1.3 MiB of libcrypto pages; docs/performance.md, "Footprint").
+// OpenSSL 3 initialises itself on first use (SSL_CTX_new loads its configuration and libssl's
+// strings, the first error loads libcrypto's), so a TLS uplink works and logs the same.
+// MQTTAsync_global_init also re-initialises Paho's mutexes and condition variables, so it must
+// run before any Paho client exists in the process (a test's own clients included), not when the
+// first uplink is created: hence a static initialiser, which runs after Paho's own constructor.
+struct LeaveOpenSslInitToOpenSsl {
+  LeaveOpenSslInitToOpenSsl() {
+    MQTTAsync_init_options init = MQTTAsync_init_options_initializer;
+    init.do_openssl_init = 0;
+    MQTTAsync_global_init(&init);
+  }
+};
+const LeaveOpenSslInitToOpenSsl leave_openssl_init_to_openssl;
+
 // MQTTProperties owned for the duration of one Paho call (Paho copies what it keeps).
 class Properties {
  public:

@@ -18,6 +18,10 @@
 #                     topics), e.g. with other outbox settings; default config/examples/demo.yaml
 #   BUILD_DIR=build   where bin/edge-gateway (and bin/mqtt_load) are
 #   OUT=DIR           keep the samples (soak-<cloud>.csv) and logs there (default: a temp dir)
+#   FOOTPRINT=1       at the first and the last sample, also print where the memory is:
+#                     RssAnon/RssFile (/proc/<pid>/status), Pss and private memory
+#                     (/proc/<pid>/smaps_rollup) and the resident kB of each mapped file
+#                     (/proc/<pid>/smaps), e.g. `FOOTPRINT=1 WARMUP=0 tests/bench/soak.sh 60`
 #
 # Prints one line per sample and a summary with the RSS figures and the disk writes per hour
 # (/proc/<pid>/io write_bytes: bytes the gateway caused to be written to storage, i.e. the
@@ -141,6 +145,24 @@ if [ "$idle_clients" -gt 0 ]; then
     die "only ${connected:-0} of $idle_clients idle clients connected: $(cat "$work/mqtt_load.log")"
 fi
 
+# Where the resident memory is: anonymous vs file-backed pages, and per mapped file.
+print_footprint() {  # PID LABEL
+  local pid=$1 label=$2
+  echo "footprint ($label):" >&2
+  awk '/^(VmRSS|RssAnon|RssFile|RssShmem|VmHWM):/ {printf "  %-10s %8d kB\n", $1, $2}' \
+    "/proc/$pid/status" >&2
+  awk '/^(Pss|Private_Clean|Private_Dirty|Shared_Clean|Shared_Dirty):/ {
+         printf "  %-14s %8d kB\n", $1, $2}' "/proc/$pid/smaps_rollup" >&2
+  # smaps: a header line per mapping (its 6th field is the file, if any), then "Rss: N kB" and
+  # "Anonymous: N kB" (of a file mapping: its pages written since, e.g. relocated data).
+  echo "  resident kB (of which anonymous) per mapped file:" >&2
+  awk '/^[0-9a-f]+-[0-9a-f]+ / { name = ($6 == "" ? "[anon]" : $6); next }
+       /^Rss:/ { rss[name] += $2 }
+       /^Anonymous:/ { anon[name] += $2 }
+       END { for (n in rss) if (rss[n] > 0) printf "  %8d kB (%6d kB)  %s\n", rss[n], anon[n], n }' \
+    "/proc/$pid/smaps" | sort -rn >&2
+}
+
 csv="$work/soak-$cloud_mode.csv"
 echo "t_s,rss_kib,write_bytes,data_dir_bytes" >"$csv"
 echo "soak: pid $gw, CLOUD=$cloud_mode, ${duration}s, sample every ${interval}s, warm-up ${warmup}s, tolerance ${tolerance_kib} KiB" >&2
@@ -160,7 +182,11 @@ while :; do
     baseline_rss=$rss; baseline_wb=$wb; baseline_t=$t
   fi
   if [ -n "$baseline_rss" ] && [ "$rss" -gt "$max_rss" ]; then max_rss=$rss; fi
-  [ "$t" -ge "$duration" ] && break
+  if [ "${FOOTPRINT:-0}" = 1 ] && [ "$t" -eq 0 ]; then print_footprint "$gw" "t=0s"; fi
+  if [ "$t" -ge "$duration" ]; then
+    [ "${FOOTPRINT:-0}" = 1 ] && print_footprint "$gw" "t=${t}s"
+    break
+  fi
   sleep "$interval"
 done
 end_rss=$rss

@@ -1,0 +1,83 @@
+#include "gateway/sd_notify.hpp"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <cstddef>
+#include <string>
+
+namespace gw::gateway {
+
+namespace {
+
+// The datagram socket of one notification, closed on every path out.
+class Socket {
+ public:
+  Socket() : fd_(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) {}
+  ~Socket() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Socket(const Socket&) = delete;
+  Socket& operator=(const Socket&) = delete;
+  [[nodiscard]] int fd() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+// A whole, positive decimal number, or 0.
+std::uint64_t positive_number(const char* text) {
+  if (text == nullptr) return 0;
+  const std::string_view s(text);
+  std::uint64_t v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || end != s.data() + s.size()) return 0;
+  return v;
+}
+
+}  // namespace
+
+std::error_code sd_notify(std::string_view state) {
+  const char* env = std::getenv("NOTIFY_SOCKET");
+  if (env == nullptr || *env == '\0') return {};
+  const std::string_view path(env);
+  if (path.front() != '/' && path.front() != '@') {
+    return std::make_error_code(std::errc::invalid_argument);
+  }
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() > sizeof addr.sun_path - (path.front() == '/' ? 1 : 0)) {
+    return std::make_error_code(std::errc::invalid_argument);
+  }
+  path.copy(addr.sun_path, path.size());
+  // An abstract socket's name starts with a NUL byte instead of the '@', and its length is exact.
+  if (path.front() == '@') addr.sun_path[0] = '\0';
+  const auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() +
+                                          (path.front() == '/' ? 1 : 0));
+
+  const Socket sock;
+  if (sock.fd() < 0) return {errno, std::generic_category()};
+  const ssize_t n = ::sendto(sock.fd(), state.data(), state.size(), MSG_NOSIGNAL,
+                             reinterpret_cast<const sockaddr*>(&addr), len);
+  if (n < 0) return {errno, std::generic_category()};
+  return {};
+}
+
+std::chrono::microseconds sd_watchdog_interval() {
+  const std::uint64_t usec = positive_number(std::getenv("WATCHDOG_USEC"));
+  if (usec == 0) return std::chrono::microseconds{0};
+  if (const char* pid = std::getenv("WATCHDOG_PID"); pid != nullptr) {
+    if (positive_number(pid) != static_cast<std::uint64_t>(::getpid())) {
+      return std::chrono::microseconds{0};
+    }
+  }
+  return std::chrono::microseconds{static_cast<std::chrono::microseconds::rep>(usec)};
+}
+
+}  // namespace gw::gateway
