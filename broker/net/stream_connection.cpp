@@ -9,7 +9,9 @@
 namespace gw::broker::net {
 
 Accepted adopt(asio::ip::tcp::socket socket) {
-  auto* executor = socket.get_executor().target<asio::io_context::executor_type>();
+  // target() points into the executor object: keep it alive while it is used.
+  const asio::any_io_executor any = socket.get_executor();
+  const auto* executor = any.target<asio::io_context::executor_type>();
   GW_CHECK(executor != nullptr);  // the socket belongs to an io_context
   asio::io_context& io = executor->context();
   std::error_code ec;
