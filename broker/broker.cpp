@@ -100,7 +100,8 @@ std::unique_ptr<net::StreamHandler> Broker::accept(net::Transport& transport,
   // Over the rate, the connection is still accepted: its CONNECT is answered with a CONNACK that
   // says why (MQTT 5 0x9F), which a client can act on, where a bare close looks like a network
   // fault to retry at once. The token is taken here: the connection is what costs.
-  const bool over_rate = !connect_rate_.admit(transport.peer_address(), clock_.steady());
+  const bool over_rate =
+      connect_rate_.enabled() && !connect_rate_.admit(transport.peer_address(), clock_.steady());
   ++stats_.connections_total;
   ++stats_.connections_current;
   stats_.connections_maximum = std::max(stats_.connections_maximum, stats_.connections_current);
@@ -366,7 +367,7 @@ void Broker::finish_connect(Client& client, Connect&& connect, bool verified) {
     const SubscriberId id{next_subscriber_++};
     auto created = std::make_unique<Session>(client_id, id);
     session = created.get();
-    sessions_.emplace(client_id, std::move(created));
+    sessions_.emplace(session->client_id, std::move(created));
     by_subscriber_.emplace(id, session);
   }
   session->version = connect.version;
@@ -408,8 +409,11 @@ void Broker::finish_connect(Client& client, Connect&& connect, bool verified) {
     }
   }
   client.send(ack);
-  log_->debug("client {} '{}': connected (MQTT {}, keep alive {} s, session {})", client.peer(),
-              client_id, v5 ? "5" : "3.1.1", keep_alive, session_present ? "resumed" : "new");
+  // Checked first: the peer's name is formatted only when a line needs it (net::PeerInfo).
+  if (log_->should_log(spdlog::level::debug)) {
+    log_->debug("client {} '{}': connected (MQTT {}, keep alive {} s, session {})", client.peer(),
+                client_id, v5 ? "5" : "3.1.1", keep_alive, session_present ? "resumed" : "new");
+  }
   resume(*session);
 }
 
@@ -1073,7 +1077,7 @@ void Broker::end_session(Session& session) {
   persist_ended(session);
   tree_.remove_all(session.id);
   by_subscriber_.erase(session.id);
-  sessions_.erase(session.client_id);  // destroys `session`
+  sessions_.erase(sessions_.find(session.client_id));  // destroys `session` and its key
 }
 
 void Broker::start_ticking() {
@@ -1101,7 +1105,7 @@ void Broker::tick() {
     }
     if ((session->will_at && *session->will_at <= now) ||
         (session->expires_at && *session->expires_at <= now)) {
-      tick_sessions_.push_back(client_id);
+      tick_sessions_.emplace_back(client_id);
     }
   }
   for (const auto& client_id : tick_sessions_) {

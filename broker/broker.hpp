@@ -225,7 +225,8 @@ class Broker {
   TopicTree tree_;
   RetainedStore retained_;
   SubscriptionAggregator aggregator_;
-  std::unordered_map<std::string, std::unique_ptr<Session>> sessions_;
+  // Keyed by a view of the Session's own client_id, so that the id is stored once.
+  std::unordered_map<std::string_view, std::unique_ptr<Session>> sessions_;
   std::unordered_map<SubscriberId, Session*> by_subscriber_;
   std::uint64_t next_subscriber_ = 1;
   std::unordered_set<Client*> clients_;  // every connection not yet closed

@@ -251,7 +251,7 @@ void Broker::restore(persistence::PersistedState&& state) {
     const SubscriberId id{next_subscriber_++};
     auto created = std::make_unique<Session>(row.client_id, id);
     Session& s = *created;
-    sessions_.emplace(row.client_id, std::move(created));
+    sessions_.emplace(s.client_id, std::move(created));
     by_subscriber_.emplace(id, &s);
     s.user = std::move(row.user);
     s.version = row.version;

@@ -31,6 +31,8 @@ class ConnectRateLimiter {
 
   // A new connection from `address` at `now`: true if it is within the rate (and takes a token).
   bool admit(std::string_view address, time_point now);
+  // False for rate 0: callers need not name the address at all.
+  [[nodiscard]] bool enabled() const { return rate_ != 0; }
 
   // Addresses tracked now (at most the max_addresses given).
   [[nodiscard]] std::size_t tracked() const { return buckets_.size(); }

@@ -30,8 +30,8 @@ void Server::serve(const std::shared_ptr<Connection>& connection,
 
 net::TcpListener::OnAccept Server::accept_tcp(std::optional<WebSocketOptions> ws,
                                              std::shared_ptr<ListenerSlot> slot) {
-  return [this, ws = std::move(ws), slot = std::move(slot)](asio::ip::tcp::socket socket) {
-    serve(std::make_shared<net::TcpConnection>(std::move(socket), read_buffer_), ws, slot);
+  return [this, ws = std::move(ws), slot = std::move(slot)](net::Accepted accepted) {
+    serve(std::make_shared<net::TcpConnection>(std::move(accepted), read_buffer_), ws, slot);
   };
 }
 
@@ -39,9 +39,9 @@ net::TcpListener::OnAccept Server::accept_tls(std::shared_ptr<net::TlsContext> t
                                              std::optional<WebSocketOptions> ws,
                                              std::shared_ptr<ListenerSlot> slot) {
   return [this, tls = std::move(tls), ws = std::move(ws),
-          slot = std::move(slot)](asio::ip::tcp::socket socket) {
+          slot = std::move(slot)](net::Accepted accepted) {
     serve(std::make_shared<net::TlsConnection>(
-              std::move(socket), tls->current(), tls->options().identity_as_username,
+              std::move(accepted), tls->current(), tls->options().identity_as_username,
               [this](const std::string& peer, const std::string& reason) {
                 broker_.on_tls_handshake_failed(peer, reason);
               }),

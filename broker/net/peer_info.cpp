@@ -2,20 +2,29 @@
 
 namespace gw::broker::net {
 
-PeerInfo describe_peer(const asio::ip::tcp::socket& socket) {
-  PeerInfo info{.peer = "?"};
-  std::error_code ec;
-  const auto ep = socket.remote_endpoint(ec);
-  if (ec) return info;
-  auto addr = ep.address();
-  info.peer = (addr.is_v6() ? "[" + addr.to_string() + "]" : addr.to_string()) + ":" +
-              std::to_string(ep.port());
+namespace {
+asio::ip::address unmapped(asio::ip::address addr) {
   if (addr.is_v6() && addr.to_v6().is_v4_mapped()) {
-    addr = asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6());
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6());
   }
-  info.address = addr.to_string();
-  info.loopback = addr.is_loopback();
+  return addr;
+}
+}  // namespace
+
+PeerInfo describe_peer(const asio::ip::tcp::endpoint& endpoint, bool known) {
+  PeerInfo info{.peer = "?"};
+  if (!known) return info;
+  const auto addr = endpoint.address();
+  info.peer = (addr.is_v6() ? "[" + addr.to_string() + "]" : addr.to_string()) + ":" +
+              std::to_string(endpoint.port());
+  const auto plain = unmapped(addr);
+  info.address = plain.to_string();
+  info.loopback = plain.is_loopback();
   return info;
+}
+
+bool is_loopback(const asio::ip::tcp::endpoint& endpoint) {
+  return unmapped(endpoint.address()).is_loopback();
 }
 
 }  // namespace gw::broker::net

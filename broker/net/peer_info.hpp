@@ -1,7 +1,9 @@
 // net::PeerInfo: how a connection names its peer in logs and per-address limits, shared by the
-// TCP and TLS transports.
+// TCP and TLS transports. Built from the endpoint accept() returned, only when something asks
+// for it: most connections never log, and formatting an address on every accept is work the
+// connect rate pays for.
 //
-// Thread safety: value type; describe_peer() reads the socket's endpoint only.
+// Thread safety: value type.
 #pragma once
 
 #include <string>
@@ -16,6 +18,9 @@ struct PeerInfo {
   bool loopback = false;
 };
 
-PeerInfo describe_peer(const asio::ip::tcp::socket& socket);
+// `known` false: accept() gave no address (the peer was already gone); "?" then.
+PeerInfo describe_peer(const asio::ip::tcp::endpoint& endpoint, bool known = true);
+// 127.0.0.0/8, ::1, or an IPv4-mapped loopback address.
+bool is_loopback(const asio::ip::tcp::endpoint& endpoint);
 
 }  // namespace gw::broker::net

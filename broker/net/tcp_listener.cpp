@@ -21,13 +21,15 @@ Result<std::unique_ptr<TcpListener>> TcpListener::open(asio::io_context& io,
   }
   if (acceptor.bind(endpoint, ec); ec) return fail(ec);
   if (acceptor.listen(asio::socket_base::max_listen_connections, ec); ec) return fail(ec);
-  auto listener = std::make_unique<TcpListener>(std::move(acceptor), std::move(on_accept));
+  // accept() then returns would_block when the queue is empty instead of blocking the core thread.
+  if (acceptor.non_blocking(true, ec); ec) return fail(ec);
+  auto listener = std::make_unique<TcpListener>(io, std::move(acceptor), std::move(on_accept));
   listener->accept();
   return listener;
 }
 
-TcpListener::TcpListener(asio::ip::tcp::acceptor acceptor, OnAccept on_accept)
-    : acceptor_(std::move(acceptor)), retry_(acceptor_.get_executor()),
+TcpListener::TcpListener(asio::io_context& io, asio::ip::tcp::acceptor acceptor, OnAccept on_accept)
+    : io_(io), acceptor_(std::move(acceptor)), retry_(acceptor_.get_executor()),
       on_accept_(std::move(on_accept)) {
   std::error_code ec;
   const auto ep = acceptor_.local_endpoint(ec);
@@ -38,11 +40,12 @@ TcpListener::TcpListener(asio::ip::tcp::acceptor acceptor, OnAccept on_accept)
 }
 
 void TcpListener::accept() {
-  acceptor_.async_accept([this, alive = alive_](std::error_code ec, asio::ip::tcp::socket socket) {
+  acceptor_.async_wait(asio::ip::tcp::acceptor::wait_read, [this, alive = alive_](std::error_code ec) {
     if (!*alive) return;
     if (ec == asio::error::operation_aborted) return;
+    if (!ec) ec = accept_queued();
+    if (!*alive) return;
     if (!ec) {
-      on_accept_(std::move(socket));
       accept();
       return;
     }
@@ -53,6 +56,20 @@ void TcpListener::accept() {
       if (*alive && !wait_ec) accept();
     });
   });
+}
+
+std::error_code TcpListener::accept_queued() {
+  for (int i = 0; i < kMaxAcceptsPerWake && *alive_; ++i) {
+    std::error_code ec;
+    asio::ip::tcp::endpoint peer;
+    Socket socket = acceptor_.accept(io_, peer, ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) return {};
+    // The client gave up while it waited in the queue: nothing to do, take the next one.
+    if (ec == asio::error::connection_aborted) continue;
+    if (ec) return ec;
+    on_accept_(Accepted{.socket = std::move(socket), .peer = peer});
+  }
+  return {};
 }
 
 void TcpListener::stop() {

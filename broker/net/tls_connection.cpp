@@ -1,11 +1,7 @@
 #include "broker/net/tls_connection.hpp"
 
-#include <asio/post.hpp>
 #include <asio/ssl/error.hpp>
-#include <asio/write.hpp>
 #include <openssl/x509v3.h>
-
-#include "broker/net/peer_info.hpp"
 
 namespace gw::broker::net {
 
@@ -80,34 +76,26 @@ std::optional<std::string> certificate_identity(SSL* ssl, ListenerTlsOptions::Id
   return std::nullopt;
 }
 
-TlsConnection::TlsConnection(asio::ip::tcp::socket socket,
-                             std::shared_ptr<asio::ssl::context> context,
+TlsConnection::TlsConnection(Accepted accepted, std::shared_ptr<asio::ssl::context> context,
                              ListenerTlsOptions::Identity identity,
                              OnHandshakeFailed on_handshake_failed)
-    : context_(std::move(context)),
-      stream_(std::move(socket), *context_),
+    : TlsContextHolder{std::move(context)},
+      StreamConnection(std::move(accepted), *context_),
       identity_kind_(identity),
-      on_handshake_failed_(std::move(on_handshake_failed)) {
-  PeerInfo info = describe_peer(stream_.next_layer());
-  peer_ = std::move(info.peer);
-  peer_address_ = std::move(info.address);
-  peer_loopback_ = info.loopback;
-  std::error_code ec;
-  stream_.next_layer().set_option(asio::ip::tcp::no_delay(true), ec);  // best effort
-}
+      on_handshake_failed_(std::move(on_handshake_failed)) {}
 
 TlsConnection::~TlsConnection() = default;
 
-void TlsConnection::start(std::unique_ptr<StreamHandler> handler) {
-  handler_ = std::move(handler);
-  stream_.async_handshake(asio::ssl::stream_base::server,
-                          [self = shared_from_this()](std::error_code ec) { self->on_handshake(ec); });
+void TlsConnection::open() {
+  stream_.async_handshake(asio::ssl::stream_base::server, [self = self()](std::error_code ec) {
+    static_cast<TlsConnection&>(*self).on_handshake(ec);
+  });
 }
 
 void TlsConnection::on_handshake(std::error_code ec) {
   if (finished_) return;  // closed meanwhile (connect timeout, shutdown)
   if (ec) {
-    if (on_handshake_failed_) on_handshake_failed_(peer_, reason(ec));
+    if (on_handshake_failed_) on_handshake_failed_(peer(), reason(ec));
     finish(ec);
     return;
   }
@@ -116,103 +104,32 @@ void TlsConnection::on_handshake(std::error_code ec) {
   read_buffer_ = std::make_unique<ReadBuffer>();
   if (closing_) {
     flush();
-  } else if (!queued_.empty()) {
-    schedule_flush();
+  } else if (pending_bytes() != 0) {
+    schedule_flush();  // what was written during the handshake
   }
   read();
 }
 
 void TlsConnection::read() {
-  stream_.async_read_some(asio::buffer(*read_buffer_), [self = shared_from_this()](
-                                                            std::error_code ec, std::size_t n) {
-    if (self->finished_) return;
-    if (ec) {
-      // A peer that just drops TCP without close_notify (a killed client) ends the stream the
-      // same way as one that says goodbye.
-      self->finish(ec == asio::ssl::error::stream_truncated ? asio::error::eof : ec);
-      return;
-    }
-    // After close() input is drained and discarded until the peer's close_notify or FIN.
-    if (!self->closing_) {
-      self->handler_->on_data(std::span<const std::byte>(self->read_buffer_->data(), n));
-    }
-    if (!self->finished_) self->read();
+  stream_.async_read_some(asio::buffer(*read_buffer_), [self = self()](std::error_code ec,
+                                                                       std::size_t n) {
+    auto& me = static_cast<TlsConnection&>(*self);
+    // A peer that just drops TCP without close_notify (a killed client) ends the stream the
+    // same way as one that says goodbye.
+    if (ec == asio::ssl::error::stream_truncated) ec = asio::error::eof;
+    me.on_read(ec, std::span<const std::byte>(me.read_buffer_->data(), ec ? 0 : n));
   });
 }
 
-void TlsConnection::write(std::span<const std::byte> bytes) {
-  if (closing_ || finished_) return;
-  queued_.insert(queued_.end(), bytes.begin(), bytes.end());
-  if (handshake_done_) schedule_flush();  // else the end of the handshake flushes
-}
-
-void TlsConnection::schedule_flush() {
-  if (flush_scheduled_ || !writing_.empty()) return;
-  flush_scheduled_ = true;
-  // Deferred to the end of this loop pass, as in TcpConnection: one TLS write per pass.
-  asio::post(stream_.get_executor(), [self = shared_from_this()] {
-    self->flush_scheduled_ = false;
-    self->flush();
+void TlsConnection::shutdown_send() {
+  if (shutdown_sent_) return;
+  // The read loop ends on the peer's answer (or its FIN); close()'s deadline covers a peer that
+  // sends neither.
+  shutdown_sent_ = true;
+  stream_.async_shutdown([self = self()](std::error_code) {
+    auto& me = static_cast<TlsConnection&>(*self);
+    if (!me.finished_) me.finish({});
   });
-}
-
-void TlsConnection::flush() {
-  if (finished_ || !handshake_done_ || !writing_.empty()) return;
-  if (queued_.empty()) {
-    if (closing_ && !shutdown_sent_) {
-      // Everything is out: send close_notify. The read loop ends on the peer's answer (or its
-      // FIN); close()'s deadline covers a peer that sends neither.
-      shutdown_sent_ = true;
-      stream_.async_shutdown([self = shared_from_this()](std::error_code) {
-        if (!self->finished_) self->finish({});
-      });
-    }
-    return;
-  }
-  writing_.swap(queued_);
-  asio::async_write(stream_, asio::buffer(writing_),
-                    [self = shared_from_this()](std::error_code ec, std::size_t) {
-                      if (self->writing_.capacity() > kKeepWriteCapacity) {
-                        self->writing_ = {};
-                      } else {
-                        self->writing_.clear();
-                      }
-                      if (self->finished_) return;
-                      if (ec) {
-                        self->finish(ec);
-                        return;
-                      }
-                      self->flush();
-                    });
-}
-
-void TlsConnection::close() {
-  if (closing_ || finished_) return;
-  closing_ = true;
-  if (!handshake_done_) {
-    // Nothing can be sent before the handshake: a client that stalls in it is simply dropped.
-    finish({});
-    return;
-  }
-  linger_ = std::make_unique<asio::steady_timer>(stream_.get_executor(), kCloseDeadline);
-  linger_->async_wait([self = shared_from_this()](std::error_code ec) {
-    if (!ec) self->finish({});
-  });
-  if (writing_.empty() && !flush_scheduled_) flush();
-}
-
-void TlsConnection::abort() {
-  queued_.clear();
-  finish({});
-}
-
-void TlsConnection::finish(std::error_code ec) {
-  if (finished_) return;
-  finished_ = true;
-  if (linger_) linger_->cancel();
-  std::error_code ignored;
-  stream_.next_layer().close(ignored);
-  if (handler_) handler_->on_closed(ec);
 }
 
 }  // namespace gw::broker::net

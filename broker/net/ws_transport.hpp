@@ -26,7 +26,7 @@
 
 #include <asio/any_io_executor.hpp>
 
-#include "broker/net/tcp_connection.hpp"
+#include "broker/net/shared_read_buffer.hpp"
 #include "broker/net/transport.hpp"
 #include "broker/net/ws_frame.hpp"
 #include "broker/net/ws_handshake.hpp"

@@ -93,7 +93,7 @@ if [[ $TOOL == perf ]]; then
   perf report -i "$OUT/perf.data" --no-children --sort sym --stdio 2>/dev/null | grep -E '^ +[0-9]' | cut -c1-160 | head -n 30
 else
   heaptrack_print -f "$OUT"/heaptrack.broker.* --print-peaks 1 --print-allocators 0 --print-temporary 0 \
-    --print-leaks 0 --print-histogram 0 --print-flamegraph 0 -n 20 -s 0 2>/dev/null |
+    --print-leaks 0 --print-histogram 0 -n 20 -s 0 2>/dev/null |
     grep -E 'peak memory consumed over|^  at .*/(broker|gateway|core|config)/|peak heap memory' | head -n 80
 fi
 echo "# data in $OUT" >&2
