@@ -1,14 +1,14 @@
 // MQTT 5 enhanced authentication with SCRAM in the broker core (broker_enhanced_auth.cpp),
 // through the in-memory transport: the exchange, what is held until it succeeds, the refusal
-// codes, re-authentication, and the connect timeout. The client side of SCRAM is computed here
-// from RFC 5802 with the project's crypto primitives.
+// codes, re-authentication, and the connect timeout. The client side of SCRAM is
+// tests/support/scram_client.hpp.
 #include <chrono>
 #include <string>
 
 #include <gtest/gtest.h>
 
-#include "broker/auth/crypto.hpp"
 #include "broker/auth/password_file.hpp"
+#include "tests/support/scram_client.hpp"
 #include "tests/unit/broker/broker_fixture.hpp"
 
 namespace gw::broker {
@@ -16,46 +16,7 @@ namespace {
 
 using auth::Hash;
 
-// The client side of one SCRAM exchange.
-class ScramClient {
- public:
-  ScramClient(Hash hash, std::string user, std::string password)
-      : hash_(hash), user_(std::move(user)), password_(std::move(password)) {}
-
-  [[nodiscard]] std::string first() const { return "n,," + bare(); }
-
-  std::string final_for(const std::string& server_first) {
-    // r=<nonce>,s=<salt>,i=<iterations>
-    const auto r = server_first.find("r=");
-    const auto s = server_first.find(",s=");
-    const auto i = server_first.find(",i=");
-    EXPECT_TRUE(r == 0 && s != std::string::npos && i != std::string::npos) << server_first;
-    if (r != 0 || s == std::string::npos || i == std::string::npos) return {};
-    const std::string nonce = server_first.substr(2, s - 2);
-    const auto salt = auth::unbase64(server_first.substr(s + 3, i - s - 3));
-    const auto iterations = static_cast<std::uint32_t>(std::stoul(server_first.substr(i + 3)));
-    const auto salted = auth::pbkdf2(hash_, password_, salt.value_or(""), iterations);
-    const auto client_key = auth::hmac(hash_, *salted, "Client Key");
-    const auto stored_key = auth::digest(hash_, *client_key);
-    const std::string without_proof = "c=biws,r=" + nonce;
-    const std::string message = bare() + "," + server_first + "," + without_proof;
-    const auto signature = auth::hmac(hash_, *stored_key, message);
-    std::string proof(client_key->size(), '\0');
-    for (std::size_t k = 0; k < proof.size(); ++k) proof[k] = (*client_key)[k] ^ (*signature)[k];
-    const auto server_key = auth::hmac(hash_, *salted, "Server Key");
-    expected_final_ = "v=" + auth::base64(*auth::hmac(hash_, *server_key, message));
-    return without_proof + ",p=" + auth::base64(proof);
-  }
-  [[nodiscard]] const std::string& expected_final() const { return expected_final_; }
-
- private:
-  [[nodiscard]] std::string bare() const { return "n=" + user_ + ",r=" + kNonce; }
-  static constexpr const char* kNonce = "fyko+d2lbbFgONRv9qkxdawL";
-  Hash hash_;
-  std::string user_;
-  std::string password_;
-  std::string expected_final_;
-};
+using test::ScramClient;
 
 Connect scram_connect(std::string id, const std::string& method, std::string first) {
   Connect c = connect_packet(std::move(id));
