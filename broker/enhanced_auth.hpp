@@ -14,6 +14,7 @@
 // succeeds. Thread safety: core thread only.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,8 +26,8 @@ namespace gw::broker {
 
 struct EnhancedAuth {
   enum class Phase : std::uint8_t {
-    Connecting,      // CONNECT held, waiting for client-final
-    Authenticated,   // CONNACK sent; AUTH 0x19 may start a re-authentication
+    Connecting,        // CONNECT held, waiting for client-final
+    Authenticated,     // CONNACK sent; AUTH 0x19 may start a re-authentication
     Reauthenticating,  // AUTH 0x19 answered, waiting for client-final
   };
 

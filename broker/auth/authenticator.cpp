@@ -212,9 +212,8 @@ void Authenticator::index_scram() {
     for (const auto& [name, encoded] : *users_) {
       if (const auto c = auth::scram_credential(encoded, hash)) ++costs[c->iterations];
     }
-    const auto common = std::max_element(costs.begin(), costs.end(), [](const auto& a, const auto& b) {
-      return a.second < b.second;
-    });
+    const auto by_users = [](const auto& a, const auto& b) { return a.second < b.second; };
+    const auto common = std::max_element(costs.begin(), costs.end(), by_users);
     scram_iterations_[hash == Hash::Sha256 ? 0 : 1] = common == costs.end() ? 0 : common->first;
   }
 }

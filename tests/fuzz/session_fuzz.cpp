@@ -6,8 +6,9 @@
 // acknowledging what it received or stalling. A third connection speaks MQTT 5 enhanced
 // authentication (SCRAM, §4.12): CONNECT with a SCRAM method for a known, unknown or
 // password-only user (possibly taking over the fuzzed client's session), the right or a broken
-// client-final, re-authentication, and AUTH packets with fuzzed fields. The broker runs with small limits so that queues,
-// in-flight windows and the limits themselves are reached.
+// client-final, re-authentication, and AUTH packets with fuzzed fields (a step of bytes with the
+// top bit of its op set). The broker runs with small limits so that queues, in-flight windows and
+// the limits themselves are reached.
 //
 // After every step: the broker's own consistency check (Broker::check_invariants) holds, and
 // every byte it wrote to either client decodes as packets of that client's version. Crashes,
@@ -182,8 +183,9 @@ class ScramActor {
         if (!peer_ || !client_) break;
         std::string final = client_->final_for(server_first_);
         if ((arg & 1) != 0 && !final.empty()) final[final.size() / 2] ^= 1;
-        send_auth((op & 0x40) != 0 ? AuthReason::ReAuthenticate : AuthReason::ContinueAuthentication,
-                  method_, std::move(final));
+        const auto reason = (op & 0x40) != 0 ? AuthReason::ReAuthenticate
+                                             : AuthReason::ContinueAuthentication;
+        send_auth(reason, method_, std::move(final));
         break;
       }
       case 4:  // re-authentication: AUTH 0x19 with a fresh client-first

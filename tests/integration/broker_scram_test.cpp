@@ -139,7 +139,8 @@ TEST_F(BrokerScram, ReauthenticationMustKeepTheMethodAndTheUser) {
                     "expect-closed"}),
             ok + "disconnect 0x82\nclosed\n");
   // The session belongs to alice: re-authenticating as dave (right password) is refused.
-  EXPECT_EQ(client({"connect:SCRAM-SHA-256:alice:alice-pw", "reauth:SCRAM-SHA-256:dave:dave-pw"}, 1),
+  EXPECT_EQ(client({"connect:SCRAM-SHA-256:alice:alice-pw", "reauth:SCRAM-SHA-256:dave:dave-pw"},
+                   1),
             ok + "disconnect 0x87\n");
 }
 
@@ -168,7 +169,8 @@ TEST_F(BrokerScram, ProtocolErrorsAndUnofferedMethodsCloseTheConnection) {
   // MQTT 3.1.1 has no AUTH: type 15 is a Malformed Packet, the connection closes.
   EXPECT_EQ(client({"connect-v311:old", "auth-v311", "expect-closed"}), "connack 0\nclosed\n");
   // [MQTT-4.12.0-7]: AUTH on a connection that authenticated without a method.
-  EXPECT_EQ(client({"connect-plain:plain", "auth:19:SCRAM-SHA-256:n,,n=alice,r=x", "expect-closed"}),
+  EXPECT_EQ(client({"connect-plain:plain", "auth:19:SCRAM-SHA-256:n,,n=alice,r=x",
+                    "expect-closed"}),
             "connack 0x00\ndisconnect 0x82\nclosed\n");
   // [MQTT-3.1.2-30]: only AUTH or DISCONNECT before the CONNACK.
   EXPECT_EQ(client({"begin:SCRAM-SHA-256:alice", "send-publish:plant/x", "expect-closed"}),

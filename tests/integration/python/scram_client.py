@@ -18,7 +18,7 @@ arguments, run in order on one connection, and prints one line saying what the b
       it: prints "server-final WRONG" when the check works.
       Both print "server-first i=N salt=K bytes" first (what the server offered for this user).
   begin:MECH:USER              CONNECT with client-first; prints the server-first like connect.
-  salt:MECH:USER               CONNECT with client-first; prints "salt <base64>" of the server-first.
+  salt:MECH:USER               CONNECT with client-first; prints "salt <base64>" (server-first).
   connect-raw:MECH:DATA        CONNECT whose Authentication Data is DATA; reads nothing.
   send-publish:TOPIC           a QoS 0 PUBLISH; reads nothing.
   connect-plain:CLIENT_ID      CONNECT without enhanced authentication (anonymous).
