@@ -156,12 +156,6 @@ void Broker::on_connect(Client& client, Connect&& connect) {
     client.close();
   };
 
-  // Enhanced authentication (MQTT 5 §4.12) is not offered: MQTT 5 §3.1.2.11.9 lets the server
-  // refuse an unknown method with 0x8C.
-  if (v5 && connect.props.authentication_method) {
-    refuse(ConnackReason::BadAuthenticationMethod, "enhanced authentication not supported");
-    return;
-  }
   // Limits. MQTT 5 §3.2.2.2: 0x9F Connection rate exceeded (MQTT 3.1.1: 3, server unavailable).
   if (client.over_connect_rate()) {
     limit_hit(LimitKind::ConnectRate, "client {} '{}': CONNECT refused: more than {}/s (burst {})",
@@ -196,6 +190,11 @@ void Broker::on_connect(Client& client, Connect&& connect) {
                options_.redirect->server_reference);
     client.send(ack);
     client.close();
+    return;
+  }
+  // MQTT 5 §4.12 enhanced authentication: SCRAM (broker_enhanced_auth.cpp), or 0x8C.
+  if (v5 && connect.props.authentication_method) {
+    begin_enhanced_auth(client, std::move(connect));
     return;
   }
   if (auto identity = client.tls_identity()) {
@@ -406,6 +405,12 @@ void Broker::finish_connect(Client& client, Connect&& connect, bool verified) {
     if (connect.props.request_response_information.value_or(false) &&
         !options_.response_information.empty()) {
       p.response_information = options_.response_information;
+    }
+    // MQTT 5 §4.12 [MQTT-4.12.0-5]: after enhanced authentication the CONNACK repeats the
+    // method; its data is the exchange's last message (broker_enhanced_auth.cpp put it there).
+    if (connect.props.authentication_method) {
+      p.authentication_method = std::move(connect.props.authentication_method);
+      p.authentication_data = std::move(connect.props.authentication_data);
     }
   }
   client.send(ack);

@@ -126,6 +126,10 @@ class Broker {
   // The connection is gone for good (from Client::on_closed).
   void on_client_gone(Client& client);
   void count_protocol_error() { ++stats_.protocol_errors; }
+  // MQTT 5 enhanced authentication (broker_enhanced_auth.cpp): an AUTH from a client that named
+  // an Authentication Method in CONNECT, and a packet that breaks the exchange's rules.
+  void on_auth(Client& client, protocol::Auth&& auth);
+  void on_auth_protocol_error(Client& client, std::string_view why);
   void count_bytes_received(std::size_t n) { stats_.bytes_received += n; }
   void count_bytes_sent(std::size_t n) { stats_.bytes_sent += n; }
 
@@ -186,6 +190,17 @@ class Broker {
   void on_authenticated(std::uint64_t ticket, protocol::Connect&& connect,
                         auth::Authenticator::Outcome outcome);
   [[nodiscard]] bool anonymous_allowed(const Client& client) const;
+  // --- MQTT 5 enhanced authentication with SCRAM (broker_enhanced_auth.cpp) ---
+  // CONNECT with an Authentication Method: held by the client until the exchange succeeds.
+  void begin_enhanced_auth(Client& client, protocol::Connect&& connect);
+  void start_scram(Client& client, std::string_view client_first);  // answers server-first
+  void finish_scram(Client& client, std::string_view client_final);  // CONNACK or AUTH 0x00
+  // Marks the exchange as refusing; the returned callback refuses it (0x86 / 0x87) if the
+  // connection still exists.
+  auth::Authenticator::Done refuse_scram_later(Client& client);
+  // Ends the exchange: CONNACK `connack` and close while connecting, else DISCONNECT `disconnect`.
+  void end_enhanced_auth(Client& client, protocol::ConnackReason connack,
+                         protocol::DisconnectReason disconnect, std::string_view why);
   std::string assign_client_id();
   [[nodiscard]] std::optional<std::uint32_t> remaining_expiry(const OutgoingMessage& out) const;
 

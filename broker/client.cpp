@@ -66,6 +66,18 @@ void Client::release_held() {
 }
 
 void Client::handle(Packet&& packet) {
+  if (!connected_ && enhanced_auth_) {
+    // MQTT 5 §3.1.2.11.9 [MQTT-3.1.2-30]: until its CONNACK, a client that named an
+    // Authentication Method sends only AUTH or DISCONNECT.
+    if (auto* auth = std::get_if<Auth>(&packet)) {
+      broker_.on_auth(*this, std::move(*auth));
+    } else if (std::holds_alternative<Disconnect>(packet)) {
+      close();
+    } else {
+      broker_.on_auth_protocol_error(*this, "packet other than AUTH before CONNACK");
+    }
+    return;
+  }
   if (!connected_ && auth_ticket_ != 0) {
     // CONNECT is being verified: keep what follows it for later.
     if (const auto* p = std::get_if<Publish>(&packet)) {
@@ -113,9 +125,13 @@ void Client::handle(Packet&& packet) {
             }
             close();
           },
-          [&](Auth&) {
-            // MQTT 5 §4.12: AUTH is only valid after a CONNECT with an Authentication Method,
-            // which this broker refuses (0x8C), so any AUTH here is a Protocol Error.
+          [&](Auth& a) {
+            // MQTT 5 §4.12 [MQTT-4.12.0-7]: AUTH only after a CONNECT with an Authentication
+            // Method; from any other client it is a Protocol Error.
+            if (enhanced_auth_) {
+              broker_.on_auth(*this, std::move(a));
+              return;
+            }
             disconnect(DisconnectReason::ProtocolError, "AUTH without enhanced authentication");
           },
           [&](auto&) {

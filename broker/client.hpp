@@ -18,6 +18,7 @@
 
 #include <spdlog/logger.h>
 
+#include "broker/enhanced_auth.hpp"
 #include "broker/listener_slot.hpp"
 #include "broker/net/transport.hpp"
 #include "broker/protocol/codec.hpp"
@@ -96,6 +97,11 @@ class Client final : public net::StreamHandler {
   void set_over_connect_rate() { over_connect_rate_ = true; }
   [[nodiscard]] bool over_connect_rate() const { return over_connect_rate_; }
 
+  // MQTT 5 enhanced authentication: set by the Broker when CONNECT names an Authentication
+  // Method; from then on AUTH packets go to Broker::on_auth(). Null for other connections.
+  void set_enhanced_auth(std::unique_ptr<EnhancedAuth> state) { enhanced_auth_ = std::move(state); }
+  [[nodiscard]] EnhancedAuth* enhanced_auth() const { return enhanced_auth_.get(); }
+
  private:
   void handle(protocol::Packet&& packet);
   // Queues the broker's encode buffer; marks a connection whose unsent bytes grow past the limit.
@@ -136,6 +142,7 @@ class Client final : public net::StreamHandler {
 
   std::shared_ptr<ListenerSlot> listener_;
   bool over_connect_rate_ = false;
+  std::unique_ptr<EnhancedAuth> enhanced_auth_;
 
 };
 

@@ -57,6 +57,9 @@ Authenticator::Authenticator(asio::io_context& core, core::Clock& clock, Passwor
       1) {
     std::abort();  // no entropy: nothing safe to do
   }
+  fake_salt_key_ = hmac_sha256(key_, "fake SCRAM salt");
+  if (fake_salt_key_.empty()) std::abort();  // HMAC of in-memory bytes failed: OpenSSL is broken
+  index_scram();
   worker_ = std::jthread([this](std::stop_token stop) { work(stop); });
 }
 
@@ -67,8 +70,14 @@ Authenticator::~Authenticator() {
   if (worker_.joinable()) worker_.join();
 }
 
-void Authenticator::check(std::string user, std::string password, const std::string& peer_address,
-                          Done done) {
+bool Authenticator::throttled(const std::string& peer_address) const {
+  const auto it = failures_.find(peer_address);
+  if (it == failures_.end()) return false;
+  const auto now = clock_.steady();
+  return now - it->second.last <= kFailureWindow && now < it->second.blocked_until;
+}
+
+bool Authenticator::refuse_if_throttled(const std::string& peer_address, Done& done) {
   const auto now = clock_.steady();
   if (auto it = failures_.find(peer_address); it != failures_.end()) {
     if (now - it->second.last > kFailureWindow) {
@@ -80,9 +89,15 @@ void Authenticator::check(std::string user, std::string password, const std::str
       refuse_later(std::chrono::duration_cast<std::chrono::milliseconds>(
                        it->second.blocked_until - now),
                    std::move(done));
-      return;
+      return true;
     }
   }
+  return false;
+}
+
+void Authenticator::check(std::string user, std::string password, const std::string& peer_address,
+                          Done done) {
+  if (refuse_if_throttled(peer_address, done)) return;
   if (pending_ >= kMaxPending) {
     ++stats_.busy;
     asio::post(core_, [done = std::move(done)] { done(Outcome::Busy); });
@@ -98,6 +113,7 @@ void Authenticator::check(std::string user, std::string password, const std::str
 
 void Authenticator::replace_users(PasswordTable users) {
   users_ = std::make_shared<const PasswordTable>(std::move(users));
+  index_scram();
   std::string dummy = dummy_for(*users_);
   std::lock_guard lock(mutex_);
   dummy_hash_ = std::move(dummy);
@@ -165,6 +181,14 @@ void Authenticator::finish(const std::string& address, bool ok, Done done) {
     done(Outcome::Accepted);
     return;
   }
+  record_failure(address, std::move(done));
+}
+
+void Authenticator::scram_refused(const std::string& peer_address, Done done) {
+  record_failure(peer_address, std::move(done));
+}
+
+void Authenticator::record_failure(const std::string& address, Done done) {
   ++stats_.refused;
   const auto now = clock_.steady();
   if (failures_.size() >= kMaxTrackedAddresses) {
@@ -180,6 +204,31 @@ void Authenticator::finish(const std::string& address, bool ok, Done done) {
                                                          kMaxFailureDelay);
   f.blocked_until = now + delay;
   refuse_later(delay, std::move(done));
+}
+
+void Authenticator::index_scram() {
+  for (const Hash hash : {Hash::Sha256, Hash::Sha512}) {
+    std::map<std::uint32_t, std::size_t> costs;  // iterations -> users
+    for (const auto& [name, encoded] : *users_) {
+      if (const auto c = auth::scram_credential(encoded, hash)) ++costs[c->iterations];
+    }
+    const auto by_users = [](const auto& a, const auto& b) { return a.second < b.second; };
+    const auto common = std::max_element(costs.begin(), costs.end(), by_users);
+    scram_iterations_[hash == Hash::Sha256 ? 0 : 1] = common == costs.end() ? 0 : common->first;
+  }
+}
+
+bool Authenticator::offers(Hash hash) const {
+  return scram_iterations_[hash == Hash::Sha256 ? 0 : 1] != 0;
+}
+
+ScramCredential Authenticator::scram_credential(std::string_view user, Hash hash) const {
+  if (const auto it = users_->find(user); it != users_->end()) {
+    if (auto c = auth::scram_credential(it->second, hash)) return std::move(*c);
+  }
+  const std::uint32_t iterations = scram_iterations_[hash == Hash::Sha256 ? 0 : 1];
+  return fake_scram_credential(hash, user, fake_salt_key_,
+                               iterations != 0 ? iterations : kDefaultIterations);
 }
 
 void Authenticator::refuse_later(std::chrono::milliseconds delay, Done done) {

@@ -36,6 +36,7 @@
 #include <asio/io_context.hpp>
 
 #include "broker/auth/password_file.hpp"
+#include "broker/auth/scram.hpp"
 #include "core/clock.hpp"
 
 namespace gw::broker::auth {
@@ -67,6 +68,28 @@ class Authenticator {
   void replace_users(PasswordTable users);
   [[nodiscard]] std::size_t user_count() const { return users_->size(); }
 
+  // --- MQTT 5 enhanced authentication with SCRAM (broker/broker_enhanced_auth.cpp) ---
+  // The exchange runs on the core thread: the server side of SCRAM costs a few HMACs (the client
+  // pays the PBKDF2). Its outcomes count, and its failures slow the address down, exactly as
+  // password checks do.
+
+  // True when some user has a SCRAM entry for `hash`, so the mechanism is offered.
+  [[nodiscard]] bool offers(Hash hash) const;
+  // The credential of `user` for `hash`: a fake one (fake_scram_credential, at the iteration
+  // count most SCRAM entries of that hash have) for an unknown user or one whose entry is not a
+  // SCRAM entry of that hash, so the server-first-message does not tell them apart.
+  [[nodiscard]] ScramCredential scram_credential(std::string_view user, Hash hash) const;
+  // True while failures from `peer_address` are being slowed down.
+  [[nodiscard]] bool throttled(const std::string& peer_address) const;
+  // When failures from `peer_address` are being slowed down: true, and `done(BadCredentials)`
+  // runs when the current delay is over (counted as refused and throttled). False otherwise
+  // (`done` is not called).
+  bool refuse_if_throttled(const std::string& peer_address, Done& done);
+  // A finished exchange: a success is counted; a failure is counted, slows the address down,
+  // and `done(BadCredentials)` runs after the delay.
+  void scram_accepted() { ++stats_.accepted; }
+  void scram_refused(const std::string& peer_address, Done done);
+
   struct Stats {
     std::uint64_t accepted = 0;
     std::uint64_t refused = 0;  // wrong user or password, including throttled attempts
@@ -93,6 +116,8 @@ class Authenticator {
   bool verify(const Job& job);  // worker thread
   void finish(const std::string& address, bool ok, Done done);  // core thread
   void refuse_later(std::chrono::milliseconds delay, Done done);
+  void record_failure(const std::string& address, Done done);  // core thread
+  void index_scram();  // scram_iterations_ from users_
 
   asio::io_context& core_;
   core::Clock& clock_;
@@ -114,6 +139,12 @@ class Authenticator {
   std::string key_;  // random, per process
   std::string dummy_hash_;  // guarded by mutex_: of the kind and cost most users have
   std::jthread worker_;
+  // Core thread: per hash (Sha256, Sha512), the most common iteration count of the SCRAM entries,
+  // 0 when there are none (the mechanism is not offered).
+  std::uint32_t scram_iterations_[2] = {0, 0};
+  // Keys the fake salts of unknown users; derived from key_ so that the salts a client can see
+  // reveal nothing about the MACs of remembered logins.
+  std::string fake_salt_key_;
 };
 
 }  // namespace gw::broker::auth

@@ -26,6 +26,7 @@ enum class DisconnectReason : std::uint8_t {
   NotAuthorized = 0x87,
   ServerBusy = 0x89,
   ServerShuttingDown = 0x8B,
+  BadAuthenticationMethod = 0x8C,
   KeepAliveTimeout = 0x8D,
   SessionTakenOver = 0x8E,
   TopicFilterInvalid = 0x8F,

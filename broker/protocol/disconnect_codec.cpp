@@ -15,6 +15,7 @@ constexpr std::array kDisconnectReasons{
     DisconnectReason::NotAuthorized,
     DisconnectReason::ServerBusy,
     DisconnectReason::ServerShuttingDown,
+    DisconnectReason::BadAuthenticationMethod,
     DisconnectReason::KeepAliveTimeout,
     DisconnectReason::SessionTakenOver,
     DisconnectReason::TopicFilterInvalid,

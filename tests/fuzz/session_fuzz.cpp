@@ -3,8 +3,12 @@
 // which is sent first; the rest is a list of steps: raw bytes for the fuzzed client's connection
 // (whole packets, fragments or several at once), clock advances with a tick, the connection
 // dropping and the session resuming on a new one, and a second client, subscribed to everything,
-// acknowledging what it received or stalling. The broker runs with small limits so that queues,
-// in-flight windows and the limits themselves are reached.
+// acknowledging what it received or stalling. A third connection speaks MQTT 5 enhanced
+// authentication (SCRAM, §4.12): CONNECT with a SCRAM method for a known, unknown or
+// password-only user (possibly taking over the fuzzed client's session), the right or a broken
+// client-final, re-authentication, and AUTH packets with fuzzed fields (a step of bytes with the
+// top bit of its op set). The broker runs with small limits so that queues, in-flight windows and
+// the limits themselves are reached.
 //
 // After every step: the broker's own consistency check (Broker::check_invariants) holds, and
 // every byte it wrote to either client decodes as packets of that client's version. Crashes,
@@ -20,12 +24,14 @@
 
 #include <asio/io_context.hpp>
 
+#include "broker/auth/password_file.hpp"
 #include "broker/broker.hpp"
 #include "broker/protocol/codec.hpp"
 #include "broker/protocol/stream_decoder.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "tests/support/fake_transport.hpp"
+#include "tests/support/scram_client.hpp"
 
 namespace {
 
@@ -137,6 +143,110 @@ Connect fuzzed_connect(std::uint8_t flags) {
   return c;
 }
 
+// Users for the SCRAM connection, hashed once (PBKDF2 per input would slow the fuzzer down).
+const gw::broker::auth::PasswordTable& fuzz_users() {
+  using gw::broker::auth::PasswordScheme;
+  static const gw::broker::auth::PasswordTable users = [] {
+    gw::broker::auth::PasswordTable t;
+    t["alice"] = gw::broker::auth::hash_password("pw", 1000, PasswordScheme::ScramSha256);
+    t["bob"] = gw::broker::auth::hash_password("pw", 1000, PasswordScheme::ScramSha512);
+    t["carol"] = gw::broker::auth::hash_password("pw", 1000);
+    return t;
+  }();
+  return users;
+}
+
+// The SCRAM connection: each step is chosen by `op`'s upper bits and may read script bytes.
+class ScramActor {
+ public:
+  void step(Broker& broker, std::uint8_t op, Script& script) {
+    const std::uint8_t arg = script.byte();
+    switch ((op >> 3) & 7) {
+      case 0:
+      case 1: {  // a new connection: CONNECT with a SCRAM method and client-first
+        static constexpr const char* kUsers[] = {"alice", "bob", "carol", "nobody"};
+        const bool sha512 = (arg & 1) != 0;
+        client_.emplace(sha512 ? gw::broker::auth::Hash::Sha512 : gw::broker::auth::Hash::Sha256,
+                        kUsers[(arg >> 1) & 3], (arg & 8) != 0 ? "pw" : "wrong");
+        method_ = sha512 ? "SCRAM-SHA-512" : "SCRAM-SHA-256";
+        peer_ = std::make_unique<Peer>(broker, ProtocolVersion::V5);
+        Connect c;
+        c.client_id = (arg & 16) != 0 ? "fz" : "sc";  // "fz": takes the fuzzed session over
+        c.props.authentication_method = method_;
+        c.props.authentication_data = client_->first();
+        if ((arg & 32) != 0) c.props.session_expiry = 60;
+        peer_->send(c);
+        break;
+      }
+      case 2:
+      case 3: {  // client-final for the last server-first, right or with a flipped byte
+        if (!peer_ || !client_) break;
+        std::string final = client_->final_for(server_first_);
+        if ((arg & 1) != 0 && !final.empty()) final[final.size() / 2] ^= 1;
+        const auto reason = (op & 0x40) != 0 ? AuthReason::ReAuthenticate
+                                             : AuthReason::ContinueAuthentication;
+        send_auth(reason, method_, std::move(final));
+        break;
+      }
+      case 4:  // re-authentication: AUTH 0x19 with a fresh client-first
+        if (peer_ && client_) send_auth(AuthReason::ReAuthenticate, method_, client_->first());
+        break;
+      case 5: {  // an AUTH with fuzzed reason, method and data
+        static constexpr AuthReason kReasons[] = {AuthReason::Success,
+                                                  AuthReason::ContinueAuthentication,
+                                                  AuthReason::ReAuthenticate};
+        const auto data = script.bytes(std::size_t{script.byte()} % 64);
+        std::string method = (arg & 4) != 0 ? "SCRAM-SHA-512" : method_;
+        send_auth(kReasons[arg % 3], (arg & 8) != 0 ? std::string() : method,
+                  std::string(reinterpret_cast<const char*>(data.data()), data.size()));
+        break;
+      }
+      case 6:  // raw bytes on the SCRAM connection
+        if (peer_) peer_->feed(script.bytes(std::size_t{arg} + 1));
+        break;
+      case 7:
+        if (peer_) peer_->drop();
+        break;
+    }
+  }
+
+  // Decodes what the broker sent (trapping on anything malformed) and keeps the last server-first.
+  void check() {
+    if (!peer_) return;
+    for (const auto& p : peer_->received()) {
+      if (const auto* a = std::get_if<Auth>(&p)) {
+        require(a->props.authentication_method.has_value());  // [MQTT-4.12.0-5]
+        if (a->reason == AuthReason::ContinueAuthentication) {
+          server_first_ = a->props.authentication_data.value_or("");
+        } else {
+          require(a->props.authentication_data == client_->expected_final());
+        }
+      } else if (const auto* ack = std::get_if<Connack>(&p)) {
+        // A successful CONNACK after SCRAM carries the right server-final.
+        if (ack->reason == ConnackReason::Success) {
+          require(ack->props.authentication_data == client_->expected_final());
+        }
+      }
+    }
+  }
+
+  void reset() { peer_.reset(); }
+
+ private:
+  void send_auth(AuthReason reason, std::string method, std::string data) {
+    if (!peer_) return;
+    Auth a{.reason = reason};
+    if (!method.empty()) a.props.authentication_method = std::move(method);
+    a.props.authentication_data = std::move(data);
+    peer_->send(a);
+  }
+
+  std::unique_ptr<Peer> peer_;
+  std::optional<gw::test::ScramClient> client_;
+  std::string method_ = "SCRAM-SHA-256";
+  std::string server_first_;
+};
+
 // The subscriber acknowledges everything that needs it.
 void acknowledge(Peer& sub) {
   for (const auto& p : sub.received()) {
@@ -163,7 +273,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   gw::core::FakeClock clock;
   asio::io_context io;
   Broker broker(io, fuzz_options(), clock);
+  broker.set_users(fuzz_users());
   {
+    ScramActor scram;
     Peer sub(broker, ProtocolVersion::V5);
     Connect sc;
     sc.client_id = "sub";
@@ -181,6 +293,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       const std::string broken = broker.check_invariants();
       require(broken.empty());
       fz->received();
+      scram.check();
     };
     check();
     int reconnects = 0;
@@ -190,6 +303,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         case 0:
         case 1:
         case 2: {  // bytes on the fuzzed connection: a length (1..256), then the bytes
+          if ((op & 0x80) != 0 && (op & 7) == 2) {  // ... or a step of the SCRAM connection
+            scram.step(broker, op, script);
+            break;
+          }
           fz->feed(script.bytes(std::size_t{script.byte()} + 1));
           break;
         }
@@ -221,6 +338,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     acknowledge(sub);
     check();
+    scram.reset();
     fz.reset();
     require(broker.check_invariants().empty());
   }

@@ -109,7 +109,7 @@ TEST(Connect01, NoConnectWithinConnectTimeoutIsClosed) {
 TEST(Connect01, AuthenticationMethodRefusedWith0x8C) {
   GW_START_BROKER(gw);
   RawClient c(gw.port());
-  // MQTT 5 §3.1.2.11.9: enhanced authentication is not offered; an unknown method gets 0x8C.
+  // MQTT 5 §4.12 [MQTT-4.12.0-1]: a method the server does not offer gets 0x8C.
   c.send(connect_v5("auth", true, ConnectProps{.authentication_method = "SCRAM-SHA-1"}));
   EXPECT_TRUE(received(c, Bytes{0x20, 0x03, 0x00, 0x8c, 0x00}));
   EXPECT_TRUE(closed(c));
