@@ -27,8 +27,10 @@ void TcpConnection::start(std::unique_ptr<StreamHandler> handler) {
 }
 
 void TcpConnection::read() {
+  read_armed_ = true;
   socket_.async_wait(asio::ip::tcp::socket::wait_read, [self = shared_from_this()](
                                                            std::error_code ec) {
+    self->read_armed_ = false;
     if (self->finished_) return;
     if (ec) {
       self->finish(ec);
@@ -49,8 +51,19 @@ void TcpConnection::read() {
     // input would send RST and could destroy our last packets (a CONNACK or DISCONNECT with the
     // reason) in flight.
     if (!self->closing_) self->handler_->on_data(std::span<const std::byte>(buffer.data(), n));
-    if (!self->finished_) self->read();
+    if (!self->finished_ && !self->read_paused_ && !self->read_armed_) self->read();
   });
+}
+
+void TcpConnection::set_reading(bool on) {
+  read_paused_ = !on;
+  if (finished_) return;
+  if (!on) {
+    paused_hold_ = shared_from_this();
+    return;
+  }
+  if (!read_armed_ && handler_) read();
+  paused_hold_.reset();  // after read(), which holds it now
 }
 
 void TcpConnection::write(std::span<const std::byte> bytes) {
@@ -82,7 +95,12 @@ void TcpConnection::flush() {
     return;
   }
   writing_.swap(queued_);
+  written_ = 0;
   asio::async_write(socket_, asio::buffer(writing_),
+                    [self = shared_from_this()](std::error_code ec, std::size_t n) {
+                      self->written_ = n;  // progress of a large write, for pending_bytes()
+                      return asio::transfer_all()(ec, n);
+                    },
                     [self = shared_from_this()](std::error_code ec, std::size_t) {
                       // A burst's buffer is not kept by a connection that goes quiet.
                       if (self->writing_.capacity() > kKeepWriteCapacity) {
@@ -90,18 +108,21 @@ void TcpConnection::flush() {
                       } else {
                         self->writing_.clear();
                       }
+                      self->written_ = 0;
                       if (self->finished_) return;
                       if (ec) {
                         self->finish(ec);
                         return;
                       }
                       self->flush();
+                      if (!self->finished_) self->handler_->on_written();
                     });
 }
 
 void TcpConnection::close() {
   if (closing_ || finished_) return;
   closing_ = true;
+  set_reading(true);  // the peer's FIN must be seen
   // One deadline for the whole close, started now: a peer that stops reading (zero window)
   // would otherwise hold the connection, its slot and its unsent bytes forever.
   // Created only now: a connection spends almost all its life without needing it.
@@ -120,6 +141,8 @@ void TcpConnection::abort() {
 void TcpConnection::finish(std::error_code ec) {
   if (finished_) return;
   finished_ = true;
+  // Let go of the pause's hold later: the caller may be running inside this connection.
+  if (paused_hold_) asio::post(socket_.get_executor(), [hold = std::move(paused_hold_)] {});
   if (linger_) linger_->cancel();
   std::error_code ignored;
   socket_.close(ignored);

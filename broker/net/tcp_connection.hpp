@@ -41,10 +41,13 @@ class TcpConnection final : public Transport, public std::enable_shared_from_thi
   void write(std::span<const std::byte> bytes) override;
   void close() override;
   void abort() override;
-  [[nodiscard]] std::size_t pending_bytes() const override { return queued_.size() + writing_.size(); }
+  [[nodiscard]] std::size_t pending_bytes() const override {
+    return queued_.size() + writing_.size() - written_;
+  }
   [[nodiscard]] const std::string& peer() const override { return peer_; }
   [[nodiscard]] const std::string& peer_address() const override { return peer_address_; }
   [[nodiscard]] bool peer_is_loopback() const override { return peer_loopback_; }
+  void set_reading(bool on) override;
 
  private:
   void read();
@@ -66,6 +69,12 @@ class TcpConnection final : public Transport, public std::enable_shared_from_thi
   bool flush_scheduled_ = false;
   bool closing_ = false;  // close(): no more writes, shut down when the queue is empty
   bool finished_ = false;
+  // Back-pressure (set_reading): a wait for readability is armed only while reading.
+  bool read_paused_ = false;
+  bool read_armed_ = false;
+  std::size_t written_ = 0;  // of writing_, by the write in flight so far
+  // While paused no read holds the connection alive (an idle one may have no write either).
+  std::shared_ptr<TcpConnection> paused_hold_;
 };
 
 }  // namespace gw::broker::net

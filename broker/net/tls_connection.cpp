@@ -123,8 +123,10 @@ void TlsConnection::on_handshake(std::error_code ec) {
 }
 
 void TlsConnection::read() {
+  read_armed_ = true;
   stream_.async_read_some(asio::buffer(*read_buffer_), [self = shared_from_this()](
                                                             std::error_code ec, std::size_t n) {
+    self->read_armed_ = false;
     if (self->finished_) return;
     if (ec) {
       // A peer that just drops TCP without close_notify (a killed client) ends the stream the
@@ -136,8 +138,19 @@ void TlsConnection::read() {
     if (!self->closing_) {
       self->handler_->on_data(std::span<const std::byte>(self->read_buffer_->data(), n));
     }
-    if (!self->finished_) self->read();
+    if (!self->finished_ && !self->read_paused_ && !self->read_armed_) self->read();
   });
+}
+
+void TlsConnection::set_reading(bool on) {
+  read_paused_ = !on;
+  if (finished_) return;
+  if (!on) {
+    paused_hold_ = shared_from_this();
+    return;
+  }
+  if (!read_armed_ && handshake_done_) read();
+  paused_hold_.reset();  // after read(), which holds it now
 }
 
 void TlsConnection::write(std::span<const std::byte> bytes) {
@@ -170,19 +183,26 @@ void TlsConnection::flush() {
     return;
   }
   writing_.swap(queued_);
+  written_ = 0;
   asio::async_write(stream_, asio::buffer(writing_),
+                    [self = shared_from_this()](std::error_code ec, std::size_t n) {
+                      self->written_ = n;  // progress of a large write, for pending_bytes()
+                      return asio::transfer_all()(ec, n);
+                    },
                     [self = shared_from_this()](std::error_code ec, std::size_t) {
                       if (self->writing_.capacity() > kKeepWriteCapacity) {
                         self->writing_ = {};
                       } else {
                         self->writing_.clear();
                       }
+                      self->written_ = 0;
                       if (self->finished_) return;
                       if (ec) {
                         self->finish(ec);
                         return;
                       }
                       self->flush();
+                      if (!self->finished_) self->handler_->on_written();
                     });
 }
 
@@ -194,6 +214,7 @@ void TlsConnection::close() {
     finish({});
     return;
   }
+  set_reading(true);  // the peer's close_notify or FIN must be seen
   linger_ = std::make_unique<asio::steady_timer>(stream_.get_executor(), kCloseDeadline);
   linger_->async_wait([self = shared_from_this()](std::error_code ec) {
     if (!ec) self->finish({});
@@ -209,6 +230,8 @@ void TlsConnection::abort() {
 void TlsConnection::finish(std::error_code ec) {
   if (finished_) return;
   finished_ = true;
+  // Let go of the pause's hold later: the caller may be running inside this connection.
+  if (paused_hold_) asio::post(stream_.get_executor(), [hold = std::move(paused_hold_)] {});
   if (linger_) linger_->cancel();
   std::error_code ignored;
   stream_.next_layer().close(ignored);
