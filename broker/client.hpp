@@ -18,6 +18,7 @@
 
 #include <spdlog/logger.h>
 
+#include "broker/backpressure.hpp"
 #include "broker/listener_slot.hpp"
 #include "broker/net/transport.hpp"
 #include "broker/protocol/codec.hpp"
@@ -37,6 +38,8 @@ class Client final : public net::StreamHandler {
 
   void on_data(std::span<const std::byte> data) override;
   void on_closed(std::error_code ec) override;
+  // The transport wrote some of what was queued: a slow subscriber may have drained.
+  void on_written() override;
 
   // Encodes and queues a packet. A PUBLISH larger than the client's Maximum Packet Size is not
   // sent (MQTT 5 §3.1.2.11.4 [MQTT-3.1.2-25]); returns false then, or when the connection is
@@ -96,6 +99,16 @@ class Client final : public net::StreamHandler {
   void set_over_connect_rate() { over_connect_rate_ = true; }
   [[nodiscard]] bool over_connect_rate() const { return over_connect_rate_; }
 
+  // Back-pressure (broker/backpressure.hpp), driven by the Broker. While paused the connection
+  // is not read and its keep alive does not run: the broker, not the client, made it silent.
+  [[nodiscard]] Backpressure& backpressure() { return backpressure_; }
+  [[nodiscard]] const Backpressure& backpressure() const { return backpressure_; }
+  void pause_reading() { transport_.set_reading(false); }
+  void resume_reading(std::chrono::steady_clock::time_point now) {
+    last_packet_ = now;  // the keep alive starts again from here
+    transport_.set_reading(true);
+  }
+
  private:
   void handle(protocol::Packet&& packet);
   // Queues the broker's encode buffer; marks a connection whose unsent bytes grow past the limit.
@@ -136,6 +149,7 @@ class Client final : public net::StreamHandler {
 
   std::shared_ptr<ListenerSlot> listener_;
   bool over_connect_rate_ = false;
+  Backpressure backpressure_;
 
 };
 
