@@ -424,6 +424,9 @@ void Broker::finish_connect(Client& client, Connect&& connect, bool verified) {
 
 void Broker::on_publish(Client& client, Publish&& publish) {
   Session& session = *client.session();
+  // Back-pressure: route() may pause this publisher (broker_backpressure.cpp).
+  const RoutingPublisher routing(routing_from_,
+                                 options_.max_backpressure_wait.count() > 0 ? &client : nullptr);
   if (const auto over = topic_over_limits(publish.topic.str(), publish.topic.str())) {
     refuse_topic(client, session, publish, *over);
     return;
@@ -569,6 +572,7 @@ std::size_t Broker::route(const std::shared_ptr<const Message>& message,
                                 {d.subscription_ids.begin(), d.subscription_ids.end()}, now})) {
       ++delivered;
     }
+    if (routing_from_ != nullptr) throttle_if_over(*it->second);
   }
   schedule_local_drain();
   return delivered;
@@ -1162,7 +1166,7 @@ std::string Broker::check_invariants() const {
       return fail("more subscriptions than max_subscriptions_per_client");
     }
   }
-  return {};
+  return check_backpressure_invariants();
 }
 
 std::string Broker::assign_client_id() {

@@ -132,6 +132,13 @@ class Broker {
   void on_auth_protocol_error(Client& client, std::string_view why);
   void count_bytes_received(std::size_t n) { stats_.bytes_received += n; }
   void count_bytes_sent(std::size_t n) { stats_.bytes_sent += n; }
+  // Back-pressure (broker_backpressure.cpp, broker/backpressure.hpp). `subscriber` wrote or
+  // received something: publishers waiting on it resume once it is under the low-water mark.
+  void on_subscriber_progress(Client& subscriber);
+  // From the client's tick: the stuck check (no progress for max_backpressure_wait).
+  void check_backpressure(Client& client, std::chrono::steady_clock::time_point now);
+  // The connection stops: it no longer waits on anyone, and nobody waits on it.
+  void forget_backpressure(Client& client);
 
   // --- called for WebSocket listeners (see Server) ---
   // Counts a refused upgrade request (`handshake`) or a connection closed for a frame that breaks
@@ -291,6 +298,18 @@ class Broker {
   // max_topic_levels for `levels` (the filter without a $share/{group}/ prefix).
   [[nodiscard]] std::optional<LimitKind> topic_over_limits(std::string_view topic,
                                                            std::string_view levels) const;
+
+  // --- Back-pressure (broker_backpressure.cpp) ---
+  // The network client whose PUBLISH is being routed, while back-pressure is on; else null.
+  Client* routing_from_ = nullptr;
+  // After a delivery to `session` of routing_from_'s message: pause the publisher if the
+  // subscriber's backlog is over the high-water mark.
+  void throttle_if_over(Session& session);
+  [[nodiscard]] std::size_t backlog(const Session& session) const;
+  [[nodiscard]] bool over_high_water(const Session& session) const;
+  [[nodiscard]] bool under_low_water(const Session& session) const;
+  void release_waiters(Client& subscriber, std::chrono::steady_clock::time_point now);
+  [[nodiscard]] std::string check_backpressure_invariants() const;
 };
 
 template <typename... Args>

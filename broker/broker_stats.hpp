@@ -50,6 +50,9 @@ struct BrokerStats {
   // TLS listeners.
   std::uint64_t tls_handshake_failures = 0;  // handshakes that failed (not those timed out)
   std::uint64_t tls_reload_failures = 0;     // certificate reloads that kept the old files
+  // Back-pressure (broker/backpressure.hpp).
+  std::uint64_t backpressure_pauses = 0;  // a publisher's reading paused for a slow subscriber
+  std::uint64_t backpressure_stuck = 0;   // subscribers that made no progress for max_backpressure_wait
 };
 
 }  // namespace gw::broker

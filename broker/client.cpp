@@ -34,6 +34,10 @@ void Client::on_data(std::span<const std::byte> data) {
     handle(std::move(packet));
     return !closing_;
   });
+  // Acknowledgements may have drained this subscriber's queue.
+  if (!closing_ && (!backpressure_.waiters.empty() || backpressure_.stuck)) {
+    broker_.on_subscriber_progress(*this);
+  }
   if (consumed || closing_) return;
   const auto code = to_mqtt_errc(consumed.error());
   if (!connected_) {
@@ -293,6 +297,7 @@ void Client::close() {
   // outlives the connection): messages routed meanwhile are queued for the next connection
   // instead of being handed to a connection that sends nothing more, and the will of a
   // server-closed connection is published now [MQTT-3.1.2-8], not after the linger.
+  broker_.forget_backpressure(*this);
   if (session_ != nullptr) {
     Session* session = std::exchange(session_, nullptr);
     broker_.on_client_closed(*this, *session);
@@ -325,9 +330,10 @@ void Client::on_tick(std::chrono::steady_clock::time_point now) {
     }
     return;
   }
+  broker_.check_backpressure(*this, now);
   // MQTT 5 §3.1.2.10 [MQTT-3.1.2-22]: disconnect after one and a half Keep Alive periods
-  // without a control packet from the client.
-  if (keep_alive_s_ != 0 &&
+  // without a control packet from the client; not while we do not read it (back-pressure).
+  if (keep_alive_s_ != 0 && !backpressure_.paused() &&
       now - last_packet_ >= std::chrono::milliseconds(std::uint32_t{keep_alive_s_} * 1500)) {
     broker_.log().info("client {}: keep alive timeout ({} s)", peer(), keep_alive_s_);
     disconnect(DisconnectReason::KeepAliveTimeout);
@@ -336,11 +342,19 @@ void Client::on_tick(std::chrono::steady_clock::time_point now) {
 
 void Client::abort() {
   closing_ = true;
+  broker_.forget_backpressure(*this);
   transport_.abort();
+}
+
+void Client::on_written() {
+  if (!closing_ && (!backpressure_.waiters.empty() || backpressure_.stuck)) {
+    broker_.on_subscriber_progress(*this);
+  }
 }
 
 void Client::on_closed(std::error_code ec) {
   closing_ = true;
+  broker_.forget_backpressure(*this);
   if (ec && ec != asio::error::eof) {
     broker_.log().debug("client {}: connection error: {}", peer(), ec.message());
   }

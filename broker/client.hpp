@@ -19,6 +19,7 @@
 #include <spdlog/logger.h>
 
 #include "broker/enhanced_auth.hpp"
+#include "broker/backpressure.hpp"
 #include "broker/listener_slot.hpp"
 #include "broker/net/transport.hpp"
 #include "broker/protocol/codec.hpp"
@@ -38,6 +39,8 @@ class Client final : public net::StreamHandler {
 
   void on_data(std::span<const std::byte> data) override;
   void on_closed(std::error_code ec) override;
+  // The transport wrote some of what was queued: a slow subscriber may have drained.
+  void on_written() override;
 
   // Encodes and queues a packet. A PUBLISH larger than the client's Maximum Packet Size is not
   // sent (MQTT 5 §3.1.2.11.4 [MQTT-3.1.2-25]); returns false then, or when the connection is
@@ -101,6 +104,15 @@ class Client final : public net::StreamHandler {
   // Method; from then on AUTH packets go to Broker::on_auth(). Null for other connections.
   void set_enhanced_auth(std::unique_ptr<EnhancedAuth> state) { enhanced_auth_ = std::move(state); }
   [[nodiscard]] EnhancedAuth* enhanced_auth() const { return enhanced_auth_.get(); }
+  // Back-pressure (broker/backpressure.hpp), driven by the Broker. While paused the connection
+  // is not read and its keep alive does not run: the broker, not the client, made it silent.
+  [[nodiscard]] Backpressure& backpressure() { return backpressure_; }
+  [[nodiscard]] const Backpressure& backpressure() const { return backpressure_; }
+  void pause_reading() { transport_.set_reading(false); }
+  void resume_reading(std::chrono::steady_clock::time_point now) {
+    last_packet_ = now;  // the keep alive starts again from here
+    transport_.set_reading(true);
+  }
 
  private:
   void handle(protocol::Packet&& packet);
@@ -143,6 +155,7 @@ class Client final : public net::StreamHandler {
   std::shared_ptr<ListenerSlot> listener_;
   bool over_connect_rate_ = false;
   std::unique_ptr<EnhancedAuth> enhanced_auth_;
+  Backpressure backpressure_;
 
 };
 

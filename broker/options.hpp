@@ -164,6 +164,14 @@ struct BrokerOptions {
   std::uint32_t max_topic_length = 1024;
   std::uint32_t max_topic_levels = 32;
 
+  // --- Back-pressure (broker/backpressure.hpp, docs/configuration.md). A network publisher whose
+  // message takes a connected subscriber's backlog past half of max_queued_bytes (or of
+  // max_queued_messages) is no longer read until that backlog falls to a quarter; a subscriber
+  // that makes no write progress for this long is stuck: its publishers are read again and its
+  // overflow is dropped and counted. 0 = no back-pressure (overflow is dropped at once).
+  // 0..60 s.
+  std::chrono::milliseconds max_backpressure_wait{std::chrono::seconds(1)};
+
   friend bool operator==(const BrokerOptions&, const BrokerOptions&) = default;
 };
 

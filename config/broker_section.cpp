@@ -459,6 +459,12 @@ const Schema<broker::BrokerOptions>& broker_schema() {
           field("persistence", &B::persistence,
                 Section<broker::PersistenceOptions>{&persistence_schema()},
                 "Kept sessions and retained messages survive a restart (SQLite, written behind)."),
+          field("max_backpressure_wait", &B::max_backpressure_wait,
+                Duration<milliseconds>{milliseconds(0), seconds(60)},
+                "A network publisher is not read while a subscriber it sends to is more than "
+                "half full (max_queued_bytes, max_queued_messages); a subscriber that writes "
+                "nothing for this long is stuck and no longer holds publishers back. 0s = no "
+                "back-pressure: the overflow is dropped at once."),
       },
       [](const broker::BrokerOptions& o, const YAML::Node& node, const Cursor& at) {
         check_broker(o, node, at);

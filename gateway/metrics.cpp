@@ -73,6 +73,13 @@ void broker_metrics(PrometheusText& out, const MetricsSnapshot& s) {
          "Bytes read from MQTT client connections.", b.bytes_received);
   single(out, "edge_gateway_mqtt_sent_bytes_total", "counter",
          "Bytes queued to MQTT client connections.", b.bytes_sent);
+  // Back-pressure (docs/configuration.md, "Back-pressure").
+  single(out, "edge_gateway_mqtt_backpressure_pauses_total", "counter",
+         "Times a publisher stopped being read until a slow subscriber caught up.",
+         b.backpressure_pauses);
+  single(out, "edge_gateway_mqtt_backpressure_stuck_total", "counter",
+         "Subscribers that made no write progress for broker.max_backpressure_wait.",
+         b.backpressure_stuck);
   single(out, "edge_gateway_mqtt_connections_maximum", "gauge",
          "The most MQTT clients connected at once since start.", b.connections_maximum);
   single(out, "edge_gateway_mqtt_sys_publish_refused_total", "counter",

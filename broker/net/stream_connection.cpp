@@ -35,6 +35,7 @@ void StreamConnection<Stream>::start(std::unique_ptr<StreamHandler> handler) {
 
 template <class Stream>
 void StreamConnection<Stream>::on_read(std::error_code ec, std::span<const std::byte> data) {
+  read_armed_ = false;
   if (finished_) return;
   if (ec) {
     finish(ec);
@@ -44,7 +45,22 @@ void StreamConnection<Stream>::on_read(std::error_code ec, std::span<const std::
   // closing with unread input would send RST and could destroy our last packets (a CONNACK or
   // DISCONNECT with the reason) in flight.
   if (!closing_ && !data.empty()) handler_->on_data(data);
-  if (!finished_) read();
+  // The handler may have paused reading (back-pressure), or paused and resumed it (which armed
+  // a read already).
+  if (!finished_ && !read_paused_ && !read_armed_) arm_read();
+}
+
+template <class Stream>
+void StreamConnection<Stream>::set_reading(bool on) {
+  read_paused_ = !on;
+  if (finished_) return;
+  if (!on) {
+    paused_hold_ = self();
+    return;
+  }
+  // Not before start() nor during a TLS handshake: their completion arms the first read.
+  if (!read_armed_ && handler_ && writable()) arm_read();
+  paused_hold_.reset();  // after arm_read(), whose operation holds the connection now
 }
 
 template <class Stream>
@@ -76,7 +92,12 @@ void StreamConnection<Stream>::flush() {
     return;
   }
   writing_.swap(queued_);
+  written_ = 0;
   asio::async_write(stream_, asio::buffer(writing_),
+                    [self = self()](std::error_code ec, std::size_t n) {
+                      self->written_ = n;  // progress of a large write, for pending_bytes()
+                      return asio::transfer_all()(ec, n);
+                    },
                     [self = self()](std::error_code ec, std::size_t) {
                       // A burst's buffer is not kept by a connection that goes quiet.
                       if (self->writing_.capacity() > kKeepWriteCapacity) {
@@ -84,12 +105,14 @@ void StreamConnection<Stream>::flush() {
                       } else {
                         self->writing_.clear();
                       }
+                      self->written_ = 0;
                       if (self->finished_) return;
                       if (ec) {
                         self->finish(ec);
                         return;
                       }
                       self->flush();
+                      if (!self->finished_) self->handler_->on_written();
                     });
 }
 
@@ -103,6 +126,7 @@ void StreamConnection<Stream>::close() {
     finish({});
     return;
   }
+  set_reading(true);  // the peer's FIN (or TLS close_notify) must be seen
   // One deadline for the whole close, started now: a peer that stops reading (zero window)
   // would otherwise hold the connection, its slot and its unsent bytes forever.
   // Created only now: a connection spends almost all its life without needing it.
@@ -123,6 +147,8 @@ template <class Stream>
 void StreamConnection<Stream>::finish(std::error_code ec) {
   if (finished_) return;
   finished_ = true;
+  // Let go of the pause's hold later: the caller may be running inside this connection.
+  if (paused_hold_) asio::post(stream_.get_executor(), [hold = std::move(paused_hold_)] {});
   if (linger_) linger_->cancel();
   std::error_code ignored;
   stream_.lowest_layer().close(ignored);

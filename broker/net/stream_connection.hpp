@@ -62,8 +62,9 @@ class StreamConnection : public Transport,
   void close() override;
   void abort() override;
   [[nodiscard]] std::size_t pending_bytes() const override {
-    return queued_.size() + writing_.size();
+    return queued_.size() + writing_.size() - written_;
   }
+  void set_reading(bool on) override;
   [[nodiscard]] const std::string& peer() const override { return described().peer; }
   [[nodiscard]] const std::string& peer_address() const override { return described().address; }
   [[nodiscard]] bool peer_is_loopback() const override { return peer_known_ && is_loopback(peer_endpoint_); }
@@ -75,8 +76,9 @@ class StreamConnection : public Transport,
 
   // --- what differs by stream ---
   // After start() has taken the handler: TCP reads at once, TLS starts its handshake.
-  virtual void open() { read(); }
+  virtual void open() { arm_read(); }
   // Arms one read; its completion calls on_read() (with no data for a spurious wake-up).
+  // Called only through arm_read().
   virtual void read() = 0;
   // Everything queued after close() is written: end our side of the stream.
   virtual void shutdown_send() = 0;
@@ -88,6 +90,11 @@ class StreamConnection : public Transport,
   // A read completed. Hands the data to the handler and arms the next read: the one place where
   // reading continues.
   void on_read(std::error_code ec, std::span<const std::byte> data);
+  // Arms the next read (and notes that one is outstanding, for set_reading()).
+  void arm_read() {
+    read_armed_ = true;
+    read();
+  }
   void schedule_flush();
   void flush();
   void finish(std::error_code ec);
@@ -113,6 +120,12 @@ class StreamConnection : public Transport,
   std::vector<std::byte> writing_;               // owned by the write in flight
   bool peer_known_ = false;
   bool flush_scheduled_ = false;
+  // Back-pressure (set_reading): a read is outstanding only while reading.
+  bool read_paused_ = false;
+  bool read_armed_ = false;
+  std::size_t written_ = 0;  // of writing_, by the write in flight so far
+  // While paused no read holds the connection alive (an idle one may have no write either).
+  std::shared_ptr<StreamConnection> paused_hold_;
 };
 
 template <class Stream>

@@ -38,6 +38,12 @@ class Transport {
   // from the certificate (ListenerTlsOptions::identity_as_username); nullopt otherwise, and
   // always for transports without TLS. A transport that wraps another forwards the inner one's.
   [[nodiscard]] virtual std::optional<std::string> tls_identity() const { return std::nullopt; }
+
+  // Back-pressure: set_reading(false) stops reading from the peer (its bytes stay in the
+  // kernel, and TCP's flow control slows the sender down) until set_reading(true). Writing goes
+  // on meanwhile; close() reads again (it waits for the peer's FIN). A transport that wraps
+  // another forwards it.
+  virtual void set_reading(bool on) { (void)on; }
 };
 
 class StreamHandler {
@@ -48,6 +54,8 @@ class StreamHandler {
   // The stream ended (peer closed, I/O error, or after close()/abort()). Called exactly once;
   // the transport does not call the handler again afterwards.
   virtual void on_closed(std::error_code ec) = 0;
+  // A write completed: pending_bytes() went down. A wrapping transport forwards it.
+  virtual void on_written() {}
 };
 
 }  // namespace gw::broker::net

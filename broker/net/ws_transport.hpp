@@ -64,6 +64,7 @@ class WsTransport final : public Transport, public StreamHandler, private WsFram
   [[nodiscard]] const std::string& peer() const override { return inner_.peer(); }
   [[nodiscard]] const std::string& peer_address() const override { return inner_.peer_address(); }
   [[nodiscard]] bool peer_is_loopback() const override { return inner_.peer_is_loopback(); }
+  void set_reading(bool on) override { inner_.set_reading(on); }
   // wss://: the client certificate's identity is the TLS layer's below.
   [[nodiscard]] std::optional<std::string> tls_identity() const override {
     return inner_.tls_identity();
@@ -72,6 +73,9 @@ class WsTransport final : public Transport, public StreamHandler, private WsFram
   // StreamHandler (from the inner transport)
   void on_data(std::span<const std::byte> data) override;
   void on_closed(std::error_code ec) override;
+  void on_written() override {
+    if (handler_) handler_->on_written();
+  }
 
  private:
   enum class State : std::uint8_t { Handshake, Open, Closing };

@@ -116,7 +116,7 @@ start_edge_gateway() {
   # default. Everything else is the default.
   cat >"$conf" <<EOF
 gateway:
-  id: bench
+  id: bench-gateway
   data_dir: $OUT/$tag-data
   log_level: info
 broker:

@@ -85,6 +85,7 @@ class Peer {
   }
   void drop() { transport_.finish(); }
   void stall(bool on) { transport_.stalled = on; }
+  void drain() { transport_.drain(); }  // a stalled peer read what it had (back-pressure)
   // Decodes what arrived since the last call; traps on anything malformed. Returns the packets.
   std::vector<Packet> received() {
     std::vector<Packet> out;
@@ -328,6 +329,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           break;
         case 6:
           sub.stall((op & 8) != 0);
+          if ((op & 16) != 0) sub.drain();
           break;
         case 7:
           io.restart();

@@ -25,8 +25,16 @@ class FakeTransport final : public broker::net::Transport {
   }
   void close() override { closed = true; }
   void abort() override { finish(); }
-  // A stalled peer reads nothing: everything written stays pending.
-  [[nodiscard]] std::size_t pending_bytes() const override { return stalled ? written.size() : 0; }
+  // A stalled peer reads nothing: everything written (since the last drain()) stays pending.
+  [[nodiscard]] std::size_t pending_bytes() const override {
+    return stalled ? written.size() - drained : 0;
+  }
+  void set_reading(bool on) override { reading = on; }
+  // A stalled peer read everything written so far: the write completes.
+  void drain() {
+    drained = written.size();
+    if (handler != nullptr && !finished) handler->on_written();
+  }
   [[nodiscard]] const std::string& peer() const override { return peer_; }
   [[nodiscard]] const std::string& peer_address() const override { return address_; }
   // In memory: as local as a peer can be, unless told otherwise.
@@ -42,6 +50,8 @@ class FakeTransport final : public broker::net::Transport {
   bool closed = false;
   bool finished = false;
   bool stalled = false;
+  bool reading = true;      // set_reading(): false while the broker pauses this peer
+  std::size_t drained = 0;  // bytes of `written` the stalled peer has read
   broker::net::StreamHandler* handler = nullptr;
 
  private:

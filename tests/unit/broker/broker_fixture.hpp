@@ -67,6 +67,9 @@ class Conn {
   }
   void drop() { transport_.finish(); }  // the network connection dies
   void stall() { transport_.stalled = true; }
+  // Back-pressure: a stalled peer reads everything written so far; whether the broker reads us.
+  void drain() { transport_.drain(); }
+  [[nodiscard]] bool reading() const { return transport_.reading; }
   [[nodiscard]] bool closed() const { return transport_.closed || transport_.finished; }
 
  private:

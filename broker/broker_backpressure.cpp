@@ -1,0 +1,128 @@
+// Broker: back-pressure between network publishers and slow subscribers (broker/backpressure.hpp).
+#include <algorithm>
+#include <bit>
+
+#include <fmt/format.h>
+
+#include "broker/broker.hpp"
+#include "broker/retained_store.hpp"
+
+namespace gw::broker {
+
+// What the subscriber has not taken yet: bytes its connection still has to write, plus its
+// session's queue (QoS 1/2 messages waiting for quota, which its acknowledgements free).
+std::size_t Broker::backlog(const Session& session) const {
+  const std::size_t pending = session.client != nullptr ? session.client->pending_bytes() : 0;
+  return pending + session.queued_bytes;
+}
+
+// Half of each bound: the messages of the read batches already taken from paused publishers
+// still fit before anything is dropped.
+bool Broker::over_high_water(const Session& session) const {
+  return backlog(session) > options_.max_queued_bytes / 2 ||
+         session.queue.size() > options_.max_queued_messages / 2;
+}
+
+// A quarter: a publisher resumed at once would pause again after a few messages.
+bool Broker::under_low_water(const Session& session) const {
+  return backlog(session) <= options_.max_queued_bytes / 4 &&
+         session.queue.size() <= options_.max_queued_messages / 4;
+}
+
+void Broker::throttle_if_over(Session& session) {
+  Client* subscriber = session.client;
+  Client* publisher = routing_from_;
+  // A client subscribed to its own messages is not paused for itself: it would stop reading our
+  // acknowledgements' cause, and its own reading is what drains it.
+  if (subscriber == nullptr || subscriber == publisher || subscriber->closing()) return;
+  Backpressure& sub = subscriber->backpressure();
+  if (sub.stuck || !over_high_water(session)) return;
+  Backpressure& pub = publisher->backpressure();
+  if (pub.waits_on(subscriber)) return;
+  if (sub.waiters.empty()) {
+    sub.progress_at = clock_.steady();
+    sub.backlog_mark = backlog(session);
+  }
+  sub.waiters.push_back(publisher);
+  pub.waiting_on.push_back(subscriber);
+  if (pub.waiting_on.size() == 1) {
+    ++stats_.backpressure_pauses;
+    publisher->pause_reading();
+  }
+}
+
+void Broker::release_waiters(Client& subscriber, std::chrono::steady_clock::time_point now) {
+  Backpressure& sub = subscriber.backpressure();
+  for (Client* publisher : sub.waiters) {
+    Backpressure& pub = publisher->backpressure();
+    erase_one(pub.waiting_on, &subscriber);
+    if (pub.waiting_on.empty()) publisher->resume_reading(now);
+  }
+  sub.waiters.clear();
+}
+
+void Broker::on_subscriber_progress(Client& subscriber) {
+  Backpressure& sub = subscriber.backpressure();
+  if (sub.waiters.empty() && !sub.stuck) return;
+  const Session* session = subscriber.session();
+  if (session == nullptr || under_low_water(*session)) {
+    sub.stuck = false;
+    if (!sub.waiters.empty()) release_waiters(subscriber, clock_.steady());
+    return;
+  }
+  if (sub.waiters.empty()) return;
+  const std::size_t now_backlog = backlog(*session);
+  if (now_backlog < sub.backlog_mark) sub.progress_at = clock_.steady();
+  sub.backlog_mark = now_backlog;
+}
+
+void Broker::check_backpressure(Client& client, std::chrono::steady_clock::time_point now) {
+  Backpressure& sub = client.backpressure();
+  if (sub.waiters.empty() && !sub.stuck) return;
+  on_subscriber_progress(client);  // the low-water check: partial writes report no completion
+  if (sub.waiters.empty() || now - sub.progress_at < options_.max_backpressure_wait) return;
+  // No write progress for the whole wait: a reader this slow, or stopped, may not hold the others
+  // back any longer. Its overflow is dropped (and counted) from now on, as without back-pressure.
+  sub.stuck = true;
+  ++stats_.backpressure_stuck;
+  if (std::has_single_bit(stats_.backpressure_stuck)) {  // the 1st, 2nd, 4th... time
+    log_->warn("client {}: no write progress for {} ms ({} bytes behind), resuming {} publisher(s); "
+               "its overflow is dropped ({} stuck so far)",
+               client.peer(), options_.max_backpressure_wait.count(), sub.backlog_mark,
+               sub.waiters.size(), stats_.backpressure_stuck);
+  }
+  release_waiters(client, now);
+}
+
+void Broker::forget_backpressure(Client& client) {
+  Backpressure& bp = client.backpressure();
+  if (!bp.waiters.empty()) release_waiters(client, clock_.steady());
+  for (Client* subscriber : bp.waiting_on) erase_one(subscriber->backpressure().waiters, &client);
+  bp.waiting_on.clear();
+  bp.stuck = false;
+}
+
+std::string Broker::check_backpressure_invariants() const {
+  for (Client* c : clients_) {
+    const Backpressure& bp = c->backpressure();
+    const auto fail = [&](std::string_view what) {
+      return fmt::format("client {}: back-pressure: {}", c->peer(), what);
+    };
+    if ((bp.paused() || !bp.waiters.empty()) && c->closing()) return fail("closing but still paired");
+    if (bp.stuck && !bp.waiters.empty()) return fail("stuck but still pausing publishers");
+    for (Client* s : bp.waiting_on) {
+      if (!clients_.contains(s)) return fail("waits on a gone subscriber");
+      const auto& w = s->backpressure().waiters;
+      if (std::count(w.begin(), w.end(), c) != 1) return fail("not once among its subscriber's waiters");
+      if (std::count(bp.waiting_on.begin(), bp.waiting_on.end(), s) != 1) return fail("waits twice");
+      if (s == c) return fail("waits on itself");
+    }
+    for (Client* p : bp.waiters) {
+      if (!clients_.contains(p)) return fail("a gone publisher waits on it");
+      if (!p->backpressure().waits_on(c)) return fail("a waiter that does not wait on it");
+    }
+  }
+  return {};
+}
+
+}  // namespace gw::broker

@@ -1,0 +1,273 @@
+// Back-pressure (broker/backpressure.hpp): a network publisher that takes a subscriber past the
+// high-water mark is no longer read until the subscriber drains; a subscriber that makes no
+// progress for max_backpressure_wait is stuck and holds nobody back any more.
+#include <gtest/gtest.h>
+
+#include "broker/local_client.hpp"
+#include "tests/unit/broker/broker_fixture.hpp"
+
+namespace gw::broker {
+namespace {
+
+class Backpressure : public ::testing::Test {
+ protected:
+  static BrokerOptions small_queues() {
+    BrokerOptions o;
+    o.max_packet_size = 1024;
+    o.max_queued_bytes = 4096;  // high water 2048, low water 1024
+    o.max_queued_messages = 1000;
+    o.max_backpressure_wait = 1s;
+    return o;
+  }
+  void SetUp() override { broker_ = std::make_unique<Broker>(io_, small_queues(), clock_); }
+  void make_broker(BrokerOptions o) { broker_ = std::make_unique<Broker>(io_, std::move(o), clock_); }
+
+  // Publishes 100-byte QoS `qos` messages on `topic` from `pub` until it is paused (at most
+  // `limit`); returns how many it sent.
+  static int publish_until_paused(Conn& pub, const std::string& topic, QoS qos = QoS::AtMostOnce,
+                                  int limit = 1000) {
+    int sent = 0;
+    while (pub.reading() && sent < limit) {
+      pub.send(publish_packet(topic, std::string(100, 'x'), qos));
+      ++sent;
+    }
+    return sent;
+  }
+  void expect_consistent() { EXPECT_EQ(broker_->check_invariants(), ""); }
+
+  core::FakeClock clock_;
+  asio::io_context io_;
+  std::unique_ptr<Broker> broker_;
+};
+
+TEST_F(Backpressure, PublisherIsPausedAtHighWaterAndResumedWhenTheSubscriberDrains) {
+  Conn slow(*broker_);
+  join(slow, "slow", "t", QoS::AtMostOnce);
+  slow.stall();
+  Conn pub(*broker_);
+  pub.connect(connect_packet("pub"));
+
+  const int sent = publish_until_paused(pub, "t");
+  EXPECT_FALSE(pub.reading());
+  // Paused once the subscriber's unwritten bytes passed 2048 (about 20 messages), not before.
+  EXPECT_GT(sent, 15);
+  EXPECT_LT(sent, 25);
+  EXPECT_EQ(broker_->stats().backpressure_pauses, 1U);
+  EXPECT_EQ(broker_->stats().dropped_queue_full, 0U);
+  expect_consistent();
+
+  slow.drain();  // the write completes: under the low-water mark
+  EXPECT_TRUE(pub.reading());
+  expect_consistent();
+  EXPECT_EQ(only<Publish>(slow.received()).size(), static_cast<std::size_t>(sent));
+}
+
+TEST_F(Backpressure, OneStuckSubscriberDelaysOthersOnlyUntilTheWaitThenItsOverflowIsDropped) {
+  Conn stuck(*broker_);
+  join(stuck, "stuck", "t", QoS::AtMostOnce);
+  stuck.stall();
+  Conn live(*broker_);
+  join(live, "live", "t", QoS::AtMostOnce);
+  Conn pub(*broker_);
+  pub.connect(connect_packet("pub"));
+
+  int sent = publish_until_paused(pub, "t");
+  ASSERT_FALSE(pub.reading());
+  clock_.advance(999ms);
+  broker_->tick();
+  EXPECT_FALSE(pub.reading()) << "released before max_backpressure_wait";
+  clock_.advance(1ms);
+  broker_->tick();
+  EXPECT_TRUE(pub.reading());
+  EXPECT_EQ(broker_->stats().backpressure_stuck, 1U);
+  expect_consistent();
+
+  // From now on the stuck one pauses nobody: the publisher goes on, its overflow is dropped.
+  for (int i = 0; i < 100; ++i, ++sent) pub.send(publish_packet("t", std::string(100, 'x')));
+  EXPECT_TRUE(pub.reading());
+  EXPECT_EQ(broker_->stats().backpressure_pauses, 1U);
+  EXPECT_GT(broker_->stats().dropped_queue_full, 50U);
+  EXPECT_EQ(only<Publish>(live.received()).size(), static_cast<std::size_t>(sent));
+  expect_consistent();
+
+  // Once it caught up it is an ordinary subscriber again, and pauses publishers again.
+  stuck.drain();
+  publish_until_paused(pub, "t");
+  EXPECT_FALSE(pub.reading());
+  EXPECT_EQ(broker_->stats().backpressure_pauses, 2U);
+  expect_consistent();
+}
+
+TEST_F(Backpressure, ProgressBelowTheHighWaterMarkKeepsASlowSubscriberFromBeingStuck) {
+  Conn slow(*broker_);
+  join(slow, "slow", "t", QoS::AtMostOnce);
+  slow.stall();
+  Conn pub(*broker_);
+  pub.connect(connect_packet("pub"));
+  for (int round = 0; round < 5; ++round) {
+    publish_until_paused(pub, "t");
+    ASSERT_FALSE(pub.reading());
+    clock_.advance(900ms);  // slow, but it makes progress within the wait every time
+    broker_->tick();
+    slow.drain();
+    ASSERT_TRUE(pub.reading());
+  }
+  EXPECT_EQ(broker_->stats().backpressure_stuck, 0U);
+  EXPECT_EQ(broker_->stats().backpressure_pauses, 5U);
+  EXPECT_EQ(broker_->stats().dropped_queue_full, 0U);
+}
+
+TEST_F(Backpressure, SeveralPublishersAndSubscribersAreEachPairedOnceAndResumeWhenAllDrained) {
+  Conn s1(*broker_);
+  join(s1, "s1", "t", QoS::AtMostOnce);
+  s1.stall();
+  Conn s2(*broker_);
+  join(s2, "s2", "t", QoS::AtMostOnce);
+  s2.stall();
+  Conn p1(*broker_);
+  p1.connect(connect_packet("p1"));
+  Conn p2(*broker_);
+  p2.connect(connect_packet("p2"));
+
+  publish_until_paused(p1, "t");
+  ASSERT_FALSE(p1.reading());
+  // p2's first message finds both subscribers over the mark; the bytes of a read batch that
+  // were already taken keep arriving: each pair is still recorded once.
+  for (int i = 0; i < 10; ++i) p2.send(publish_packet("t", std::string(100, 'x')));
+  p1.send(publish_packet("t", std::string(100, 'x')));
+  EXPECT_FALSE(p2.reading());
+  EXPECT_EQ(broker_->stats().backpressure_pauses, 2U);
+  expect_consistent();
+
+  s1.drain();  // s2 is still over: both keep waiting on it
+  EXPECT_FALSE(p1.reading());
+  EXPECT_FALSE(p2.reading());
+  expect_consistent();
+  s2.drain();
+  EXPECT_TRUE(p1.reading());
+  EXPECT_TRUE(p2.reading());
+  expect_consistent();
+  EXPECT_EQ(broker_->stats().dropped_queue_full, 0U);
+}
+
+TEST_F(Backpressure, Qos1QueueOverHalfOfMaxQueuedMessagesPausesAndAcknowledgementsResume) {
+  auto o = small_queues();
+  o.max_queued_bytes = 1024 * 1024;
+  o.max_queued_messages = 20;  // high water: more than 10 queued; low water: 5
+  o.max_inflight = 4;
+  make_broker(o);
+  Conn sub(*broker_);
+  join(sub, "sub", "t", QoS::AtLeastOnce);  // reads everything, acknowledges nothing yet
+  Conn pub(*broker_);
+  pub.connect(connect_packet("pub"));
+
+  const int sent = publish_until_paused(pub, "t", QoS::AtLeastOnce);
+  EXPECT_FALSE(pub.reading());
+  EXPECT_EQ(sent, 4 + 11);  // 4 in flight, then the 11th queued one crosses the mark
+  EXPECT_EQ(only<Puback>(pub.received()).size(), static_cast<std::size_t>(sent));
+  expect_consistent();
+
+  // The subscriber acknowledges what it has; each PUBACK lets a queued message out.
+  std::size_t delivered = 0;
+  for (int round = 0; round < 10 && !pub.reading(); ++round) {
+    for (const auto& p : only<Publish>(sub.received())) {
+      ++delivered;
+      sub.send(Puback{.packet_id = p.packet_id});
+    }
+  }
+  EXPECT_TRUE(pub.reading());
+  expect_consistent();
+  for (int round = 0; round < 10; ++round) {
+    for (const auto& p : only<Publish>(sub.received())) {
+      ++delivered;
+      sub.send(Puback{.packet_id = p.packet_id});
+    }
+  }
+  EXPECT_EQ(delivered, static_cast<std::size_t>(sent));
+  EXPECT_EQ(broker_->stats().dropped_queue_full, 0U);
+}
+
+TEST_F(Backpressure, PausedPublisherKeepAliveDoesNotExpireAndRestartsOnResume) {
+  auto o = small_queues();
+  o.max_backpressure_wait = 60s;
+  make_broker(o);
+  Conn slow(*broker_);
+  join(slow, "slow", "t", QoS::AtMostOnce);
+  slow.stall();
+  Conn pub(*broker_);
+  pub.connect(connect_packet("pub", /*keep_alive=*/10));
+  publish_until_paused(pub, "t");
+  ASSERT_FALSE(pub.reading());
+  for (int i = 0; i < 30; ++i) {  // 30 s of silence that we caused
+    clock_.advance(1s);
+    broker_->tick();
+  }
+  EXPECT_FALSE(pub.closed());
+  slow.drain();
+  ASSERT_TRUE(pub.reading());
+  clock_.advance(14s);
+  broker_->tick();
+  EXPECT_FALSE(pub.closed());
+  clock_.advance(1s);  // 1.5 x 10 s after it was read again
+  broker_->tick();
+  EXPECT_TRUE(pub.closed());
+}
+
+TEST_F(Backpressure, InProcessPublishersAreNeverPausedAndDropAsBefore) {
+  Conn slow(*broker_);
+  join(slow, "slow", "t", QoS::AtMostOnce);
+  slow.stall();
+  LocalClient local(*broker_, "adapter");
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(local.publish(Message{.topic = "t", .payload = std::string(100, 'x')}));
+  }
+  EXPECT_EQ(broker_->stats().backpressure_pauses, 0U);
+  EXPECT_GT(broker_->stats().dropped_queue_full, 50U);
+  expect_consistent();
+}
+
+TEST_F(Backpressure, OffDropsAtOnceAsWithoutIt) {
+  auto o = small_queues();
+  o.max_backpressure_wait = 0s;
+  make_broker(o);
+  Conn slow(*broker_);
+  join(slow, "slow", "t", QoS::AtMostOnce);
+  slow.stall();
+  Conn pub(*broker_);
+  pub.connect(connect_packet("pub"));
+  EXPECT_EQ(publish_until_paused(pub, "t", QoS::AtMostOnce, 100), 100);
+  EXPECT_TRUE(pub.reading());
+  EXPECT_GT(broker_->stats().dropped_queue_full, 50U);
+}
+
+TEST_F(Backpressure, SubscriberThatLeavesReleasesItsPublishersAndAPublisherThatLeavesIsForgotten) {
+  Conn slow(*broker_);
+  join(slow, "slow", "t", QoS::AtMostOnce);
+  slow.stall();
+  Conn p1(*broker_);
+  p1.connect(connect_packet("p1"));
+  auto p2 = std::make_unique<Conn>(*broker_);
+  p2->connect(connect_packet("p2"));
+  publish_until_paused(p1, "t");
+  p2->send(publish_packet("t", "x"));
+  ASSERT_FALSE(p1.reading());
+  ASSERT_FALSE(p2->reading());
+  p2->drop();  // a paused publisher's connection dies
+  p2.reset();
+  expect_consistent();
+  slow.drop();  // the subscriber goes: nobody to wait for
+  EXPECT_TRUE(p1.reading());
+  expect_consistent();
+}
+
+TEST_F(Backpressure, ClientSubscribedToItsOwnTopicIsNotPausedForItself) {
+  Conn self(*broker_);
+  join(self, "self", "t", QoS::AtMostOnce);
+  self.stall();
+  EXPECT_EQ(publish_until_paused(self, "t", QoS::AtMostOnce, 100), 100);
+  EXPECT_EQ(broker_->stats().backpressure_pauses, 0U);
+  expect_consistent();
+}
+
+}  // namespace
+}  // namespace gw::broker
