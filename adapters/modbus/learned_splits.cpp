@@ -316,7 +316,7 @@ AdoptOutcome adopt_learned_splits(const LinkOptions& link, PollSchedule& schedul
   for (const LearnedRequest& r : learned) by_device[r.device][r.interval].push_back(&r);
   for (const auto& [device, jobs] : by_device) {
     const auto it = std::find_if(link.devices.begin(), link.devices.end(),
-                                 [&](const DeviceOptions& d) { return d.name == device; });
+                                 [&name = device](const DeviceOptions& d) { return d.name == name; });
     if (it == link.devices.end()) {
       out.discarded.push_back("device '" + device + "': no longer configured on this link");
       continue;
