@@ -96,32 +96,8 @@ do_build() {
     die "$build_dir/bin/edge-gateway is not an $elf_machine binary"
 }
 
-# A free loopback TCP port (the kernel picks it; the smoke test binds it right afterwards).
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-# Waits until a TCP port on 127.0.0.1 accepts connections, for at most $2 seconds.
-wait_port() {
-  python3 - "$@" <<'EOF'
-import os, socket, sys, time
-port, deadline = int(sys.argv[1]), time.monotonic() + float(sys.argv[2])
-pid = int(sys.argv[3]) if len(sys.argv) > 3 else 0
-while time.monotonic() < deadline:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        sys.exit(0)
-    except OSError:
-        pass
-    try:
-        if pid:
-            os.kill(pid, 0)
-    except OSError:
-        sys.exit(1)  # the process that should listen has exited
-    time.sleep(0.1)
-sys.exit(1)
-EOF
-}
+# free_port, wait_port (loopback ports of the processes started here)
+. scripts/lib/local_ports.sh
 
 # Everything the smoke test starts; stopped on any exit.
 pids=()

@@ -80,27 +80,9 @@ trap 'exit 130' INT TERM
 deadline=$((SECONDS + timeout_s))
 left() { local l=$((deadline - SECONDS)); [ "$l" -gt 0 ] || { echo "bridge_outage: FAIL: out of time (TIMEOUT=$timeout_s)" >&2; exit 1; }; echo "$l"; }
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-wait_port() {  # PORT SECONDS PID
-  python3 - "$@" <<'EOF'
-import os, socket, sys, time
-port, deadline, pid = int(sys.argv[1]), time.monotonic() + float(sys.argv[2]), int(sys.argv[3])
-while time.monotonic() < deadline:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        sys.exit(0)
-    except OSError:
-        pass
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        sys.exit(1)
-    time.sleep(0.05)
-sys.exit(1)
-EOF
-}
+# free_port, wait_port (loopback ports of the processes started here)
+. scripts/lib/local_ports.sh
+
 metric() {  # NAME: the gateway's gauge or counter (no labels), empty when unreachable
   curl -fs --max-time 5 "http://127.0.0.1:$metrics_port/metrics" | awk -v n="$1" '$1 == n {print $2}'
 }

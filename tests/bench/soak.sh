@@ -74,29 +74,8 @@ stop_all() {
 trap stop_all EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-wait_port() {  # PORT SECONDS [PID: give up when it exits]
-  python3 - "$@" <<'EOF'
-import os, socket, sys, time
-port, deadline = int(sys.argv[1]), time.monotonic() + float(sys.argv[2])
-pid = int(sys.argv[3]) if len(sys.argv) > 3 else 0
-while time.monotonic() < deadline:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        sys.exit(0)
-    except OSError:
-        pass
-    try:
-        if pid:
-            os.kill(pid, 0)
-    except OSError:
-        sys.exit(1)  # the process that should listen has exited
-    time.sleep(0.1)
-sys.exit(1)
-EOF
-}
+# free_port, wait_port (loopback ports of the processes started here)
+. scripts/lib/local_ports.sh
 
 modbus="$(free_port)"; local_port="$(free_port)"; cloud="$(free_port)"; metrics="$(free_port)"
 sed -e "s/127\.0\.0\.1:1883\b/127.0.0.1:$local_port/" -e "s/port: 5020/port: $modbus/" \
