@@ -37,8 +37,17 @@ void Broker::throttle_if_over(Session& session) {
   if (subscriber == nullptr || subscriber == publisher || subscriber->closing()) return;
   Backpressure& sub = subscriber->backpressure();
   if (sub.stuck || !over_high_water(session)) return;
+  // A slow subscriber drains only while it is read (its acknowledgements free its queue), so one
+  // that others wait on is never paused: a paused one is read again now, and one that others
+  // already wait on is not paused as a publisher below. Otherwise two clients publishing to each
+  // other would hold each other until the stuck rule broke the tie.
+  if (sub.paused()) {
+    for (Client* other : sub.waiting_on) erase_one(other->backpressure().waiters, subscriber);
+    sub.waiting_on.clear();
+    subscriber->resume_reading(clock_.steady());
+  }
   Backpressure& pub = publisher->backpressure();
-  if (pub.waits_on(subscriber)) return;
+  if (!pub.waiters.empty() || pub.waits_on(subscriber)) return;
   if (sub.waiters.empty()) {
     sub.progress_at = clock_.steady();
     sub.backlog_mark = backlog(session);
@@ -110,6 +119,7 @@ std::string Broker::check_backpressure_invariants() const {
     };
     if ((bp.paused() || !bp.waiters.empty()) && c->closing()) return fail("closing but still paired");
     if (bp.stuck && !bp.waiters.empty()) return fail("stuck but still pausing publishers");
+    if (bp.paused() && !bp.waiters.empty()) return fail("paused while publishers wait on it");
     for (Client* s : bp.waiting_on) {
       if (!clients_.contains(s)) return fail("waits on a gone subscriber");
       const auto& w = s->backpressure().waiters;

@@ -187,6 +187,38 @@ TEST_F(Backpressure, Qos1QueueOverHalfOfMaxQueuedMessagesPausesAndAcknowledgemen
   EXPECT_EQ(broker_->stats().dropped_queue_full, 0U);
 }
 
+TEST_F(Backpressure, TwoClientsPublishingToEachOtherAreNeverBothPaused) {
+  auto o = small_queues();
+  o.max_queued_bytes = 1024 * 1024;
+  o.max_queued_messages = 20;  // high water: more than 10 queued
+  o.max_inflight = 4;
+  make_broker(o);
+  // Each reads what it is sent but acknowledges nothing: only reading its PUBACKs would drain it.
+  Conn a(*broker_);
+  join(a, "a", "to-a", QoS::AtLeastOnce);
+  Conn b(*broker_);
+  join(b, "b", "to-b", QoS::AtLeastOnce);
+
+  publish_until_paused(a, "to-b", QoS::AtLeastOnce);
+  ASSERT_FALSE(a.reading());  // a waits on b
+  expect_consistent();
+  // Now b fills a's queue: a is read again (only reading its acknowledgements drains it), and
+  // b waits on a instead.
+  publish_until_paused(b, "to-a", QoS::AtLeastOnce);
+  EXPECT_TRUE(a.reading());
+  EXPECT_FALSE(b.reading());
+  expect_consistent();
+  // a's acknowledgements are read and drain it, which resumes b.
+  for (int round = 0; round < 10 && !b.reading(); ++round) {
+    for (const auto& p : only<Publish>(a.received())) a.send(Puback{.packet_id = p.packet_id});
+  }
+  EXPECT_TRUE(a.reading());
+  EXPECT_TRUE(b.reading());
+  expect_consistent();
+  EXPECT_EQ(broker_->stats().backpressure_stuck, 0U);
+  EXPECT_EQ(broker_->stats().dropped_queue_full, 0U);
+}
+
 TEST_F(Backpressure, PausedPublisherKeepAliveDoesNotExpireAndRestartsOnResume) {
   auto o = small_queues();
   o.max_backpressure_wait = 60s;
