@@ -326,6 +326,7 @@ std::error_code Outbox::failed(std::error_code ec) {
     in_txn_ = false;
     batch_open_ = false;
     deferred_.clear();  // as if they had been inserted in the transaction that is gone
+    deferred_bytes_ = 0;
     counters_.lost_uncommitted += pending_appends_;
     pending_writes_ = 0;
     pending_appends_ = 0;
@@ -384,9 +385,15 @@ Result<void> Outbox::write_deferred() {
   while (!deferred_.empty()) {
     GW_TRY_VOID(insert_row(deferred_.begin()->second));
     persisted_seq_ = std::max(persisted_seq_, deferred_.begin()->first);
-    deferred_.erase(deferred_.begin());
+    erase_deferred(deferred_.begin());
   }
   return {};
+}
+
+std::map<std::uint64_t, Outbox::Deferred>::iterator Outbox::erase_deferred(
+    std::map<std::uint64_t, Deferred>::iterator it) {
+  deferred_bytes_ -= it->second.row.size;
+  return deferred_.erase(it);
 }
 
 Result<void> Outbox::reserve_ids() {
@@ -455,6 +462,13 @@ Result<std::uint64_t> Outbox::append(std::string_view route, int priority, const
   }
   begin_batch();
   GW_TRY_VOID(make_room(size));
+  // Bounded memory: a burst (or an outage, when nothing is acknowledged) goes to SQLite in
+  // batches, in the open transaction, as before write-behind. Done before this row is taken, so
+  // that a failure refuses this row and holds no more than the bound.
+  if (deferred_.size() >= std::min<std::size_t>(options_.commit_max_messages, kMaxDeferred) ||
+      deferred_bytes_ + size > kMaxDeferredBytes) {
+    GW_TRY_VOID(write_deferred());
+  }
 
   const auto now = clock_.wall_ms();
   const auto id = next_id_;
@@ -468,6 +482,7 @@ Result<std::uint64_t> Outbox::append(std::string_view route, int priority, const
   d.row.size = size;
   d.props = props_buf_;
   deferred_.emplace(id, std::move(d));
+  deferred_bytes_ += size;
   ++next_id_;
   ++rows_;
   bytes_ += size;
@@ -477,11 +492,6 @@ Result<std::uint64_t> Outbox::append(std::string_view route, int priority, const
   ++pending_appends_;
   note_write();
   ++counters_.appended;
-  // Bounded memory: a burst (or an outage, when nothing is acknowledged) goes to SQLite in
-  // batches, in the open transaction, as before write-behind.
-  if (deferred_.size() >= std::min<std::size_t>(options_.commit_max_messages, kMaxDeferred)) {
-    GW_TRY_VOID(write_deferred());
-  }
   return id;
 }
 
@@ -574,7 +584,7 @@ Result<void> Outbox::purge_aged(std::int64_t now) {
     const auto it = deferred_.begin();
     max_unwritten_ = std::max(max_unwritten_, it->first);
     forget(it->first, it->second.row.size);
-    deferred_.erase(it);
+    erase_deferred(it);
     ++counters_.drops[DropReason::MaxAge];
   }
   if (!deferred_.empty()) oldest_hint_ = deferred_.begin()->second.row.stored_at;
@@ -717,7 +727,7 @@ Result<void> Outbox::ack(std::uint64_t id) {
     // Acknowledged before its group commit: the row is never written.
     max_unwritten_ = std::max(max_unwritten_, id);
     forget(id, it->second.row.size);
-    deferred_.erase(it);
+    erase_deferred(it);
     ++counters_.acked;
     return {};
   }
@@ -766,7 +776,7 @@ Result<std::size_t> Outbox::expire() {
     }
     max_unwritten_ = std::max(max_unwritten_, it->first);
     forget(it->first, r.size);
-    it = deferred_.erase(it);
+    it = erase_deferred(it);
     ++counters_.drops[DropReason::Expired];
     ++removed;
   }
@@ -929,6 +939,8 @@ Result<OutboxStats> Outbox::stats() {
   s.dead_letters = dead_count_;
   s.inflight = inflight_.size();
   s.pending_writes = batch_open_ ? pending_writes_ : 0;
+  s.deferred_rows = deferred_.size();
+  s.deferred_bytes = deferred_bytes_;
   ResetGuard guard(oldest_);
   auto row = oldest_.step();
   if (!row) return fail(failed(row.error()));

@@ -10,13 +10,16 @@
 // in a crash only means the message is sent once more (at-least-once).
 //
 // Write-behind. An appended row is kept in memory until the group commit (or until
-// min(commit_max_messages, kMaxDeferred) of them wait) and only then INSERTed: a row whose
+// min(commit_max_messages, kMaxDeferred) of them, or kMaxDeferredBytes, wait) and only then
+// INSERTed: a row whose
 // acknowledgement arrives before that is never written at all, so with the uplink up a message
 // that is appended, sent and acknowledged within one commit window costs no disk write (flash
 // wear). The loss window is unchanged: a row is durable at the same flush() as before, and
-// nothing unflushed survives a crash either way. Ids of rows never written are still never
-// reused: flush() reserves ids in the file ahead of them (kIdReserve at a time, one small write),
-// so after a restart ids continue above the reservation.
+// nothing unflushed survives a crash either way. Ids of rows never written are not reused after
+// a clean flush: flush() reserves ids in the file ahead of them (kIdReserve at a time, one small
+// write), so after a restart ids continue above the reservation. Ids given up in memory after the
+// last flush may be given again after a crash; that is harmless, because an id never leaves the
+// process (dead letters keep theirs through max(id)).
 //
 // Reading. next(max) returns up to `max` sendable rows in send order: priority descending, then id
 // (append order) ascending. Rows it returns are "in flight" and are skipped by later calls until
@@ -70,8 +73,10 @@ namespace gw::bridge {
 
 class Outbox {
  public:
-  // Write-behind limits: appended rows held in memory at most, and ids reserved at a time.
+  // Write-behind limits: appended rows (and their bytes) held in memory at most, and ids
+  // reserved at a time.
   static constexpr std::size_t kMaxDeferred = 1024;
+  static constexpr std::uint64_t kMaxDeferredBytes = 4 * 1024 * 1024;
   static constexpr std::uint64_t kIdReserve = 4096;
 
  private:
@@ -167,6 +172,9 @@ class Outbox {
     std::string props;  // encoded for the props column
   };
   Result<void> write_deferred();
+  // Removes a deferred row (keeps deferred_bytes_); returns the next one.
+  std::map<std::uint64_t, Deferred>::iterator erase_deferred(
+      std::map<std::uint64_t, Deferred>::iterator it);
   Result<void> insert_row(const Deferred& d);
   Result<void> reserve_ids();
   [[nodiscard]] StoredMessage sendable(const Deferred& d, std::int64_t now) const;
@@ -225,6 +233,7 @@ class Outbox {
 
   // Appended rows not yet INSERTed, by id; every id here is above every id in the table.
   std::map<std::uint64_t, Deferred> deferred_;
+  std::uint64_t deferred_bytes_ = 0;  // the sum of their sizes
   std::uint64_t persisted_seq_ = 0;  // ids up to this are reserved in the file (sqlite_sequence)
   std::uint64_t max_unwritten_ = 0;  // highest id given up without ever being written
 

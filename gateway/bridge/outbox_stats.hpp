@@ -45,6 +45,10 @@ struct OutboxStats {
   std::uint64_t dead_letters = 0;
   std::uint64_t inflight = 0;     // handed out by next(), not yet acked, nacked or released
   std::uint64_t pending_writes = 0;  // in the open group-commit transaction
+  // Write-behind: appended rows held in memory until their commit (or their acknowledgement),
+  // at most Outbox::kMaxDeferred rows and kMaxDeferredBytes bytes.
+  std::uint64_t deferred_rows = 0;
+  std::uint64_t deferred_bytes = 0;
 
   // Counters since open.
   // Includes refused appends under their reason: DropNewest refusals, MessageTooLarge

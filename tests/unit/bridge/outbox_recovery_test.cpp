@@ -157,6 +157,29 @@ TEST_F(OutboxRecovery, WritesNothingForRowsAcknowledgedBeforeTheirCommit) {
   EXPECT_EQ(next_ids(*outbox, 10), Ids{kept});
 }
 
+TEST_F(OutboxRecovery, HoldsAtMostTheWriteBehindBoundInMemory) {
+  auto outbox = open();
+  const std::string big(100 * 1024, 'x');
+  std::uint64_t appended = 0;
+  for (int i = 0; i < 100; ++i) {
+    add(*outbox, make_message("t", big));
+    appended += 1;
+    const auto s = stats_of(*outbox);
+    ASSERT_LE(s.deferred_bytes, Outbox::kMaxDeferredBytes) << "after " << appended;
+    ASSERT_LE(s.deferred_rows, Outbox::kMaxDeferred);
+  }
+  const auto s = stats_of(*outbox);
+  EXPECT_EQ(s.rows, 100u);
+  EXPECT_GT(s.deferred_rows, 0u);
+  EXPECT_LT(s.deferred_rows, 100u);  // the rest went to SQLite in the open transaction
+  ASSERT_TRUE(outbox->flush());
+  EXPECT_EQ(stats_of(*outbox).deferred_rows, 0u);
+  EXPECT_EQ(stats_of(*outbox).deferred_bytes, 0u);
+  outbox.reset();
+  outbox = open();
+  EXPECT_EQ(next_ids(*outbox, 200).size(), 100u);
+}
+
 TEST_F(OutboxRecovery, NeverReusesIdsOfRowsThatWereNeverWrittenWhenReopened) {
   std::uint64_t last = 0;
   {
@@ -217,7 +240,9 @@ TEST_F(OutboxRecovery, ExpiresDeferredRowsWithoutWritingThem) {
   ASSERT_TRUE(gone);
   EXPECT_EQ(*gone, 1u);
   EXPECT_EQ(stats_of(*outbox).rows, 0u);
-  EXPECT_EQ(outbox->ack(id).error(), OutboxErrc::NotFound);
+  const auto acked = outbox->ack(id);
+  ASSERT_FALSE(acked);
+  EXPECT_EQ(acked.error(), OutboxErrc::NotFound);
 }
 
 TEST_F(OutboxRecovery, KeepsExactlyFlushedRowsWhenChildExitsWithoutFlush) {
