@@ -82,6 +82,11 @@ void Client::handle(Packet&& packet) {
     }
     return;
   }
+  if (connected_ && enhanced_auth_ && enhanced_auth_->refusing) {
+    // A failed re-authentication: its DISCONNECT 0x87 comes after the failure delay, and until
+    // then nothing more is served on the old authorisation [MQTT-4.12.1-2].
+    return;
+  }
   if (!connected_ && auth_ticket_ != 0) {
     // CONNECT is being verified: keep what follows it for later.
     if (const auto* p = std::get_if<Publish>(&packet)) {

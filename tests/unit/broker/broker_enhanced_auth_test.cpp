@@ -293,7 +293,11 @@ TEST_F(EnhancedAuthTest, FailedReauthenticationDisconnectsWith0x87) {
   ASSERT_EQ(mid.size(), 1u);
   c.send(auth(AuthReason::ContinueAuthentication, "SCRAM-SHA-256",
               again.final_for(mid[0].props.authentication_data.value_or(""))));
-  const auto got = only<Disconnect>(answer(c));
+  // Until its DISCONNECT nothing more is served on the old authorisation [MQTT-4.12.1-2].
+  c.send(publish_packet("t/1", "after a failed re-authentication", QoS::AtLeastOnce));
+  const auto after = answer(c);
+  EXPECT_TRUE(only<Puback>(after).empty());
+  const auto got = only<Disconnect>(after);
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].reason, DisconnectReason::NotAuthorized);
   EXPECT_TRUE(c.closed());
