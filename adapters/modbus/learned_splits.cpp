@@ -1,6 +1,8 @@
 #include "adapters/modbus/learned_splits.hpp"
 
 #include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -271,12 +273,22 @@ Result<void> save_learned_splits(const std::string& path,
             std::to_string(r.interval.count()) + ' ' + std::string(name(r.table)) + ' ' +
             std::to_string(r.address) + ' ' + std::to_string(r.count) + '\n';
   }
-  const std::string tmp = path + ".tmp";
+  // A temporary file of its own (two links' threads may save during a reload), removed on any
+  // failure.
+  std::string tmp = path + ".XXXXXX";
   {
-    Fd f{::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)};
+    Fd f{::mkostemp(tmp.data(), O_CLOEXEC)};
     if (f.fd < 0) return fail(last_error());
-    GW_TRY_VOID(write_all(f.fd, text));
-    if (::fsync(f.fd) != 0) return fail(last_error());
+    const auto written = [&]() -> Result<void> {
+      if (::fchmod(f.fd, 0644) != 0) return fail(last_error());
+      GW_TRY_VOID(write_all(f.fd, text));
+      if (::fsync(f.fd) != 0) return fail(last_error());
+      return {};
+    }();
+    if (!written) {
+      ::unlink(tmp.c_str());
+      return written;
+    }
   }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     const auto ec = last_error();
