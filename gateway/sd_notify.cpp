@@ -4,11 +4,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <cstddef>
 #include <string>
 
@@ -63,8 +65,11 @@ std::error_code sd_notify(std::string_view state) {
 
   const Socket sock;
   if (sock.fd() < 0) return {errno, std::generic_category()};
-  const ssize_t n = ::sendto(sock.fd(), state.data(), state.size(), MSG_NOSIGNAL,
-                             reinterpret_cast<const sockaddr*>(&addr), len);
+  ssize_t n = 0;
+  do {
+    n = ::sendto(sock.fd(), state.data(), state.size(), MSG_NOSIGNAL,
+                 reinterpret_cast<const sockaddr*>(&addr), len);
+  } while (n < 0 && errno == EINTR);
   if (n < 0) return {errno, std::generic_category()};
   return {};
 }
@@ -77,7 +82,9 @@ std::chrono::microseconds sd_watchdog_interval() {
       return std::chrono::microseconds{0};
     }
   }
-  return std::chrono::microseconds{static_cast<std::chrono::microseconds::rep>(usec)};
+  // systemd's own limit is far below this; a larger value would turn negative as a `rep`.
+  constexpr std::uint64_t kMax = std::numeric_limits<std::chrono::microseconds::rep>::max();
+  return std::chrono::microseconds{static_cast<std::chrono::microseconds::rep>(std::min(usec, kMax))};
 }
 
 }  // namespace gw::gateway

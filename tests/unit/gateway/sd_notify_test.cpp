@@ -135,6 +135,9 @@ TEST(SdWatchdogInterval, IsWatchdogUsecForThisProcess) {
   const std::string me = std::to_string(::getpid());
   ScopedEnv pid("WATCHDOG_PID", me.c_str());
   EXPECT_EQ(sd_watchdog_interval(), 20s);
+  // 2^64 - 1 fits the parser but not a signed count: clamped, never negative.
+  ScopedEnv huge("WATCHDOG_USEC", "18446744073709551615");
+  EXPECT_GT(sd_watchdog_interval().count(), 0);
 }
 
 TEST(SdWatchdogInterval, IsZeroForAnotherProcessOrWithoutANumber) {
