@@ -396,6 +396,15 @@ std::map<std::uint64_t, Outbox::Deferred>::iterator Outbox::erase_deferred(
   return deferred_.erase(it);
 }
 
+std::map<std::uint64_t, Outbox::Deferred>::iterator Outbox::give_up_deferred(
+    std::map<std::uint64_t, Deferred>::iterator it) {
+  max_unwritten_ = std::max(max_unwritten_, it->first);
+  forget(it->first, it->second.row.size);
+  // Not lost if the open transaction rolls back: it was never going to be written.
+  if (pending_appends_ > 0) --pending_appends_;
+  return erase_deferred(it);
+}
+
 Result<void> Outbox::reserve_ids() {
   if (max_unwritten_ <= persisted_seq_) return {};
   GW_TRY_VOID(begin_if_needed());
@@ -581,10 +590,7 @@ Result<void> Outbox::purge_aged(std::int64_t now) {
   }
   // The table is empty: the deferred rows are the oldest, in append order.
   while (!deferred_.empty() && deferred_.begin()->second.row.stored_at <= cutoff) {
-    const auto it = deferred_.begin();
-    max_unwritten_ = std::max(max_unwritten_, it->first);
-    forget(it->first, it->second.row.size);
-    erase_deferred(it);
+    give_up_deferred(deferred_.begin());
     ++counters_.drops[DropReason::MaxAge];
   }
   if (!deferred_.empty()) oldest_hint_ = deferred_.begin()->second.row.stored_at;
@@ -725,9 +731,7 @@ Result<void> Outbox::ack(std::uint64_t id) {
   GW_TRY_VOID(resync_if_stale());
   if (const auto it = deferred_.find(id); it != deferred_.end()) {
     // Acknowledged before its group commit: the row is never written.
-    max_unwritten_ = std::max(max_unwritten_, id);
-    forget(id, it->second.row.size);
-    erase_deferred(it);
+    give_up_deferred(it);
     ++counters_.acked;
     return {};
   }
@@ -774,9 +778,7 @@ Result<std::size_t> Outbox::expire() {
       ++it;
       continue;
     }
-    max_unwritten_ = std::max(max_unwritten_, it->first);
-    forget(it->first, r.size);
-    it = erase_deferred(it);
+    it = give_up_deferred(it);
     ++counters_.drops[DropReason::Expired];
     ++removed;
   }

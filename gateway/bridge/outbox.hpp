@@ -175,6 +175,9 @@ class Outbox {
   // Removes a deferred row (keeps deferred_bytes_); returns the next one.
   std::map<std::uint64_t, Deferred>::iterator erase_deferred(
       std::map<std::uint64_t, Deferred>::iterator it);
+  // A deferred row that ends in memory (acknowledged, expired, aged out): never written.
+  std::map<std::uint64_t, Deferred>::iterator give_up_deferred(
+      std::map<std::uint64_t, Deferred>::iterator it);
   Result<void> insert_row(const Deferred& d);
   Result<void> reserve_ids();
   [[nodiscard]] StoredMessage sendable(const Deferred& d, std::int64_t now) const;
