@@ -117,7 +117,7 @@ TEST_F(BrokerBackpressure, StuckSubscriberDelaysALiveOneOnceAndOnlyItsOwnMessage
   ASSERT_TRUE(stuck.read_packet().has_value());  // SUBACK; from now on it never reads
   constexpr int kCount = 40000;  // 40 MB: far more than the stuck socket's kernel buffers hold
   auto live = subscriber(kCount, 65536, 0);
-  const long rss_before = status_kb(gw_->process().pid(), "VmRSS");
+  [[maybe_unused]] const long rss_before = status_kb(gw_->process().pid(), "VmRSS");
 
   const auto started = std::chrono::steady_clock::now();
   const auto pub = publish(kCount, 1000);
