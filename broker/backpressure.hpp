@@ -22,6 +22,8 @@
 #include <cstddef>
 #include <vector>
 
+#include "broker/subscription.hpp"
+
 namespace gw::broker {
 
 class Client;
@@ -31,13 +33,15 @@ struct Backpressure {
   std::vector<Client*> waiters;
   // As a publisher: subscribers it waits on; its reading is paused while this is not empty.
   std::vector<Client*> waiting_on;
+  // As a publisher: in-process subscribers (by LocalClient) with a LocalBacklog it waits on.
+  std::vector<SubscriberId> waiting_on_local;
   // While `waiters` is not empty: when the backlog last went down, and what it was then.
   std::chrono::steady_clock::time_point progress_at;
   std::size_t backlog_mark = 0;
   // Declared stuck: pauses no publisher until its backlog falls under low water.
   bool stuck = false;
 
-  [[nodiscard]] bool paused() const { return !waiting_on.empty(); }
+  [[nodiscard]] bool paused() const { return !waiting_on.empty() || !waiting_on_local.empty(); }
   [[nodiscard]] bool waits_on(const Client* subscriber) const {
     return std::find(waiting_on.begin(), waiting_on.end(), subscriber) != waiting_on.end();
   }
@@ -50,6 +54,33 @@ inline void erase_one(std::vector<Client*>& v, const Client* c) {
     v.pop_back();
   }
 }
+
+inline void erase_one(std::vector<SubscriberId>& v, SubscriberId id) {
+  if (auto it = std::find(v.begin(), v.end(), id); it != v.end()) {
+    *it = v.back();
+    v.pop_back();
+  }
+}
+
+// An in-process subscriber's own queue, taken by another thread (the bridge's hand-off into its
+// outbox). With one set (LocalClient::set_backlog) the subscriber counts for back-pressure like a
+// network one: its backlog is size() plus the local deliveries the broker has not handed over
+// yet; a network publisher routing into it above capacity() / 2 is paused until it is at
+// capacity() / 4 or less, or until it makes no progress for max_backpressure_wait (stuck).
+//
+// Ownership: shared by the LocalClient's owner and the Broker.
+// Thread safety: size() and capacity() from any thread; request_progress() from the core thread;
+// the consumer answers it from its own thread by posting LocalClient::on_backlog_progress() to
+// the core.
+class LocalBacklog {
+ public:
+  virtual ~LocalBacklog() = default;
+  [[nodiscard]] virtual std::size_t size() const = 0;
+  [[nodiscard]] virtual std::size_t capacity() const = 0;
+  // Asks for one LocalClient::on_backlog_progress() on the core thread after the consumer next
+  // takes from the queue (even if it finds it empty).
+  virtual void request_progress() = 0;
+};
 
 // Names the publishing client in `slot` for the length of one routed PUBLISH.
 class RoutingPublisher {

@@ -560,6 +560,9 @@ std::size_t Broker::route(const std::shared_ptr<const Message>& message,
       if (!(local->second.no_local && from == local->second.owner)) {
         local_queue_.emplace_back(d.subscriber, message);
         ++delivered;
+        if (routing_from_ != nullptr && !local_gauges_.empty()) {
+          throttle_if_local_over(local->second.owner);
+        }
       }
       continue;
     }
@@ -616,6 +619,7 @@ void Broker::drain_local() {
 SubscriberId Broker::add_local_subscriber() { return SubscriberId{next_subscriber_++}; }
 
 void Broker::remove_local_subscriber(SubscriberId owner) {
+  set_local_backlog(owner, nullptr);
   for (auto it = local_.begin(); it != local_.end();) {
     if (it->second.owner == owner) {
       tree_.remove_all(it->first);
@@ -1127,6 +1131,7 @@ void Broker::tick() {
       end_session(session);
     }
   }
+  for (auto& [owner, gauge] : local_gauges_) check_local_backlog(owner, gauge, now, true);
   if (const auto next = retained_.next_expiry(); next && *next <= now) retained_.purge_expired(now);
   flush_journal(/*force=*/false);
   flush_limit_log(now);

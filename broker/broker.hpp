@@ -82,6 +82,11 @@ class Broker {
   bool unsubscribe_local(SubscriberId id, std::string_view filter);
   // `topic` already validated.
   void publish_local(Message message, SubscriberId from);
+  // Back-pressure for an in-process subscriber with a queue of its own (broker/backpressure.hpp):
+  // null removes it and resumes the publishers waiting on it.
+  void set_local_backlog(SubscriberId owner, std::shared_ptr<LocalBacklog> backlog);
+  // The backlog's consumer took from it: publishers resume once it is under low water.
+  void on_local_backlog_progress(SubscriberId owner);
 
   [[nodiscard]] const BrokerOptions& options() const { return options_; }
 
@@ -310,6 +315,20 @@ class Broker {
   [[nodiscard]] bool under_low_water(const Session& session) const;
   void release_waiters(Client& subscriber, std::chrono::steady_clock::time_point now);
   [[nodiscard]] std::string check_backpressure_invariants() const;
+  // In-process subscribers with a LocalBacklog, by LocalClient; `bp.waiters` are the publishers
+  // paused on it (`bp.waiting_on` stays empty).
+  struct LocalGauge {
+    std::shared_ptr<LocalBacklog> backlog;
+    Backpressure bp;
+  };
+  std::unordered_map<SubscriberId, LocalGauge> local_gauges_;
+  [[nodiscard]] std::size_t local_backlog(const LocalGauge& gauge) const;
+  void throttle_if_local_over(SubscriberId owner);
+  // The low-water check; with `stuck_check` (from tick()) also the stuck one.
+  void check_local_backlog(SubscriberId owner, LocalGauge& gauge,
+                           std::chrono::steady_clock::time_point now, bool stuck_check);
+  void release_local_waiters(SubscriberId owner, LocalGauge& gauge,
+                             std::chrono::steady_clock::time_point now);
 };
 
 template <typename... Args>

@@ -52,9 +52,10 @@ void Broker::throttle_if_over(Session& session) {
     sub.progress_at = clock_.steady();
     sub.backlog_mark = backlog(session);
   }
+  const bool was_paused = pub.paused();
   sub.waiters.push_back(publisher);
   pub.waiting_on.push_back(subscriber);
-  if (pub.waiting_on.size() == 1) {
+  if (!was_paused) {
     ++stats_.backpressure_pauses;
     publisher->pause_reading();
   }
@@ -65,7 +66,7 @@ void Broker::release_waiters(Client& subscriber, std::chrono::steady_clock::time
   for (Client* publisher : sub.waiters) {
     Backpressure& pub = publisher->backpressure();
     erase_one(pub.waiting_on, &subscriber);
-    if (pub.waiting_on.empty()) publisher->resume_reading(now);
+    if (!pub.paused()) publisher->resume_reading(now);
   }
   sub.waiters.clear();
 }
@@ -108,6 +109,12 @@ void Broker::forget_backpressure(Client& client) {
   if (!bp.waiters.empty()) release_waiters(client, clock_.steady());
   for (Client* subscriber : bp.waiting_on) erase_one(subscriber->backpressure().waiters, &client);
   bp.waiting_on.clear();
+  for (SubscriberId owner : bp.waiting_on_local) {
+    if (auto it = local_gauges_.find(owner); it != local_gauges_.end()) {
+      erase_one(it->second.bp.waiters, &client);
+    }
+  }
+  bp.waiting_on_local.clear();
   bp.stuck = false;
 }
 
@@ -131,8 +138,118 @@ std::string Broker::check_backpressure_invariants() const {
       if (!clients_.contains(p)) return fail("a gone publisher waits on it");
       if (!p->backpressure().waits_on(c)) return fail("a waiter that does not wait on it");
     }
+    for (SubscriberId owner : bp.waiting_on_local) {
+      auto it = local_gauges_.find(owner);
+      if (it == local_gauges_.end()) return fail("waits on a gone local subscriber");
+      const auto& w = it->second.bp.waiters;
+      if (std::count(w.begin(), w.end(), c) != 1) return fail("not once among a local backlog's waiters");
+      const auto& l = bp.waiting_on_local;
+      if (std::count(l.begin(), l.end(), owner) != 1) return fail("waits twice on a local backlog");
+    }
+  }
+  for (const auto& [owner, gauge] : local_gauges_) {
+    const auto fail = [&](std::string_view what) {
+      return fmt::format("local subscriber {}: back-pressure: {}", static_cast<std::uint64_t>(owner), what);
+    };
+    if (gauge.backlog == nullptr) return fail("no backlog");
+    if (!gauge.bp.waiting_on.empty() || !gauge.bp.waiting_on_local.empty()) return fail("waits itself");
+    if (gauge.bp.stuck && !gauge.bp.waiters.empty()) return fail("stuck but still pausing publishers");
+    for (Client* p : gauge.bp.waiters) {
+      if (!clients_.contains(p)) return fail("a gone publisher waits on it");
+      const auto& l = p->backpressure().waiting_on_local;
+      if (std::find(l.begin(), l.end(), owner) == l.end()) return fail("a waiter that does not wait on it");
+    }
   }
   return {};
+}
+
+// --- In-process subscribers with a queue of their own (LocalBacklog) ---
+
+// The queue, plus what routing has queued for local subscribers but not handed over yet (the
+// whole local queue: an upper bound, drained at every loop pass, so no count per subscriber).
+std::size_t Broker::local_backlog(const LocalGauge& gauge) const {
+  return gauge.backlog->size() + local_queue_.size();
+}
+
+void Broker::set_local_backlog(SubscriberId owner, std::shared_ptr<LocalBacklog> backlog) {
+  if (auto it = local_gauges_.find(owner); it != local_gauges_.end()) {
+    release_local_waiters(owner, it->second, clock_.steady());
+    local_gauges_.erase(it);
+  }
+  if (backlog != nullptr) local_gauges_[owner].backlog = std::move(backlog);
+}
+
+void Broker::throttle_if_local_over(SubscriberId owner) {
+  auto it = local_gauges_.find(owner);
+  if (it == local_gauges_.end()) return;
+  LocalGauge& gauge = it->second;
+  Backpressure& sub = gauge.bp;
+  if (sub.stuck) return;
+  const std::size_t now_backlog = local_backlog(gauge);
+  if (now_backlog <= gauge.backlog->capacity() / 2) return;
+  Client* publisher = routing_from_;
+  Backpressure& pub = publisher->backpressure();
+  const auto& waiting = pub.waiting_on_local;
+  if (std::find(waiting.begin(), waiting.end(), owner) != waiting.end()) return;
+  if (sub.waiters.empty()) {
+    sub.progress_at = clock_.steady();
+    sub.backlog_mark = now_backlog;
+    gauge.backlog->request_progress();
+  }
+  const bool was_paused = pub.paused();
+  sub.waiters.push_back(publisher);
+  pub.waiting_on_local.push_back(owner);
+  if (!was_paused) {
+    ++stats_.backpressure_pauses;
+    publisher->pause_reading();
+  }
+}
+
+void Broker::on_local_backlog_progress(SubscriberId owner) {
+  if (auto it = local_gauges_.find(owner); it != local_gauges_.end()) {
+    check_local_backlog(owner, it->second, clock_.steady(), /*stuck_check=*/false);
+  }
+}
+
+void Broker::check_local_backlog(SubscriberId owner, LocalGauge& gauge,
+                                 std::chrono::steady_clock::time_point now, bool stuck_check) {
+  Backpressure& sub = gauge.bp;
+  if (sub.waiters.empty() && !sub.stuck) return;
+  const std::size_t now_backlog = local_backlog(gauge);
+  if (now_backlog <= gauge.backlog->capacity() / 4) {
+    sub.stuck = false;
+    release_local_waiters(owner, gauge, now);
+    return;
+  }
+  if (sub.waiters.empty()) return;  // stuck: pauses nobody until it drains
+  if (now_backlog < sub.backlog_mark) sub.progress_at = now;
+  sub.backlog_mark = now_backlog;
+  if (!stuck_check) {
+    gauge.backlog->request_progress();  // still over low water: the next take tells again
+    return;
+  }
+  if (now - sub.progress_at < options_.max_backpressure_wait) return;
+  // No progress for the whole wait (e.g. its consumer's disk is failing): as for a stuck network
+  // subscriber, its publishers are released and what does not fit its queue is refused there.
+  sub.stuck = true;
+  ++stats_.backpressure_stuck;
+  if (std::has_single_bit(stats_.backpressure_stuck)) {  // the 1st, 2nd, 4th... time
+    log_->warn("local subscriber {}: no progress for {} ms ({} messages behind), resuming {} "
+               "publisher(s); its overflow is dropped ({} stuck so far)",
+               static_cast<std::uint64_t>(owner), options_.max_backpressure_wait.count(),
+               now_backlog, sub.waiters.size(), stats_.backpressure_stuck);
+  }
+  release_local_waiters(owner, gauge, now);
+}
+
+void Broker::release_local_waiters(SubscriberId owner, LocalGauge& gauge,
+                                   std::chrono::steady_clock::time_point now) {
+  for (Client* publisher : gauge.bp.waiters) {
+    Backpressure& pub = publisher->backpressure();
+    erase_one(pub.waiting_on_local, owner);
+    if (!pub.paused()) publisher->resume_reading(now);
+  }
+  gauge.bp.waiters.clear();
 }
 
 }  // namespace gw::broker

@@ -30,6 +30,12 @@ Result<void> LocalClient::subscribe(std::string filter, Handler handler,
   return {};
 }
 
+void LocalClient::set_backlog(std::shared_ptr<LocalBacklog> backlog) {
+  broker_.set_local_backlog(id_, std::move(backlog));
+}
+
+void LocalClient::on_backlog_progress() { broker_.on_local_backlog_progress(id_); }
+
 bool LocalClient::unsubscribe(std::string_view filter) {
   return broker_.unsubscribe_local(id_, filter);
 }

@@ -60,6 +60,13 @@ class LocalClient {
   // false when there was no such subscription.
   bool unsubscribe(std::string_view filter);
 
+  // Back-pressure (broker/backpressure.hpp): `backlog` is the queue this client's handlers feed
+  // and another thread takes from. Network publishers routing into this client's subscriptions
+  // are paused while it is above high water. Null removes it.
+  void set_backlog(std::shared_ptr<LocalBacklog> backlog);
+  // The backlog's consumer took from it (the answer to LocalBacklog::request_progress()).
+  void on_backlog_progress();
+
   [[nodiscard]] const std::string& name() const { return name_; }
 
  private:

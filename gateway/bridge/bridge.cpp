@@ -142,6 +142,18 @@ Result<void> Bridge::start() {
     core_side_->local_filters.push_back(filter);
   }
 
+  // Back-pressure: the inbox is the local subscriptions' backlog. The broker pauses the network
+  // publishers feeding it above half its capacity; the bridge thread, once it has taken the
+  // queue, tells the core, which resumes them under a quarter. A bridge thread making no progress
+  // (a failing disk) is declared stuck after broker.max_backpressure_wait, and the inbox refuses
+  // and counts what does not fit, as without back-pressure.
+  inbox_->set_on_progress([weak, &io] {
+    asio::post(io, [weak] {
+      if (auto side = weak.lock()) side->client.on_backlog_progress();
+    });
+  });
+  core_side_->client.set_backlog(inbox_);
+
   loop_ = std::make_unique<BridgeLoop>(options_, clock_, std::move(*outbox), inbox_, log);
   thread_ = std::thread([loop = loop_.get()] { loop->run(); });
   started_ = true;
@@ -155,6 +167,7 @@ void Bridge::stop() {
   stopped_ = true;
   // No new local messages; downstream ones still queued on the core are dropped (counted).
   for (const auto& filter : core_side_->local_filters) core_side_->client.unsubscribe(filter);
+  core_side_->client.set_backlog(nullptr);  // publishers waiting on the inbox resume
   core_side_->open = false;
   inbox_->request_stop();
   if (thread_.joinable()) thread_.join();

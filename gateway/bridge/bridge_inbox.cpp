@@ -13,6 +13,7 @@ bool BridgeInbox::push_local(LocalItem item) {
       return false;
     }
     local_.push_back(std::move(item));
+    local_size_.store(local_.size(), std::memory_order_relaxed);
   }
   cv_.notify_one();
   return true;
@@ -49,6 +50,9 @@ void BridgeInbox::wait_and_take(std::chrono::nanoseconds timeout, Batch& out) {
   out.local.swap(local_);
   out.events.swap(events_);
   out.stop = stop_;
+  local_size_.store(local_.size(), std::memory_order_relaxed);
+  lock.unlock();
+  if (progress_wanted_.exchange(false, std::memory_order_relaxed) && on_progress_) on_progress_();
 }
 
 }  // namespace gw::bridge

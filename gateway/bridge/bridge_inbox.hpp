@@ -4,6 +4,10 @@
 // and remote messages, which go straight on to the core through `on_remote`. The bridge thread
 // takes everything at once with wait_and_take().
 //
+// Back-pressure: the inbox is the broker::LocalBacklog of the bridge's local subscriptions, so
+// the broker pauses the network publishers feeding it while it is above half its capacity, and
+// the bridge thread tells the core (set_on_progress) when it has taken the queue.
+//
 // Ownership: shared (std::shared_ptr) by the Bridge, the local subscription handlers and every
 // Uplink callback context, so a late producer never touches a destroyed object.
 // Thread safety: every member is safe from any thread.
@@ -19,6 +23,7 @@
 #include <memory>
 #include <mutex>
 
+#include "broker/backpressure.hpp"
 #include "core/message.hpp"
 #include "gateway/bridge/link_event.hpp"
 
@@ -30,7 +35,7 @@ struct LocalItem {
   std::shared_ptr<const Message> message;
 };
 
-class BridgeInbox final : public LinkSink {
+class BridgeInbox final : public LinkSink, public broker::LocalBacklog {
  public:
   using RemoteHandler = std::function<void(Message&&)>;
 
@@ -44,6 +49,13 @@ class BridgeInbox final : public LinkSink {
   void request_stop();
   // Wakes the bridge thread (e.g. after a state change it must look at).
   void notify();
+
+  // broker::LocalBacklog. `on_progress` runs on the bridge thread (it posts to the core); set
+  // it before the bridge thread starts.
+  void set_on_progress(std::function<void()> on_progress) { on_progress_ = std::move(on_progress); }
+  [[nodiscard]] std::size_t size() const override { return local_size_.load(std::memory_order_relaxed); }
+  [[nodiscard]] std::size_t capacity() const override { return capacity_; }
+  void request_progress() override { progress_wanted_.store(true, std::memory_order_relaxed); }
 
   void on_link_event(LinkEvent&& event) override;
   void on_remote_message(std::uint64_t generation, Message&& message) override;
@@ -67,6 +79,11 @@ class BridgeInbox final : public LinkSink {
   std::deque<LinkEvent> events_;
   bool stop_ = false;
   std::atomic<std::uint64_t> dropped_full_{0};
+  // Back-pressure: local_.size() for the core thread's reads without the lock, and whether the
+  // core waits for the next take.
+  std::atomic<std::size_t> local_size_{0};
+  std::atomic<bool> progress_wanted_{false};
+  std::function<void()> on_progress_;
 };
 
 }  // namespace gw::bridge

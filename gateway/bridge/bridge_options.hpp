@@ -136,6 +136,7 @@ struct BridgeOptions {
 
   // Local messages waiting for the bridge thread (core thread → bridge thread). When full, new
   // messages are dropped, counted (BridgeStats::dropped_queue_full) and logged. 16..10000000.
+  // Network publishers feeding it are paused above half of it (broker back-pressure).
   std::size_t queue_capacity = 100000;
   // Downstream messages posted to the core thread and not yet published locally; beyond it they
   // are dropped and counted. 16..1000000.

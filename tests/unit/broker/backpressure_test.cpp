@@ -301,5 +301,206 @@ TEST_F(Backpressure, ClientSubscribedToItsOwnTopicIsNotPausedForItself) {
   expect_consistent();
 }
 
+// --- An in-process subscriber with a queue of its own (LocalBacklog), as the bridge's inbox ---
+
+// A bounded queue that refuses and counts when full, taken by hand as the bridge thread would.
+class FakeBacklog final : public LocalBacklog {
+ public:
+  explicit FakeBacklog(std::size_t capacity) : capacity_(capacity) {}
+  [[nodiscard]] std::size_t size() const override { return items.size(); }
+  [[nodiscard]] std::size_t capacity() const override { return capacity_; }
+  void request_progress() override { progress_wanted = true; }
+
+  void push(const std::shared_ptr<const Message>& m) {
+    if (items.size() >= capacity_) {
+      ++refused;
+      return;
+    }
+    items.push_back(m);
+  }
+  // The consumer takes `n` messages; answers a progress request as BridgeInbox does.
+  void take(std::size_t n, LocalClient& client) {
+    items.erase(items.begin(), items.begin() + static_cast<std::ptrdiff_t>(std::min(n, items.size())));
+    if (progress_wanted) {
+      progress_wanted = false;
+      client.on_backlog_progress();
+    }
+  }
+
+  std::vector<std::shared_ptr<const Message>> items;
+  std::size_t refused = 0;
+  bool progress_wanted = false;
+
+ private:
+  std::size_t capacity_;
+};
+
+class LocalBacklogPressure : public Backpressure {
+ protected:
+  void SetUp() override {
+    Backpressure::SetUp();
+    bridge_ = std::make_unique<LocalClient>(*broker_, "bridge");
+    backlog_ = std::make_shared<FakeBacklog>(100);  // high water 50, low water 25
+    ASSERT_TRUE(bridge_->subscribe("up/#", [b = backlog_](const auto& m) { b->push(m); }));
+    bridge_->set_backlog(backlog_);
+  }
+  void TearDown() override { bridge_.reset(); }
+
+  std::unique_ptr<LocalClient> bridge_;
+  std::shared_ptr<FakeBacklog> backlog_;
+};
+
+TEST_F(LocalBacklogPressure, PublisherIsPausedOverHalfAndResumedUnderAQuarterAfterTheConsumerTakes) {
+  Conn pub(*broker_);
+  pub.connect(connect_packet("pub"));
+  // Not yet handed over when it is paused: the broker counts its own local queue as backlog.
+  EXPECT_EQ(publish_until_paused(pub, "up/a", QoS::AtLeastOnce), 51);
+  EXPECT_EQ(broker_->stats().backpressure_pauses, 1U);
+  EXPECT_TRUE(backlog_->progress_wanted);
+  expect_consistent();
+  io_.poll();  // the handlers run: everything routed is in the queue, nothing refused
+  EXPECT_EQ(backlog_->items.size(), 51U);
+  EXPECT_EQ(backlog_->refused, 0U);
+  EXPECT_EQ(only<Puback>(pub.received()).size(), 51U);
+
+  backlog_->take(20, *bridge_);  // 31 left: over low water
+  EXPECT_FALSE(pub.reading());
+  EXPECT_TRUE(backlog_->progress_wanted) << "the next take must be reported again";
+  broker_->tick();
+  EXPECT_FALSE(pub.reading());
+  backlog_->take(6, *bridge_);  // 25 left
+  EXPECT_TRUE(pub.reading());
+  EXPECT_FALSE(backlog_->progress_wanted);
+  expect_consistent();
+
+  // Many rounds: every message acknowledged reaches the queue, none refused.
+  int sent = 51;
+  for (int round = 0; round < 20; ++round) {
+    sent += publish_until_paused(pub, "up/a", QoS::AtLeastOnce);
+    ASSERT_FALSE(pub.reading());
+    io_.poll();
+    backlog_->take(backlog_->items.size(), *bridge_);
+    ASSERT_TRUE(pub.reading());
+    expect_consistent();
+  }
+  EXPECT_EQ(backlog_->refused, 0U);
+  EXPECT_EQ(broker_->stats().backpressure_pauses, 21U);
+  EXPECT_EQ(only<Puback>(pub.received()).size(), static_cast<std::size_t>(sent - 51));
+}
+
+TEST_F(LocalBacklogPressure, TickResumesWhenTheConsumerTookTheQueueBeforeTheRequest) {
+  Conn pub(*broker_);
+  pub.connect(connect_packet("pub"));
+  publish_until_paused(pub, "up/a");
+  io_.poll();
+  backlog_->items.clear();  // taken without looking at the request: no progress report
+  EXPECT_FALSE(pub.reading());
+  broker_->tick();
+  EXPECT_TRUE(pub.reading());
+  expect_consistent();
+}
+
+TEST_F(LocalBacklogPressure, ConsumerWithoutProgressIsStuckAfterTheWaitThenItsOverflowIsRefused) {
+  Conn pub(*broker_);
+  pub.connect(connect_packet("pub"));
+  publish_until_paused(pub, "up/a");
+  io_.poll();
+  clock_.advance(999ms);
+  broker_->tick();
+  EXPECT_FALSE(pub.reading()) << "released before max_backpressure_wait";
+  clock_.advance(1ms);
+  broker_->tick();
+  EXPECT_TRUE(pub.reading());
+  EXPECT_EQ(broker_->stats().backpressure_stuck, 1U);
+  expect_consistent();
+
+  // Stuck: it pauses nobody, and what does not fit its queue is refused there (as without).
+  for (int i = 0; i < 100; ++i) pub.send(publish_packet("up/a", "x"));
+  io_.poll();
+  EXPECT_TRUE(pub.reading());
+  EXPECT_EQ(broker_->stats().backpressure_pauses, 1U);
+  EXPECT_EQ(backlog_->refused, 51U);
+  expect_consistent();
+
+  // Once it has caught up it pauses publishers again.
+  backlog_->take(100, *bridge_);
+  broker_->tick();
+  publish_until_paused(pub, "up/a");
+  EXPECT_FALSE(pub.reading());
+  EXPECT_EQ(broker_->stats().backpressure_pauses, 2U);
+  expect_consistent();
+}
+
+TEST_F(LocalBacklogPressure, ProgressWithinTheWaitKeepsASlowConsumerFromBeingStuck) {
+  Conn pub(*broker_);
+  pub.connect(connect_packet("pub"));
+  publish_until_paused(pub, "up/a");
+  io_.poll();
+  for (int round = 0; round < 5; ++round) {
+    clock_.advance(900ms);
+    backlog_->take(4, *bridge_);  // slow, but the backlog goes down within every wait
+    broker_->tick();
+    ASSERT_FALSE(pub.reading()) << round;
+  }
+  EXPECT_EQ(broker_->stats().backpressure_stuck, 0U);
+  expect_consistent();
+}
+
+TEST_F(LocalBacklogPressure, InProcessPublishersAreNeverPaused) {
+  LocalClient adapter(*broker_, "adapter");
+  for (int i = 0; i < 200; ++i) ASSERT_TRUE(adapter.publish(Message{.topic = "up/a", .payload = "x"}));
+  io_.poll();
+  EXPECT_EQ(broker_->stats().backpressure_pauses, 0U);
+  EXPECT_EQ(backlog_->refused, 100U);
+  expect_consistent();
+}
+
+TEST_F(LocalBacklogPressure, RemovingTheBacklogOrTheSubscriberReleasesAndAGonePublisherIsForgotten) {
+  Conn p1(*broker_);
+  p1.connect(connect_packet("p1"));
+  auto p2 = std::make_unique<Conn>(*broker_);
+  p2->connect(connect_packet("p2"));
+  publish_until_paused(p1, "up/a");
+  p2->send(publish_packet("up/a", "x"));
+  ASSERT_FALSE(p1.reading());
+  ASSERT_FALSE(p2->reading());
+  p2->drop();
+  p2.reset();
+  expect_consistent();
+  bridge_->set_backlog(nullptr);
+  EXPECT_TRUE(p1.reading());
+  expect_consistent();
+
+  bridge_->set_backlog(backlog_);
+  io_.poll();
+  backlog_->take(100, *bridge_);
+  publish_until_paused(p1, "up/a");
+  ASSERT_FALSE(p1.reading());
+  bridge_.reset();  // the LocalClient goes: its subscriptions and backlog with it
+  EXPECT_TRUE(p1.reading());
+  expect_consistent();
+}
+
+TEST_F(LocalBacklogPressure, NetworkAndLocalSubscribersBothHoldThePublisherUntilBothDrain) {
+  Conn pub(*broker_);
+  pub.connect(connect_packet("pub"));
+  publish_until_paused(pub, "up/a");  // paused for the local backlog
+  Conn slow(*broker_);
+  join(slow, "slow", "up/a", QoS::AtMostOnce);
+  slow.stall();
+  // The rest of a read batch: it takes the network subscriber over its high water too.
+  for (int i = 0; i < 30; ++i) pub.send(publish_packet("up/a", std::string(100, 'x')));
+  io_.poll();
+  EXPECT_EQ(broker_->stats().backpressure_pauses, 1U);
+  expect_consistent();
+  backlog_->take(100, *bridge_);
+  EXPECT_FALSE(pub.reading()) << "still waiting on the network subscriber";
+  expect_consistent();
+  slow.drain();
+  EXPECT_TRUE(pub.reading());
+  EXPECT_EQ(backlog_->refused, 0U);
+  expect_consistent();
+}
+
 }  // namespace
 }  // namespace gw::broker
