@@ -144,6 +144,9 @@ class Broker {
   void check_backpressure(Client& client, std::chrono::steady_clock::time_point now);
   // The connection stops: it no longer waits on anyone, and nobody waits on it.
   void forget_backpressure(Client& client);
+  // `publisher` waits on nobody any more (network or in-process subscribers); its reading is
+  // not changed here.
+  void stop_waiting(Client& publisher);
 
   // --- called for WebSocket listeners (see Server) ---
   // Counts a refused upgrade request (`handshake`) or a connection closed for a frame that breaks

@@ -42,8 +42,7 @@ void Broker::throttle_if_over(Session& session) {
   // already wait on is not paused as a publisher below. Otherwise two clients publishing to each
   // other would hold each other until the stuck rule broke the tie.
   if (sub.paused()) {
-    for (Client* other : sub.waiting_on) erase_one(other->backpressure().waiters, subscriber);
-    sub.waiting_on.clear();
+    stop_waiting(*subscriber);
     subscriber->resume_reading(clock_.steady());
   }
   Backpressure& pub = publisher->backpressure();
@@ -107,15 +106,22 @@ void Broker::check_backpressure(Client& client, std::chrono::steady_clock::time_
 void Broker::forget_backpressure(Client& client) {
   Backpressure& bp = client.backpressure();
   if (!bp.waiters.empty()) release_waiters(client, clock_.steady());
-  for (Client* subscriber : bp.waiting_on) erase_one(subscriber->backpressure().waiters, &client);
+  stop_waiting(client);
+  bp.stuck = false;
+}
+
+void Broker::stop_waiting(Client& publisher) {
+  Backpressure& bp = publisher.backpressure();
+  for (Client* subscriber : bp.waiting_on) {
+    erase_one(subscriber->backpressure().waiters, &publisher);
+  }
   bp.waiting_on.clear();
   for (SubscriberId owner : bp.waiting_on_local) {
     if (auto it = local_gauges_.find(owner); it != local_gauges_.end()) {
-      erase_one(it->second.bp.waiters, &client);
+      erase_one(it->second.bp.waiters, &publisher);
     }
   }
   bp.waiting_on_local.clear();
-  bp.stuck = false;
 }
 
 std::string Broker::check_backpressure_invariants() const {
@@ -189,6 +195,8 @@ void Broker::throttle_if_local_over(SubscriberId owner) {
   if (now_backlog <= gauge.backlog->capacity() / 2) return;
   Client* publisher = routing_from_;
   Backpressure& pub = publisher->backpressure();
+  // A publisher that others wait on is never paused (see throttle_if_over).
+  if (!pub.waiters.empty()) return;
   const auto& waiting = pub.waiting_on_local;
   if (std::find(waiting.begin(), waiting.end(), owner) != waiting.end()) return;
   if (sub.waiters.empty()) {
