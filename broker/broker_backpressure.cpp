@@ -154,8 +154,8 @@ std::string Broker::check_backpressure_invariants() const {
     }
   }
   for (const auto& [owner, gauge] : local_gauges_) {
-    const auto fail = [&](std::string_view what) {
-      return fmt::format("local subscriber {}: back-pressure: {}", static_cast<std::uint64_t>(owner), what);
+    const auto fail = [id = static_cast<std::uint64_t>(owner)](std::string_view what) {
+      return fmt::format("local subscriber {}: back-pressure: {}", id, what);
     };
     if (gauge.backlog == nullptr) return fail("no backlog");
     if (!gauge.bp.waiting_on.empty() || !gauge.bp.waiting_on_local.empty()) return fail("waits itself");
