@@ -29,3 +29,24 @@ while time.monotonic() < deadline:
 sys.exit(1)
 PY
 }
+
+# start_work PREFIX: makes the work directory $work (under $OUT, kept, when OUT is set; else a
+# temporary one, removed at exit), and on any exit stops every process whose pid the caller added
+# to the array `pids`.
+start_work() {
+  if [ -n "${OUT:-}" ]; then
+    mkdir -p "$OUT"
+    work="$(mktemp -d "$OUT/$1.XXXXXX")"
+  else
+    work="$(mktemp -d)"
+  fi
+  pids=()
+  trap stop_all EXIT
+  trap 'exit 130' INT TERM
+}
+stop_all() {
+  local pid
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  [ -n "${OUT:-}" ] || rm -rf "$work"
+}

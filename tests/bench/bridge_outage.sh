@@ -62,26 +62,11 @@ done
 [ -x "$load_bin" ] || die "$load_bin not found; build the target mqtt_load"
 command -v mosquitto >/dev/null && command -v mosquitto_passwd >/dev/null || die "mosquitto missing"
 
-if [ -n "${OUT:-}" ]; then
-  mkdir -p "$OUT"
-  work="$(mktemp -d "$OUT/outage.XXXXXX")"
-else
-  work="$(mktemp -d)"
-fi
-pids=()
-stop_all() {
-  local pid
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  [ -n "${OUT:-}" ] || rm -rf "$work"
-}
-trap stop_all EXIT
-trap 'exit 130' INT TERM
+# free_port, wait_port, start_work (the work directory and the processes started here)
+. scripts/lib/local_ports.sh
+start_work outage
 deadline=$((SECONDS + timeout_s))
 left() { local l=$((deadline - SECONDS)); [ "$l" -gt 0 ] || { echo "bridge_outage: FAIL: out of time (TIMEOUT=$timeout_s)" >&2; exit 1; }; echo "$l"; }
-
-# free_port, wait_port (loopback ports of the processes started here)
-. scripts/lib/local_ports.sh
 
 metric() {  # NAME: the gateway's gauge or counter (no labels), empty when unreachable
   curl -fs --max-time 5 "http://127.0.0.1:$metrics_port/metrics" | awk -v n="$1" '$1 == n {print $2}'

@@ -58,24 +58,9 @@ if [ "$idle_clients" -gt 0 ]; then
   ulimit -n "$(ulimit -Hn)"
 fi
 
-if [ -n "${OUT:-}" ]; then
-  mkdir -p "$OUT"
-  work="$(mktemp -d "$OUT/soak.XXXXXX")"
-else
-  work="$(mktemp -d)"
-fi
-pids=()
-stop_all() {
-  local pid
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  [ -n "${OUT:-}" ] || rm -rf "$work"
-}
-trap stop_all EXIT
-trap 'exit 130' INT TERM
-
-# free_port, wait_port (loopback ports of the processes started here)
+# free_port, wait_port, start_work (the work directory and the processes started here)
 . scripts/lib/local_ports.sh
+start_work soak
 
 modbus="$(free_port)"; local_port="$(free_port)"; cloud="$(free_port)"; metrics="$(free_port)"
 sed -e "s/127\.0\.0\.1:1883\b/127.0.0.1:$local_port/" -e "s/port: 5020/port: $modbus/" \
