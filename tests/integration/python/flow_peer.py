@@ -21,6 +21,8 @@ import struct
 import sys
 import time
 
+from mqtt_wire import frame, packet, read_varint, string, varint
+
 HOST = "127.0.0.1"
 HARD_TIMEOUT = 60
 WINDOW = 32
@@ -29,25 +31,6 @@ WINDOW = 32
 def fail(message):
     print("FAIL: " + message, flush=True)
     sys.exit(1)
-
-
-def varint(n):
-    out = bytearray()
-    while True:
-        byte = n % 128
-        n //= 128
-        out.append(byte | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def string(s):
-    b = s.encode()
-    return struct.pack("!H", len(b)) + b
-
-
-def packet(first, body):
-    return bytes([first]) + varint(len(body)) + body
 
 
 class Reader:
@@ -68,31 +51,20 @@ class Reader:
         """Every whole packet in the buffer: (first byte, body)."""
         out = []
         while True:
-            if len(self.buf) < 2:
+            got = frame(self.buf)
+            if got is None:
                 return out
-            length, shift, i = 0, 0, 1
-            while True:
-                if i >= len(self.buf):
-                    return out
-                b = self.buf[i]
-                length |= (b & 0x7F) << shift
-                shift += 7
-                i += 1
-                if not b & 0x80:
-                    break
-            if len(self.buf) < i + length:
-                return out
-            out.append((self.buf[0], bytes(self.buf[i:i + length])))
-            del self.buf[:i + length]
+            first, body, used = got
+            out.append((first, body))
+            del self.buf[:used]
 
     def next_packet(self):
         while True:
-            got = self.packets()
-            if got:
-                # Put back what follows the first one.
-                rest = b"".join(packet(f, b) for f, b in got[1:])
-                self.buf[:0] = rest
-                return got[0]
+            got = frame(self.buf)
+            if got is not None:
+                first, body, used = got
+                del self.buf[:used]
+                return first, body
             self.fill()
 
 
@@ -171,14 +143,7 @@ def subscriber(port, topic, count, chunk, pause_ms):
                 acks += packet(0x40, body[at:at + 2])
                 at += 2
             # Properties: a variable byte integer length, then the properties.
-            plen, shift = 0, 0
-            while True:
-                b = body[at]
-                at += 1
-                plen |= (b & 0x7F) << shift
-                shift += 7
-                if not b & 0x80:
-                    break
+            plen, at = read_varint(body, at)
             at += plen
             seq = struct.unpack("!Q", body[at:at + 8])[0]
             if seq != received:

@@ -48,6 +48,8 @@ import struct
 import sys
 import time
 
+from mqtt_wire import frame, packet, read_varint, string, varint
+
 HOST = "127.0.0.1"
 WAIT = 10.0
 
@@ -71,30 +73,11 @@ def fail(line):
     sys.exit(1)
 
 
-def varint(n):
-    b = bytearray()
-    while True:
-        byte = n % 128
-        n //= 128
-        b.append(byte | (0x80 if n else 0))
-        if not n:
-            return bytes(b)
-
-
-def utf8(s):
-    raw = s.encode() if isinstance(s, str) else s
-    return struct.pack(">H", len(raw)) + raw
-
-
 def props(items):
     body = b""
     for pid, value in items:
-        body += bytes([pid]) + utf8(value)
+        body += bytes([pid]) + string(value)
     return varint(len(body)) + body
-
-
-def packet(first_byte, body):
-    return bytes([first_byte]) + varint(len(body)) + body
 
 
 def parse_props(body, at):
@@ -126,17 +109,6 @@ def parse_props(body, at):
     return found, end
 
 
-def read_varint(body, at):
-    n, shift = 0, 0
-    while True:
-        byte = body[at]
-        at += 1
-        n += (byte & 0x7F) << shift
-        shift += 7
-        if not byte & 0x80:
-            return n, at
-
-
 class Conn:
     def __init__(self, port, source):
         self.s = socket.create_connection((HOST, port), timeout=WAIT,
@@ -146,40 +118,29 @@ class Conn:
     def send(self, data):
         self.s.sendall(data)
 
-    def _fill(self, n, deadline):
-        while len(self.buf) < n:
-            self.s.settimeout(max(0.01, deadline - time.monotonic()))
-            try:
-                chunk = self.s.recv(65536)
-            except socket.timeout:
-                fail("timeout waiting for the broker")
-            except ConnectionResetError:
-                chunk = b""
-            if not chunk:
-                return False
-            self.buf += chunk
-        return True
+    def _more(self, deadline):
+        """Reads what arrives next; False when the connection closed."""
+        self.s.settimeout(max(0.01, deadline - time.monotonic()))
+        try:
+            chunk = self.s.recv(65536)
+        except socket.timeout:
+            fail("timeout waiting for the broker")
+        except ConnectionResetError:
+            chunk = b""
+        self.buf += chunk
+        return bool(chunk)
 
     def read(self):
         """(type nibble, flags, body), or None when the connection closed."""
         deadline = time.monotonic() + WAIT
-        if not self._fill(2, deadline):
-            return None
-        length, at, shift = 0, 1, 0
         while True:
-            if not self._fill(at + 1, deadline):
+            got = frame(self.buf)
+            if got is not None:
+                first, body, used = got
+                self.buf = self.buf[used:]
+                return first >> 4, first & 0x0F, body
+            if not self._more(deadline):
                 return None
-            byte = self.buf[at]
-            at += 1
-            length += (byte & 0x7F) << shift
-            shift += 7
-            if not byte & 0x80:
-                break
-        if not self._fill(at + length, deadline):
-            return None
-        first, body = self.buf[0], self.buf[at:at + length]
-        self.buf = self.buf[at + length:]
-        return first >> 4, first & 0x0F, body
 
 
 def describe(p):
@@ -231,11 +192,11 @@ class Scram:
 
 def connect_packet(client_id, method=None, data=None, user_field=None, level=5):
     flags = 0x02 | (0x80 if user_field else 0)
-    header = utf8("MQTT") + bytes([level, flags]) + struct.pack(">H", 60)
+    header = string("MQTT") + bytes([level, flags]) + struct.pack(">H", 60)
     if level == 5:
         items = [(METHOD, method), (DATA, data)] if method else []
         header += props(items)
-    payload = utf8(client_id) + (utf8(user_field) if user_field else b"")
+    payload = string(client_id) + (string(user_field) if user_field else b"")
     return packet(0x10, header + payload)
 
 
@@ -325,7 +286,7 @@ def step_reauth(conn, args, publish_topic=None):
 
 def step_publish(conn, args):
     topic = args[0]
-    conn.send(packet(0x32, utf8(topic) + struct.pack(">H", 7) + props([]) + b"scram"))
+    conn.send(packet(0x32, string(topic) + struct.pack(">H", 7) + props([]) + b"scram"))
     p = conn.read()
     if p is None or p[0] != 4:
         fail("unexpected %s instead of PUBACK" % describe(p))
@@ -374,7 +335,7 @@ def main():
         elif name == "connect-raw":
             conn.send(connect_packet("raw", args[0], args[1].encode()))
         elif name == "send-publish":
-            conn.send(packet(0x30, utf8(args[0]) + props([]) + b"early"))
+            conn.send(packet(0x30, string(args[0]) + props([]) + b"early"))
         elif name == "stall":
             scram = Scram(args[0], args[1], "unused")
             conn.send(connect_packet("stall", args[0], scram.client_first()))
