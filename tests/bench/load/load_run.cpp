@@ -113,8 +113,11 @@ bool LoadRun::budget_left(const PublisherState& s) const {
 
 bool LoadRun::flow_open(const PublisherState& s) const {
   if (options_.qos != QoS::AtMostOnce && s.inflight >= window_) return false;
-  return options_.max_backlog == 0 || options_.subscribers == 0 ||
-         sent_total_ - delivered_ / options_.subscribers < options_.max_backlog;
+  if (options_.max_backlog == 0 || options_.subscribers == 0) return true;
+  // Deliveries can exceed what was sent (duplicates after a reconnect, messages from other
+  // publishers): then nothing is outstanding.
+  const auto per_subscriber = delivered_ / options_.subscribers;
+  return per_subscriber >= sent_total_ || sent_total_ - per_subscriber < options_.max_backlog;
 }
 
 bool LoadRun::can_generate(const PublisherState& s, Clock::time_point now) const {
