@@ -737,7 +737,9 @@ const Schema<br::BridgeOptions>& bridge_schema() {
           field("outbox", &B::outbox, Section<br::OutboxOptions>{&outbox_schema()},
                 "The store-and-forward outbox."),
           integer_field("queue_capacity", &B::queue_capacity, Integer<std::uint32_t>{16, 10'000'000},
-                        "Local messages waiting for the bridge thread; beyond it they are dropped."),
+                        "Local messages waiting for the bridge thread. Network publishers "
+                        "feeding it are paused above half of it; beyond it new messages are "
+                        "dropped, counted and logged."),
           integer_field("downstream_capacity", &B::downstream_capacity,
                         Integer<std::uint32_t>{16, 1'000'000},
                         "Remote messages waiting to be published locally; beyond it they are "
