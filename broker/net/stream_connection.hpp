@@ -76,7 +76,7 @@ class StreamConnection : public Transport,
 
   // --- what differs by stream ---
   // After start() has taken the handler: TCP reads at once, TLS starts its handshake.
-  virtual void open() { arm_read(); }
+  virtual void open() { start_reading(); }
   // Arms one read; its completion calls on_read() (with no data for a spurious wake-up).
   // Called only through arm_read().
   virtual void read() = 0;
@@ -94,6 +94,11 @@ class StreamConnection : public Transport,
   void arm_read() {
     read_armed_ = true;
     read();
+  }
+  // The first read, once the stream is ready (TLS: after its handshake); a connection paused
+  // before that starts reading when set_reading(true) comes.
+  void start_reading() {
+    if (!read_paused_) arm_read();
   }
   void schedule_flush();
   void flush();

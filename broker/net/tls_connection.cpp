@@ -107,7 +107,7 @@ void TlsConnection::on_handshake(std::error_code ec) {
   } else if (pending_bytes() != 0) {
     schedule_flush();  // what was written during the handshake
   }
-  arm_read();
+  start_reading();
 }
 
 void TlsConnection::read() {
