@@ -30,7 +30,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Shared by Paho's threads and ours. guards: free_slots_, connected_, failed_ (with cv_).
+// Shared by Paho's threads and ours; the atomics are read without the lock.
 struct Run {
   MQTTAsync client = nullptr;
   std::string topic;
@@ -42,7 +42,7 @@ struct Run {
   std::atomic<std::uint64_t> acked{0};
   std::atomic<bool> send_error{false};
 
-  std::mutex mu;
+  std::mutex mu;  // guards: free_slots, connected, failed, window
   std::condition_variable cv;
   std::uint64_t free_slots = 0;  // acknowledgements not yet turned into sends (thread mode)
   bool connected = false;
@@ -50,13 +50,18 @@ struct Run {
   int window = 0;
 };
 
+// Wakes main() after a change of the atomics it waits on (under the lock: no lost wake-up).
+void wake(Run& run, bool failed) {
+  std::lock_guard lock(run.mu);
+  if (failed) run.failed = true;
+  run.cv.notify_all();
+}
+
 void on_publish_done(void* ctx, MQTTAsync_successData5* data);
 void on_publish_failed(void* ctx, MQTTAsync_failureData5*) {
   auto* run = static_cast<Run*>(ctx);
   run->send_error = true;
-  std::lock_guard lock(run->mu);
-  run->failed = true;
-  run->cv.notify_all();
+  wake(*run, true);
 }
 
 // Sends the next message if any is left. Called from our thread or from Paho's callback thread.
@@ -75,6 +80,7 @@ bool send_next(Run& run) {
     std::fprintf(stderr, "paho_publish: send %llu refused: %s\n", static_cast<unsigned long long>(n),
                  MQTTAsync_strerror(rc));
     run.send_error = true;
+    wake(run, true);
     return false;
   }
   return true;
@@ -86,7 +92,7 @@ void on_publish_done(void* ctx, MQTTAsync_successData5* data) {
   const std::uint64_t done = run->acked.fetch_add(1) + 1;
   if (run->refill_in_callback) {
     if (done < run->total) send_next(*run);
-    if (done >= run->total) run->cv.notify_all();
+    if (done >= run->total) wake(*run, false);
     return;
   }
   std::lock_guard lock(run->mu);
