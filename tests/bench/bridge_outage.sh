@@ -18,7 +18,14 @@
 #                     unthrottled publisher would measure that queue (bridge.queue_capacity), not
 #                     the outbox, and overflow it; 0 = as fast as possible
 #   CLOUD_INFLIGHT=N  the cloud Mosquitto's max_inflight_messages (its Receive Maximum to the
-#                     gateway); empty = Mosquitto's default (20)
+#                     gateway); empty = Mosquitto's default (20). With CLOUD=gateway: the cloud
+#                     gateway's broker.receive_maximum (empty = 65535)
+#   BRIDGE_INFLIGHT=N the gateway's bridge.max_inflight (its own cap on the window); empty = the
+#                     default (64)
+#   CLOUD=mosquitto   (default) the cloud is Mosquitto; CLOUD=gateway: a second `edge-gateway run`
+#                     (its broker only), which shows the bridge's own ceiling rather than the
+#                     cloud broker's. The outage is then the cloud not running at all: it starts
+#                     (and the subscriber with it) when the drain begins
 #   RSS_TOLERANCE_KIB=10240
 #   TIMEOUT=1500      seconds; the whole run is bounded by it (each phase gets what is left)
 #   OUT=DIR           keep the logs, the RSS samples (rss.csv) and the configurations there
@@ -46,6 +53,8 @@ esac
 messages="${MESSAGES:-$def_messages}"
 payload="${PAYLOAD:-$def_payload}"
 cloud_inflight="${CLOUD_INFLIGHT:-}"
+bridge_inflight="${BRIDGE_INFLIGHT:-}"
+cloud_kind="${CLOUD:-mosquitto}"
 offer_rate="${PUBLISH_RATE:-$def_rate}"
 tolerance_kib="${RSS_TOLERANCE_KIB:-10240}"
 timeout_s="${TIMEOUT:-1500}"
@@ -53,9 +62,10 @@ gateway_bin="$build_dir/bin/edge-gateway"
 load_bin="$build_dir/bin/mqtt_load"
 
 die() { echo "bridge_outage: error: $*" >&2; exit 2; }
-for v in "$messages" "$payload" "$offer_rate" "$tolerance_kib" "$timeout_s" ${cloud_inflight:+"$cloud_inflight"}; do
-  case "$v" in ''|*[!0-9]*) die "MESSAGES, PAYLOAD, PUBLISH_RATE, CLOUD_INFLIGHT, RSS_TOLERANCE_KIB and TIMEOUT are whole numbers" ;; esac
+for v in "$messages" "$payload" "$offer_rate" "$tolerance_kib" "$timeout_s" ${cloud_inflight:+"$cloud_inflight"} ${bridge_inflight:+"$bridge_inflight"}; do
+  case "$v" in ''|*[!0-9]*) die "MESSAGES, PAYLOAD, PUBLISH_RATE, CLOUD_INFLIGHT, BRIDGE_INFLIGHT, RSS_TOLERANCE_KIB and TIMEOUT are whole numbers" ;; esac
 done
+case "$cloud_kind" in mosquitto|gateway) ;; *) die "CLOUD must be mosquitto or gateway" ;; esac
 [ "$payload" -ge 16 ] || die "PAYLOAD: at least 16 bytes"
 [ "$messages" -ge 1 ] && [ "$messages" -le 100000000 ] || die "MESSAGES: 1..100000000"
 [ -x "$gateway_bin" ] || die "$gateway_bin not found; build the targets edge-gateway and mqtt_load"
@@ -85,10 +95,31 @@ mosquitto_passwd -c -b "$work/cloud.passwd" nobody "$(head -c 12 /dev/urandom | 
   printf 'user %s\n' "$(id -un)"   # started as root, Mosquitto would drop to a user that cannot read $work
   [ -z "$cloud_inflight" ] || printf 'max_inflight_messages %s\n' "$cloud_inflight"
 } >"$work/cloud.conf"
-mosquitto -c "$work/cloud.conf" >"$work/cloud.log" 2>&1 &
-cloud=$!
-pids+=("$cloud")
-wait_port "$cloud_port" 20 "$cloud" || die "Mosquitto did not start: $(cat "$work/cloud.log")"
+cat >"$work/cloud-gateway.yaml" <<EOF
+gateway:
+  id: outage-bench-cloud
+  data_dir: $work/cloud-data
+broker:
+  listeners:
+    - bind: 127.0.0.1:$cloud_port
+      name: cloud
+  receive_maximum: ${cloud_inflight:-65535}
+  max_inflight: 1000
+  max_queued_messages: 10000000
+  max_queued_bytes: 1GiB
+EOF
+start_cloud() {
+  if [ "$cloud_kind" = gateway ]; then
+    mkdir -p "$work/cloud-data"
+    "$gateway_bin" run --config "$work/cloud-gateway.yaml" 2>"$work/cloud.log" &
+  else
+    mosquitto -c "$work/cloud.conf" >"$work/cloud.log" 2>&1 &
+  fi
+  cloud=$!
+  pids+=("$cloud")
+  wait_port "$cloud_port" 20 "$cloud" || die "the cloud broker did not start: $(cat "$work/cloud.log")"
+}
+[ "$cloud_kind" = gateway ] || start_cloud
 
 backlog_bytes=$((messages * (payload + 64)))
 cat >"$work/gateway.yaml" <<EOF
@@ -102,6 +133,7 @@ broker:
       name: local
   receive_maximum: 1000
 bridge:
+  max_inflight: ${bridge_inflight:-64}
   servers: [mqtt://127.0.0.1:$cloud_port]
   client_id: outage-bench
   username: edge
@@ -161,6 +193,7 @@ echo drain >"$phase_file"
 du_data="$(du -sb "$work/data" | cut -f1)"
 
 # --- drain: the subscriber first, then the gateway is let in --------------------------------------
+[ "$cloud_kind" = mosquitto ] || start_cloud
 rm -f "$work/sub.ready"
 "$load_bin" --port "$cloud_port" --publishers 0 --subscribers 1 --remote-publishers 1 --qos 1 \
   --payload "$payload" --topic cloud/bench --ready-file "$work/sub.ready" --timeout "$(left)" \
@@ -169,9 +202,12 @@ sub=$!
 pids+=("$sub")
 for _ in $(seq 1 300); do [ -e "$work/sub.ready" ] && break; sleep 0.1; done
 [ -e "$work/sub.ready" ] || die "the cloud subscriber did not get ready: $(cat "$work/subscriber.log")"
-mosquitto_passwd -b "$work/cloud.passwd" edge "$password" >/dev/null
 t_restore="$(now_s)"
-kill -HUP "$cloud"
+if [ "$cloud_kind" = mosquitto ]; then
+  mosquitto_passwd -b "$work/cloud.passwd" edge "$password" >/dev/null
+  t_restore="$(now_s)"
+  kill -HUP "$cloud"
+fi
 while :; do
   rows="$(metric edge_gateway_bridge_backlog_messages)"
   [ "${rows:-1}" -eq 0 ] && break

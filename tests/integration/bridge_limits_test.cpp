@@ -80,6 +80,35 @@ TEST(BridgeLimits, KeepsInflightWithinServerReceiveMaximum) {
   EXPECT_EQ(s.acked, static_cast<std::uint64_t>(kN));
 }
 
+// Paho refuses a PUBLISH beyond its maxBufferedMessages (100 by default) even while connected;
+// the window the server and the options allow must be usable all the same.
+TEST(BridgeLimits, FillsWindowAboveOneHundredWhenServerAllowsIt) {
+  MosquittoProcess cloud({.max_packet_size = {}, .max_inflight_messages = 500, .max_qos = {}, .retain_available = {}});
+  TcpProxy proxy(cloud.port());
+  proxy.cut();
+  CloudClient sub(cloud.uri(), "sub");
+  ASSERT_TRUE(sub.connect());
+  ASSERT_TRUE(sub.subscribe("cloud/#", 1));
+  TempDir dir;
+  LocalSide local;
+  auto options = bridge_options(proxy.uri(), dir.path().string());
+  options.max_inflight = 500;
+  ASSERT_TRUE(local.start_bridge(options));
+  constexpr int kN = 2000;
+  for (int i = 0; i < kN; ++i) local.publish("dev/x", std::to_string(i));
+  ASSERT_TRUE(wait_until([&] { return local.stats().outbox.rows == kN; }));
+  proxy.restore();  // a backlog: the window fills at once
+  ASSERT_TRUE(sub.wait_count(kN));
+  ASSERT_TRUE(wait_until([&] { return local.stats().acked == kN; }));
+  const auto s = local.stats();
+  EXPECT_EQ(s.limits.receive_maximum, 500);
+  EXPECT_EQ(s.inflight_high_water, 500u);
+  EXPECT_EQ(s.acked, static_cast<std::uint64_t>(kN));
+  const auto received = sub.received();
+  ASSERT_EQ(received.size(), static_cast<std::size_t>(kN));
+  for (int i = 0; i < kN; ++i) ASSERT_EQ(received[i].payload, std::to_string(i)) << "at " << i;
+}
+
 TEST(BridgeLimits, CapsQosAndClearsRetainWhenServerCannot) {
   MosquittoProcess cloud({.max_packet_size = {}, .max_inflight_messages = {}, .max_qos = 0, .retain_available = false});
   CloudClient sub(cloud.uri(), "sub");
