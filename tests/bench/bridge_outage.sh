@@ -24,14 +24,13 @@
 #                     default (64)
 #   CLOUD=mosquitto   (default) the cloud is Mosquitto; CLOUD=gateway: a second `edge-gateway run`
 #                     (its broker only), which shows the bridge's own ceiling rather than the
-#                     cloud broker's. The outage is then the cloud not running at all: it starts
-#                     (and the subscriber with it) when the drain begins
+#                     cloud broker's. The outage is the same as with Mosquitto (below)
 #   RSS_TOLERANCE_KIB=10240
 #   TIMEOUT=1500      seconds; the whole run is bounded by it (each phase gets what is left)
 #   OUT=DIR           keep the logs, the RSS samples (rss.csv) and the configurations there
 #
-# The outage: the cloud Mosquitto runs from the start, but refuses the gateway's user name until
-# the drain begins (the password file gets the user and Mosquitto re-reads it on SIGHUP). For the
+# The outage: the cloud broker runs from the start, but refuses the gateway's user name until
+# the drain begins (the password file gets the user and the broker re-reads it on SIGHUP). For the
 # bridge that is an outage like any other (no connection, reconnects with backoff), and it lets
 # the cloud subscriber (`mqtt_load` in receive-only mode, QoS 1) be subscribed before the first
 # message can arrive. Messages are published to the gateway by `mqtt_load` (QoS 1, one
@@ -107,6 +106,7 @@ broker:
   max_inflight: 1000
   max_queued_messages: 10000000
   max_queued_bytes: 1GiB
+  password_file: $work/cloud.passwd
 EOF
 start_cloud() {
   if [ "$cloud_kind" = gateway ]; then
@@ -119,7 +119,7 @@ start_cloud() {
   pids+=("$cloud")
   wait_port "$cloud_port" 20 "$cloud" || die "the cloud broker did not start: $(cat "$work/cloud.log")"
 }
-[ "$cloud_kind" = gateway ] || start_cloud
+start_cloud
 
 backlog_bytes=$((messages * (payload + 64)))
 cat >"$work/gateway.yaml" <<EOF
@@ -193,7 +193,6 @@ echo drain >"$phase_file"
 du_data="$(du -sb "$work/data" | cut -f1)"
 
 # --- drain: the subscriber first, then the gateway is let in --------------------------------------
-[ "$cloud_kind" = mosquitto ] || start_cloud
 rm -f "$work/sub.ready"
 "$load_bin" --port "$cloud_port" --publishers 0 --subscribers 1 --remote-publishers 1 --qos 1 \
   --payload "$payload" --topic cloud/bench --ready-file "$work/sub.ready" --timeout "$(left)" \
@@ -202,12 +201,9 @@ sub=$!
 pids+=("$sub")
 for _ in $(seq 1 300); do [ -e "$work/sub.ready" ] && break; sleep 0.1; done
 [ -e "$work/sub.ready" ] || die "the cloud subscriber did not get ready: $(cat "$work/subscriber.log")"
+mosquitto_passwd -b "$work/cloud.passwd" edge "$password" >/dev/null  # edge-gateway reads it too
 t_restore="$(now_s)"
-if [ "$cloud_kind" = mosquitto ]; then
-  mosquitto_passwd -b "$work/cloud.passwd" edge "$password" >/dev/null
-  t_restore="$(now_s)"
-  kill -HUP "$cloud"
-fi
+kill -HUP "$cloud"
 while :; do
   rows="$(metric edge_gateway_bridge_backlog_messages)"
   [ "${rows:-1}" -eq 0 ] && break
