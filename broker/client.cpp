@@ -344,6 +344,7 @@ void Client::on_tick(std::chrono::steady_clock::time_point now) {
   // Released here, not where it became idle: the Broker's back-pressure code holds references
   // to it while it pairs and releases clients.
   if (backpressure_ && backpressure_->idle()) backpressure_.reset();
+  transport_.release_idle_buffers();
   // MQTT 5 §3.1.2.10 [MQTT-3.1.2-22]: disconnect after one and a half Keep Alive periods
   // without a control packet from the client; not while we do not read it (back-pressure).
   if (keep_alive_s_ != 0 && !backpressure().paused() &&

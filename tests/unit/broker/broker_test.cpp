@@ -114,6 +114,16 @@ TEST_F(BrokerTest, DelayedWillTimeIsRareStateReleasedWhenTheWillIsPublished) {
   EXPECT_FALSE(watcher.client().session()->has_rare_state());
 }
 
+TEST_F(BrokerTest, EveryTickLetsAConnectedClientsTransportReleaseItsIdleBuffers) {
+  Conn c(*broker_);
+  c.connect(connect_packet("quiet"));
+  EXPECT_EQ(c.idle_releases(), 0);
+  broker_->tick();
+  EXPECT_EQ(c.idle_releases(), 1);
+  broker_->tick();
+  EXPECT_EQ(c.idle_releases(), 2);
+}
+
 TEST_F(BrokerTest, WillIsSentWhenSessionEndsBeforeItsDelay) {
   Conn watcher(*broker_);
   join(watcher, "watcher", "will/#");
