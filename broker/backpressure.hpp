@@ -8,12 +8,13 @@
 // are released, and until it drains it pauses nobody (its overflow is dropped and counted as
 // without back-pressure). So one stuck reader delays the others at most that long, once.
 //
-// Each Client holds one of these: `waiters` as a subscriber, `waiting_on` as a publisher. A pair
+// Each Client that takes part holds one of these (allocated on first use, see
+// Client::backpressure()): `waiters` as a subscriber, `waiting_on` as a publisher. A pair
 // is recorded once (a publisher checks its own short `waiting_on` list), so the work per routed
 // message is a comparison, and per pause proportional to the slow subscribers it waits on.
 //
-// Ownership: a member of Client; the pointers are to live Clients, removed by
-// Broker::forget_backpressure() before a Client stops handling packets.
+// Ownership: owned by its Client (or a Broker::LocalGauge); the pointers are to live Clients,
+// removed by Broker::forget_backpressure() before a Client stops handling packets.
 // Thread safety: core thread only.
 #pragma once
 
@@ -42,6 +43,13 @@ struct Backpressure {
   bool stuck = false;
 
   [[nodiscard]] bool paused() const { return !waiting_on.empty() || !waiting_on_local.empty(); }
+  // Nothing that has to be remembered: a Client may then drop its (lazily allocated) state.
+  [[nodiscard]] bool idle() const { return waiters.empty() && !paused() && !stuck; }
+  // The state of a client that has none allocated: idle.
+  static const Backpressure& none() {
+    static const Backpressure kNone;
+    return kNone;
+  }
   [[nodiscard]] bool waits_on(const Client* subscriber) const {
     return std::find(waiting_on.begin(), waiting_on.end(), subscriber) != waiting_on.end();
   }

@@ -351,7 +351,8 @@ void Broker::finish_connect(Client& client, Connect&& connect, bool verified) {
     if (!connect.clean_start) {
       // MQTT 5 §3.1.3.2.2 [MQTT-3.1.3-9]: a new connection to the session before the delay
       // passed: the pending will is not sent.
-      old.will_at.reset();
+      if (old.has_rare_state()) old.rare_for_update().will_at.reset();
+      old.release_rare_if_empty();
       old.will.reset();
     }
     if (connect.clean_start) {
@@ -461,7 +462,7 @@ void Broker::on_publish(Client& client, Publish&& publish) {
     }
     case QoS::ExactlyOnce: {
       const auto raw = static_cast<std::uint16_t>(id);
-      if (session.awaiting_pubrel.contains(raw)) {
+      if (session.rare().awaiting_pubrel.contains(raw)) {
         // A resent PUBLISH (DUP) before PUBREL: acknowledge, do not deliver twice (§4.3.3).
         client.send(Pubrec{.packet_id = id});
         return;
@@ -469,12 +470,12 @@ void Broker::on_publish(Client& client, Publish&& publish) {
       // MQTT 5 §3.3.4 [MQTT-3.3.4-9]: more unacknowledged QoS 2 than our Receive Maximum.
       // MQTT 3.1.1 announces no such limit, so its clients are held only to the packet ids.
       if (client.version() == ProtocolVersion::V5 &&
-          session.awaiting_pubrel.size() >= options_.receive_maximum) {
+          session.rare().awaiting_pubrel.size() >= options_.receive_maximum) {
         client.disconnect(DisconnectReason::ReceiveMaximumExceeded);
         return;
       }
       // Recorded before routing, which must not be followed by any use of `session`.
-      session.awaiting_pubrel.insert(raw);
+      session.rare_for_update().awaiting_pubrel.insert(raw);
       persist_row(session);
       const auto n = route(message, session.id);
       client.send(Pubrec{.packet_id = id,
@@ -506,7 +507,7 @@ void Broker::refuse_publish(Client& client, Session& session, const Publish& pub
                        .reason = v5 ? PubackReason::NotAuthorized : PubackReason::Success});
   } else if (publish.qos == QoS::ExactlyOnce) {
     if (!v5) {
-      session.awaiting_pubrel.insert(static_cast<std::uint16_t>(id));
+      session.rare_for_update().awaiting_pubrel.insert(static_cast<std::uint16_t>(id));
       persist_row(session);
     }
     client.send(Pubrec{.packet_id = id,
@@ -913,7 +914,9 @@ void Broker::on_pubcomp(Client& client, const Pubcomp& comp) {
 
 void Broker::on_pubrel(Client& client, const Pubrel& rel) {
   Session& session = *client.session();
-  const bool known = session.awaiting_pubrel.erase(static_cast<std::uint16_t>(rel.packet_id)) > 0;
+  const bool known = session.has_rare_state() &&
+                     session.rare_for_update().awaiting_pubrel.erase(static_cast<std::uint16_t>(rel.packet_id)) > 0;
+  session.release_rare_if_empty();
   if (known) persist_row(session);
   client.send(Pubcomp{.packet_id = rel.packet_id,
                       .reason = known ? PubcompReason::Success
@@ -1038,7 +1041,8 @@ void Broker::on_client_closed(Client& client, Session& session) {
   if (delay > 0 && session.expiry_interval > 0) {
     // MQTT 5 §3.1.3.2.2: the will waits for its delay or the end of the session, whichever
     // comes first (end_session publishes it then).
-    session.will_at = clock_.steady() + std::chrono::seconds(std::min(delay, session.expiry_interval));
+    session.rare_for_update().will_at =
+        clock_.steady() + std::chrono::seconds(std::min(delay, session.expiry_interval));
   } else {
     publish_will(session);
   }
@@ -1054,7 +1058,8 @@ void Broker::on_client_closed(Client& client, Session& session) {
 
 void Broker::publish_will(Session& session) {
   if (!session.will) return;
-  session.will_at.reset();
+  if (session.has_rare_state()) session.rare_for_update().will_at.reset();
+  session.release_rare_if_empty();
   auto will = std::move(*session.will);
   session.will.reset();
   persist_row(session);
@@ -1116,7 +1121,7 @@ void Broker::tick() {
       if (!session->queue.empty() || session->unsent > 0) pump(*session);
       continue;
     }
-    if ((session->will_at && *session->will_at <= now) ||
+    if ((session->rare().will_at && *session->rare().will_at <= now) ||
         (session->expires_at && *session->expires_at <= now)) {
       tick_sessions_.emplace_back(client_id);
     }
@@ -1125,7 +1130,7 @@ void Broker::tick() {
     auto it = sessions_.find(client_id);
     if (it == sessions_.end()) continue;
     Session& session = *it->second;
-    if (session.will_at && *session.will_at <= now) publish_will(session);
+    if (session.rare().will_at && *session.rare().will_at <= now) publish_will(session);
     if (session.expires_at && *session.expires_at <= now) {
       log_->debug("client '{}': session expired", client_id);
       end_session(session);

@@ -103,6 +103,11 @@ class Broker {
   [[nodiscard]] core::Clock& clock() const { return clock_; }
   [[nodiscard]] spdlog::logger& log() const { return *log_; }
   [[nodiscard]] std::size_t session_count() const { return sessions_.size(); }
+  // The session of `client_id`, or null (tests and diagnostics; not kept across calls).
+  [[nodiscard]] const Session* find_session(std::string_view client_id) const {
+    auto it = sessions_.find(client_id);
+    return it == sessions_.end() ? nullptr : it->second.get();
+  }
   // For $SYS and metrics: retained messages stored, subscriptions of clients and in-process
   // subscribers (a shared subscription counts once per member).
   [[nodiscard]] std::size_t retained_count() const { return retained_.size(); }

@@ -35,18 +35,22 @@ void Broker::throttle_if_over(Session& session) {
   // A client subscribed to its own messages is not paused for itself: it would stop reading our
   // acknowledgements' cause, and its own reading is what drains it.
   if (subscriber == nullptr || subscriber == publisher || subscriber->closing()) return;
-  Backpressure& sub = subscriber->backpressure();
-  if (sub.stuck || !over_high_water(session)) return;
+  if (subscriber->backpressure().stuck || !over_high_water(session)) return;
   // A slow subscriber drains only while it is read (its acknowledgements free its queue), so one
   // that others wait on is never paused: a paused one is read again now, and one that others
   // already wait on is not paused as a publisher below. Otherwise two clients publishing to each
   // other would hold each other until the stuck rule broke the tie.
-  if (sub.paused()) {
+  if (subscriber->backpressure().paused()) {
     stop_waiting(*subscriber);
     subscriber->resume_reading(clock_.steady());
   }
-  Backpressure& pub = publisher->backpressure();
-  if (!pub.waiters.empty() || pub.waits_on(subscriber)) return;
+  if (const Backpressure& pub = publisher->backpressure();
+      !pub.waiters.empty() || pub.waits_on(subscriber)) {
+    return;
+  }
+  // A pair is made: both sides need their state now.
+  Backpressure& sub = subscriber->backpressure_for_update();
+  Backpressure& pub = publisher->backpressure_for_update();
   if (sub.waiters.empty()) {
     sub.progress_at = clock_.steady();
     sub.backlog_mark = backlog(session);
@@ -61,9 +65,10 @@ void Broker::throttle_if_over(Session& session) {
 }
 
 void Broker::release_waiters(Client& subscriber, std::chrono::steady_clock::time_point now) {
-  Backpressure& sub = subscriber.backpressure();
+  if (!subscriber.has_backpressure_state()) return;  // nobody waits on it
+  Backpressure& sub = subscriber.backpressure_for_update();
   for (Client* publisher : sub.waiters) {
-    Backpressure& pub = publisher->backpressure();
+    Backpressure& pub = publisher->backpressure_for_update();  // paired: it has its state
     erase_one(pub.waiting_on, &subscriber);
     if (!pub.paused()) publisher->resume_reading(now);
   }
@@ -71,8 +76,8 @@ void Broker::release_waiters(Client& subscriber, std::chrono::steady_clock::time
 }
 
 void Broker::on_subscriber_progress(Client& subscriber) {
-  Backpressure& sub = subscriber.backpressure();
-  if (sub.waiters.empty() && !sub.stuck) return;
+  if (subscriber.backpressure().waiters.empty() && !subscriber.backpressure().stuck) return;
+  Backpressure& sub = subscriber.backpressure_for_update();
   const Session* session = subscriber.session();
   if (session == nullptr || under_low_water(*session)) {
     sub.stuck = false;
@@ -86,8 +91,8 @@ void Broker::on_subscriber_progress(Client& subscriber) {
 }
 
 void Broker::check_backpressure(Client& client, std::chrono::steady_clock::time_point now) {
-  Backpressure& sub = client.backpressure();
-  if (sub.waiters.empty() && !sub.stuck) return;
+  if (client.backpressure().waiters.empty() && !client.backpressure().stuck) return;
+  Backpressure& sub = client.backpressure_for_update();
   on_subscriber_progress(client);  // the low-water check: partial writes report no completion
   if (sub.waiters.empty() || now - sub.progress_at < options_.max_backpressure_wait) return;
   // No write progress for the whole wait: a reader this slow, or stopped, may not hold the others
@@ -104,16 +109,18 @@ void Broker::check_backpressure(Client& client, std::chrono::steady_clock::time_
 }
 
 void Broker::forget_backpressure(Client& client) {
-  Backpressure& bp = client.backpressure();
+  if (!client.has_backpressure_state()) return;  // the usual case: it never took part
+  Backpressure& bp = client.backpressure_for_update();
   if (!bp.waiters.empty()) release_waiters(client, clock_.steady());
   stop_waiting(client);
   bp.stuck = false;
 }
 
 void Broker::stop_waiting(Client& publisher) {
-  Backpressure& bp = publisher.backpressure();
+  if (!publisher.has_backpressure_state()) return;  // waits on nobody
+  Backpressure& bp = publisher.backpressure_for_update();
   for (Client* subscriber : bp.waiting_on) {
-    erase_one(subscriber->backpressure().waiters, &publisher);
+    erase_one(subscriber->backpressure_for_update().waiters, &publisher);
   }
   bp.waiting_on.clear();
   for (SubscriberId owner : bp.waiting_on_local) {
@@ -194,11 +201,11 @@ void Broker::throttle_if_local_over(SubscriberId owner) {
   const std::size_t now_backlog = local_backlog(gauge);
   if (now_backlog <= gauge.backlog->capacity() / 2) return;
   Client* publisher = routing_from_;
-  Backpressure& pub = publisher->backpressure();
   // A publisher that others wait on is never paused (see throttle_if_over).
-  if (!pub.waiters.empty()) return;
-  const auto& waiting = pub.waiting_on_local;
+  if (!publisher->backpressure().waiters.empty()) return;
+  const auto& waiting = publisher->backpressure().waiting_on_local;
   if (std::find(waiting.begin(), waiting.end(), owner) != waiting.end()) return;
+  Backpressure& pub = publisher->backpressure_for_update();
   if (sub.waiters.empty()) {
     sub.progress_at = clock_.steady();
     sub.backlog_mark = now_backlog;
@@ -253,7 +260,7 @@ void Broker::check_local_backlog(SubscriberId owner, LocalGauge& gauge,
 void Broker::release_local_waiters(SubscriberId owner, LocalGauge& gauge,
                                    std::chrono::steady_clock::time_point now) {
   for (Client* publisher : gauge.bp.waiters) {
-    Backpressure& pub = publisher->backpressure();
+    Backpressure& pub = publisher->backpressure_for_update();  // paired: it has its state
     erase_one(pub.waiting_on_local, owner);
     if (!pub.paused()) publisher->resume_reading(now);
   }

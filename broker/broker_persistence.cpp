@@ -50,7 +50,7 @@ void Broker::persist_connect(Session& session, bool was_persisted) {
   if (was_persisted) return;
   // Kept from now on (a session that had Session Expiry 0 resumed with more): everything it
   // holds goes to the store.
-  for (const auto& [filter, options] : session.subscriptions) {
+  for (const auto& [filter, options] : session.rare().subscriptions) {
     journal_.subscription_set(session.client_id, filter, options);
   }
   for (auto& out : session.queue) persist_queued(session, out);
@@ -64,14 +64,16 @@ void Broker::persist_ended(const Session& session) {
 void Broker::persist_subscription(Session& session, std::string_view filter,
                                   const SubscriptionOptions& options) {
   if (store_ == nullptr) return;
-  session.subscriptions.insert_or_assign(std::string(filter), options);
+  session.rare_for_update().subscriptions.insert_or_assign(std::string(filter), options);
   if (persisted(session)) journal_.subscription_set(session.client_id, filter, options);
 }
 
 void Broker::persist_unsubscription(Session& session, std::string_view filter) {
   if (store_ == nullptr) return;
-  if (auto it = session.subscriptions.find(filter); it != session.subscriptions.end()) {
-    session.subscriptions.erase(it);
+  if (session.has_rare_state()) {
+    auto& subscriptions = session.rare_for_update().subscriptions;
+    if (auto it = subscriptions.find(filter); it != subscriptions.end()) subscriptions.erase(it);
+    session.release_rare_if_empty();
   }
   if (persisted(session)) journal_.subscription_removed(session.client_id, filter);
 }
@@ -138,13 +140,14 @@ PersistedSession Broker::session_record(Session& session, bool full) {
   row.connected = session.client != nullptr;
   if (session.expires_at) row.expires_at_ms = wall_ms(*session.expires_at);
   if (session.will) row.will = *session.will;
-  if (session.will_at) row.will_at_ms = wall_ms(*session.will_at);
+  if (session.rare().will_at) row.will_at_ms = wall_ms(*session.rare().will_at);
   row.last_packet_id = session.last_packet_id;
   row.next_seq = session.next_seq;
-  row.awaiting_pubrel.assign(session.awaiting_pubrel.begin(), session.awaiting_pubrel.end());
+  const auto& awaiting_pubrel = session.rare().awaiting_pubrel;
+  row.awaiting_pubrel.assign(awaiting_pubrel.begin(), awaiting_pubrel.end());
   std::sort(row.awaiting_pubrel.begin(), row.awaiting_pubrel.end());
   if (!full) return row;
-  for (const auto& [filter, options] : session.subscriptions) {
+  for (const auto& [filter, options] : session.rare().subscriptions) {
     row.subscriptions.push_back({filter, options});
   }
   for (auto& out : session.queue) {
@@ -259,7 +262,9 @@ void Broker::restore(persistence::PersistedState&& state) {
     s.connect_expiry_zero = row.connect_expiry_zero;
     s.last_packet_id = row.last_packet_id;
     s.next_seq = row.next_seq;
-    s.awaiting_pubrel.insert(row.awaiting_pubrel.begin(), row.awaiting_pubrel.end());
+    if (!row.awaiting_pubrel.empty()) {
+      s.rare_for_update().awaiting_pubrel.insert(row.awaiting_pubrel.begin(), row.awaiting_pubrel.end());
+    }
     if (row.will) s.will = std::make_unique<protocol::Will>(std::move(*row.will));
     if (row.connected) {
       // Its connection ended with the process: the session's expiry and its will start now
@@ -269,16 +274,16 @@ void Broker::restore(persistence::PersistedState&& state) {
       }
       if (s.will) {
         const std::uint32_t delay = s.will->delay_interval.value_or(0);
-        s.will_at = now + std::chrono::seconds(std::min(delay, s.expiry_interval));
+        s.rare_for_update().will_at = now + std::chrono::seconds(std::min(delay, s.expiry_interval));
       }
     } else {
       if (row.expires_at_ms) s.expires_at = steady_at(*row.expires_at_ms);
       // A delayed will whose time passed while the broker was down goes out on the first tick.
-      if (s.will && row.will_at_ms) s.will_at = steady_at(*row.will_at_ms);
+      if (s.will && row.will_at_ms) s.rare_for_update().will_at = steady_at(*row.will_at_ms);
     }
     for (auto& sub : row.subscriptions) {
       tree_.subscribe(sub.filter, id, sub.options);
-      s.subscriptions.insert_or_assign(std::move(sub.filter), sub.options);
+      s.rare_for_update().subscriptions.insert_or_assign(std::move(sub.filter), sub.options);
     }
     for (auto& m : row.messages) {
       OutgoingMessage out{m.message, m.qos, m.retain, std::move(m.subscription_ids),

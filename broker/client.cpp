@@ -13,6 +13,11 @@ namespace gw::broker {
 
 using namespace protocol;
 
+// One Client per connection: docs/performance.md "Per-connection memory". 200 bytes is a
+// 208-byte malloc chunk (glibc, 64-bit); a new field that crosses it costs 16 bytes per idle
+// connection, so check that it has to be inline.
+static_assert(sizeof(void*) != 8 || sizeof(Client) <= 200, "Client grew past 200 bytes");
+
 Client::Client(Broker& broker, net::Transport& transport)
     : broker_(broker),
       transport_(transport),
@@ -35,7 +40,7 @@ void Client::on_data(std::span<const std::byte> data) {
     return !closing_;
   });
   // Acknowledgements may have drained this subscriber's queue.
-  if (!closing_ && (!backpressure_.waiters.empty() || backpressure_.stuck)) {
+  if (!closing_ && (!backpressure().waiters.empty() || backpressure().stuck)) {
     broker_.on_subscriber_progress(*this);
   }
   if (consumed || closing_) return;
@@ -60,9 +65,9 @@ void Client::on_data(std::span<const std::byte> data) {
 }
 
 void Client::release_held() {
-  auto held = std::move(held_);
-  held_.clear();
-  held_bytes_ = 0;
+  if (!held_) return;
+  auto held = std::move(held_->packets);
+  held_.reset();
   for (auto& packet : held) {
     if (closing_) return;
     handle(std::move(packet));
@@ -89,16 +94,17 @@ void Client::handle(Packet&& packet) {
   }
   if (!connected_ && auth_ticket_ != 0) {
     // CONNECT is being verified: keep what follows it for later.
+    if (!held_) held_ = std::make_unique<Held>();
     if (const auto* p = std::get_if<Publish>(&packet)) {
-      held_bytes_ += p->topic.str().size() + p->payload.size();
+      held_->bytes += p->topic.str().size() + p->payload.size();
     }
-    if (held_.size() >= kMaxHeldPackets || held_bytes_ > kMaxHeldBytes) {
+    if (held_->packets.size() >= kMaxHeldPackets || held_->bytes > kMaxHeldBytes) {
       broker_.log().info("client {}: more than {} packets or {} bytes before CONNACK; closing",
                          peer(), kMaxHeldPackets, kMaxHeldBytes);
       close();
       return;
     }
-    held_.push_back(std::move(packet));
+    held_->packets.push_back(std::move(packet));
     return;
   }
   if (!connected_) {
@@ -168,8 +174,8 @@ void Client::on_publish(Publish&& publish) {
       }
       if (publish.topic.empty()) {
         const TopicName* known = nullptr;
-        if (topic_aliases_) {
-          if (auto it = topic_aliases_->find(alias); it != topic_aliases_->end()) known = &it->second;
+        if (aliases_) {
+          if (auto it = aliases_->in.find(alias); it != aliases_->in.end()) known = &it->second;
         }
         if (known == nullptr) {
           // MQTT 5 §3.3.2.3.4: an alias the client never set is a Protocol Error.
@@ -178,8 +184,7 @@ void Client::on_publish(Publish&& publish) {
         }
         publish.topic = *known;
       } else {
-        if (!topic_aliases_) topic_aliases_ = std::make_unique<InboundAliases>();
-        topic_aliases_->insert_or_assign(alias, publish.topic);
+        aliases().in.insert_or_assign(alias, publish.topic);
       }
       publish.props.topic_alias.reset();  // aliases are per connection, never forwarded
     }
@@ -236,13 +241,13 @@ Client::SendResult Client::send(const PublishView& publish) {
   // once with its alias, then the alias alone. New topics beyond the maximum go out in full.
   std::optional<std::pair<std::string, std::uint16_t>> new_alias;
   if (topic_alias_maximum_ > 0) {
-    if (!out_aliases_) out_aliases_ = std::make_unique<OutboundAliases>();
-    if (auto it = out_aliases_->find(view.message.topic); it != out_aliases_->end()) {
+    auto& out_aliases = aliases().out;
+    if (auto it = out_aliases.find(view.message.topic); it != out_aliases.end()) {
       view.topic_alias = it->second;
       view.omit_topic = true;
-    } else if (out_aliases_->size() < std::min(topic_alias_maximum_, kMaxOutboundAliases) &&
+    } else if (out_aliases.size() < std::min(topic_alias_maximum_, kMaxOutboundAliases) &&
                view.message.topic.size() <= kMaxAliasedTopic) {
-      const auto alias = static_cast<std::uint16_t>(out_aliases_->size() + 1);
+      const auto alias = static_cast<std::uint16_t>(out_aliases.size() + 1);
       view.topic_alias = alias;
       new_alias.emplace(view.message.topic, alias);
     }
@@ -251,7 +256,7 @@ Client::SendResult Client::send(const PublishView& publish) {
   if (maximum_packet_size_ < kMaxPacketSize && encoded_size(view, version_) > maximum_packet_size_) {
     return SendResult::TooLarge;
   }
-  if (new_alias) out_aliases_->insert(std::move(*new_alias));  // only once actually sent
+  if (new_alias) aliases_->out.insert(std::move(*new_alias));  // only once actually sent
   auto& out = broker_.encode_buffer();
   out.clear();
   encode(view, version_, out);
@@ -336,9 +341,13 @@ void Client::on_tick(std::chrono::steady_clock::time_point now) {
     return;
   }
   broker_.check_backpressure(*this, now);
+  // Released here, not where it became idle: the Broker's back-pressure code holds references
+  // to it while it pairs and releases clients.
+  if (backpressure_ && backpressure_->idle()) backpressure_.reset();
+  transport_.release_idle_buffers();
   // MQTT 5 §3.1.2.10 [MQTT-3.1.2-22]: disconnect after one and a half Keep Alive periods
   // without a control packet from the client; not while we do not read it (back-pressure).
-  if (keep_alive_s_ != 0 && !backpressure_.paused() &&
+  if (keep_alive_s_ != 0 && !backpressure().paused() &&
       now - last_packet_ >= std::chrono::milliseconds(std::uint32_t{keep_alive_s_} * 1500)) {
     broker_.log().info("client {}: keep alive timeout ({} s)", peer(), keep_alive_s_);
     disconnect(DisconnectReason::KeepAliveTimeout);
@@ -352,7 +361,7 @@ void Client::abort() {
 }
 
 void Client::on_written() {
-  if (!closing_ && (!backpressure_.waiters.empty() || backpressure_.stuck)) {
+  if (!closing_ && (!backpressure().waiters.empty() || backpressure().stuck)) {
     broker_.on_subscriber_progress(*this);
   }
 }

@@ -106,8 +106,18 @@ class Client final : public net::StreamHandler {
   [[nodiscard]] EnhancedAuth* enhanced_auth() const { return enhanced_auth_.get(); }
   // Back-pressure (broker/backpressure.hpp), driven by the Broker. While paused the connection
   // is not read and its keep alive does not run: the broker, not the client, made it silent.
-  [[nodiscard]] Backpressure& backpressure() { return backpressure_; }
-  [[nodiscard]] const Backpressure& backpressure() const { return backpressure_; }
+  // The state is allocated on first use and released at the next tick once it is idle again
+  // (nothing paired, not stuck): almost no connection ever pauses or is waited on.
+  // backpressure() reads it (an idle one when there is none); backpressure_for_update()
+  // allocates it. Tests: has_backpressure_state().
+  [[nodiscard]] const Backpressure& backpressure() const {
+    return backpressure_ ? *backpressure_ : Backpressure::none();
+  }
+  [[nodiscard]] Backpressure& backpressure_for_update() {
+    if (!backpressure_) backpressure_ = std::make_unique<Backpressure>();
+    return *backpressure_;
+  }
+  [[nodiscard]] bool has_backpressure_state() const { return backpressure_ != nullptr; }
   void pause_reading() { transport_.set_reading(false); }
   void resume_reading(std::chrono::steady_clock::time_point now) {
     last_packet_ = now;  // the keep alive starts again from here
@@ -120,6 +130,8 @@ class Client final : public net::StreamHandler {
   bool write_out();
   void on_publish(protocol::Publish&& publish);
 
+  // Ordered for size (one of these per connection): the one-byte and two-byte fields share
+  // two words, and what most connections never use is behind pointers, allocated on first use.
   Broker& broker_;
   net::Transport& transport_;
   protocol::StreamDecoder decoder_;
@@ -127,35 +139,46 @@ class Client final : public net::StreamHandler {
   bool connected_ = false;  // CONNECT accepted
   bool closing_ = false;    // no more packets are handled
   bool stuck_ = false;      // stopped reading: aborted at the next tick
-  Session* session_ = nullptr;
-  std::uint64_t auth_ticket_ = 0;  // nonzero while (or after) the CONNECT was being verified
-  std::vector<protocol::Packet> held_;
-  std::size_t held_bytes_ = 0;
-
+  bool request_problem_information_ = true;
+  bool over_connect_rate_ = false;
   std::uint16_t keep_alive_s_ = 0;
   std::uint16_t topic_alias_maximum_ = 0;
-  std::chrono::steady_clock::time_point created_;
-  std::chrono::steady_clock::time_point last_packet_;
   std::uint16_t receive_maximum_ = 65535;
   std::uint32_t maximum_packet_size_ = protocol::kMaxPacketSize;
-  bool request_problem_information_ = true;
+  Session* session_ = nullptr;
+  std::uint64_t auth_ticket_ = 0;  // nonzero while (or after) the CONNECT was being verified
+  // The packets held while the CONNECT is verified (see kMaxHeldPackets); allocated by the
+  // first one, released by release_held().
+  struct Held {
+    std::vector<protocol::Packet> packets;
+    std::size_t bytes = 0;  // PUBLISH topics and payloads
+  };
+  std::unique_ptr<Held> held_;
+  std::chrono::steady_clock::time_point created_;
+  std::chrono::steady_clock::time_point last_packet_;
 
-  // MQTT 5 §3.3.2.3.4: topic aliases the client set for its PUBLISHes on this connection.
-  // Both alias maps are allocated on first use: most clients never use aliases.
+  // MQTT 5 §3.3.2.3.4: topic aliases, allocated on first use (most clients never use them):
+  // `in`, those the client set for its PUBLISHes on this connection; `out`, those we assigned
+  // towards the client, first come first served up to its maximum.
   using InboundAliases = std::unordered_map<std::uint16_t, protocol::TopicName>;
   using OutboundAliases = std::unordered_map<std::string, std::uint16_t>;
-  std::unique_ptr<InboundAliases> topic_aliases_;
-  // Aliases we assigned towards the client, first come first served up to its maximum.
-  std::unique_ptr<OutboundAliases> out_aliases_;
+  struct Aliases {
+    InboundAliases in;
+    OutboundAliases out;
+  };
+  std::unique_ptr<Aliases> aliases_;
+  Aliases& aliases() {
+    if (!aliases_) aliases_ = std::make_unique<Aliases>();
+    return *aliases_;
+  }
   // The client chooses its Topic Alias Maximum (up to 65,535); what we keep for it is ours to
   // bound: at most this many aliases, for topics up to this long.
   static constexpr std::uint16_t kMaxOutboundAliases = 64;
   static constexpr std::size_t kMaxAliasedTopic = 1024;
 
   std::shared_ptr<ListenerSlot> listener_;
-  bool over_connect_rate_ = false;
   std::unique_ptr<EnhancedAuth> enhanced_auth_;
-  Backpressure backpressure_;
+  std::unique_ptr<Backpressure> backpressure_;  // see backpressure()
 
 };
 

@@ -58,6 +58,8 @@ struct Session {
   Session(std::string client_id_, SubscriberId id_)
       : client_id(std::move(client_id_)), id(id_) {}
 
+  // Ordered for size (one Session per client): the small fields share one word. What most
+  // sessions never use is in Rare, allocated on first use.
   std::string client_id;
   // The user name verified against the password file at CONNECT; nullopt for anonymous clients
   // (an unverified name is no identity). ACL rules match on it.
@@ -65,19 +67,18 @@ struct Session {
   SubscriberId id;
   Client* client = nullptr;  // attached connection, if any
   protocol::ProtocolVersion version = protocol::ProtocolVersion::V5;
+  // CONNECT asked for 0: a DISCONNECT may then not set one [MQTT-3.14.2-2].
+  bool connect_expiry_zero = true;
+  std::uint16_t last_packet_id = 0;  // towards the client, see next_packet_id()
 
   // Seconds the session outlives its connection; kNever never expires.
   static constexpr std::uint32_t kNever = 0xFFFF'FFFF;
   std::uint32_t expiry_interval = 0;
-  // CONNECT asked for 0: a DISCONNECT may then not set one [MQTT-3.14.2-2].
-  bool connect_expiry_zero = true;
   // While no connection is attached: when the session ends (nullopt: never).
   std::optional<std::chrono::steady_clock::time_point> expires_at;
 
   // Allocated only when the client has a will: most sessions do not, and a Will is large.
   std::unique_ptr<protocol::Will> will;
-  // While a will waits out its Will Delay Interval after the connection ended: when it is sent.
-  std::optional<std::chrono::steady_clock::time_point> will_at;
 
   // Towards the client.
   std::map<std::uint16_t, Inflight> inflight;  // by packet id
@@ -87,15 +88,37 @@ struct Session {
   // sessions never queue anything.
   std::list<OutgoingMessage> queue;
   std::size_t queued_bytes = 0;
-  std::uint16_t last_packet_id = 0;
 
-  // From the client: QoS 2 packet ids acknowledged with PUBREC and awaiting PUBREL
-  // (MQTT 5 §4.3.3: a repeated PUBLISH with such an id is not delivered again).
-  std::unordered_set<std::uint16_t> awaiting_pubrel;
+  // State most sessions never have: a QoS 2 exchange from the client in progress, a will
+  // waiting out its delay, subscriptions kept for persistence. rare() reads it (an empty one
+  // when there is none); rare_for_update() allocates it; release_rare_if_empty() frees it once
+  // nothing is left in it.
+  struct Rare {
+    // From the client: QoS 2 packet ids acknowledged with PUBREC and awaiting PUBREL
+    // (MQTT 5 §4.3.3: a repeated PUBLISH with such an id is not delivered again).
+    std::unordered_set<std::uint16_t> awaiting_pubrel;
+    // With persistence only: the session's subscriptions (filter as subscribed -> options), so
+    // that a full snapshot can be written without asking the TopicTree.
+    std::map<std::string, SubscriptionOptions, std::less<>> subscriptions;
+    // While a will waits out its Will Delay Interval after the connection ended: when it is sent.
+    std::optional<std::chrono::steady_clock::time_point> will_at;
 
-  // With persistence only: the session's subscriptions (filter as subscribed -> options), so
-  // that a full snapshot can be written without asking the TopicTree.
-  std::map<std::string, SubscriptionOptions, std::less<>> subscriptions;
+    [[nodiscard]] bool empty() const {
+      return awaiting_pubrel.empty() && subscriptions.empty() && !will_at;
+    }
+  };
+  [[nodiscard]] const Rare& rare() const {
+    static const Rare kNone;
+    return rare_ ? *rare_ : kNone;
+  }
+  [[nodiscard]] Rare& rare_for_update() {
+    if (!rare_) rare_ = std::make_unique<Rare>();
+    return *rare_;
+  }
+  void release_rare_if_empty() {
+    if (rare_ && rare_->empty()) rare_.reset();
+  }
+  [[nodiscard]] bool has_rare_state() const { return rare_ != nullptr; }
 
   // A free packet id for a new outgoing PUBLISH; nullopt when all 65,535 are in flight.
   std::optional<protocol::PacketId> next_packet_id() {
@@ -105,6 +128,9 @@ struct Session {
     }
     return std::nullopt;
   }
+
+ private:
+  std::unique_ptr<Rare> rare_;  // see rare()
 };
 
 }  // namespace gw::broker

@@ -64,6 +64,15 @@ void StreamConnection<Stream>::set_reading(bool on) {
 }
 
 template <class Stream>
+void StreamConnection<Stream>::release_idle_buffers() {
+  // Not while a write is in flight (it owns writing_) or bytes wait for one.
+  if (!writing_.empty() || !queued_.empty()) return;
+  // A new empty vector, not `= {}`: that assigns an empty initializer_list and keeps the capacity.
+  writing_ = std::vector<std::byte>();
+  queued_ = std::vector<std::byte>();
+}
+
+template <class Stream>
 void StreamConnection<Stream>::write(std::span<const std::byte> bytes) {
   if (closing_ || finished_) return;
   queued_.insert(queued_.end(), bytes.begin(), bytes.end());
@@ -101,7 +110,7 @@ void StreamConnection<Stream>::flush() {
                     [self = self()](std::error_code ec, std::size_t) {
                       // A burst's buffer is not kept by a connection that goes quiet.
                       if (self->writing_.capacity() > kKeepWriteCapacity) {
-                        self->writing_ = {};
+                        self->writing_ = std::vector<std::byte>();  // not `= {}`: keeps capacity
                       } else {
                         self->writing_.clear();
                       }

@@ -44,6 +44,12 @@ class Transport {
   // on meanwhile; close() reads again (it waits for the peer's FIN). A transport that wraps
   // another forwards it.
   virtual void set_reading(bool on) { (void)on; }
+
+  // Gives back the memory kept for the next write while nothing is being written. The protocol
+  // layer calls it once per tick, so that a connection that has gone quiet holds no write buffer
+  // (most connections write a CONNACK and then little or nothing) while a busy one reallocates
+  // at most once per tick. A transport that wraps another forwards it.
+  virtual void release_idle_buffers() {}
 };
 
 class StreamHandler {

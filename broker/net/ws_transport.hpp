@@ -65,6 +65,7 @@ class WsTransport final : public Transport, public StreamHandler, private WsFram
   [[nodiscard]] const std::string& peer_address() const override { return inner_.peer_address(); }
   [[nodiscard]] bool peer_is_loopback() const override { return inner_.peer_is_loopback(); }
   void set_reading(bool on) override { inner_.set_reading(on); }
+  void release_idle_buffers() override { inner_.release_idle_buffers(); }
   // wss://: the client certificate's identity is the TLS layer's below.
   [[nodiscard]] std::optional<std::string> tls_identity() const override {
     return inner_.tls_identity();

@@ -71,7 +71,8 @@ Result<std::optional<Packet>> StreamDecoder::next() {
     if (start_ == buffer_.size()) {
       start_ = 0;
       buffer_.clear();
-      if (buffer_.capacity() > kKeepBufferCapacity) buffer_ = {};
+      // A new vector, not `= {}` (an empty initializer_list, which keeps the capacity).
+      if (buffer_.capacity() > kKeepBufferCapacity) buffer_ = std::vector<std::byte>();
     }
     return result;
   }

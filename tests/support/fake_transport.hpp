@@ -30,6 +30,7 @@ class FakeTransport final : public broker::net::Transport {
     return stalled ? written.size() - drained : 0;
   }
   void set_reading(bool on) override { reading = on; }
+  void release_idle_buffers() override { ++idle_releases; }
   // A stalled peer read everything written so far: the write completes.
   void drain() {
     drained = written.size();
@@ -52,6 +53,7 @@ class FakeTransport final : public broker::net::Transport {
   bool stalled = false;
   bool reading = true;      // set_reading(): false while the broker pauses this peer
   std::size_t drained = 0;  // bytes of `written` the stalled peer has read
+  int idle_releases = 0;    // release_idle_buffers() calls
   broker::net::StreamHandler* handler = nullptr;
 
  private:

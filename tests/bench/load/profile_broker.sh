@@ -10,7 +10,8 @@
 #
 # perf: `perf record -F 2000 -g -p <broker>` for the length of the run, then self time by DSO and by
 # symbol. heaptrack: the broker runs under heaptrack, is stopped with SIGTERM after the run, and
-# the peak memory consumers are printed (divide by the connection count for bytes per connection).
+# the peak memory consumers are printed (divide by the connection count for bytes per connection);
+# the allocation size histogram of the whole run is written to $OUT/histogram.txt.
 # Environment: BUILD_DIR [build], MOSQUITTO [/usr/sbin/mosquitto], OUT [a new mktemp -d].
 # Loopback only; the broker (and perf) are killed by the trap; the run is bounded by mqtt_load.
 set -euo pipefail
@@ -93,7 +94,7 @@ if [[ $TOOL == perf ]]; then
   perf report -i "$OUT/perf.data" --no-children --sort sym --stdio 2>/dev/null | grep -E '^ +[0-9]' | cut -c1-160 | head -n 30
 else
   heaptrack_print -f "$OUT"/heaptrack.broker.* --print-peaks 1 --print-allocators 0 --print-temporary 0 \
-    --print-leaks 0 --print-histogram 0 -n 20 -s 0 2>/dev/null |
+    --print-leaks 0 --print-histogram "$OUT/histogram.txt" -n 20 -s 0 2>/dev/null |
     grep -E 'peak memory consumed over|^  at .*/(broker|gateway|core|config)/|peak heap memory' | head -n 80
 fi
 echo "# data in $OUT" >&2

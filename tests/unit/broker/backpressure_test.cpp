@@ -62,6 +62,58 @@ TEST_F(Backpressure, PublisherIsPausedAtHighWaterAndResumedWhenTheSubscriberDrai
   EXPECT_EQ(only<Publish>(slow.received()).size(), static_cast<std::size_t>(sent));
 }
 
+// The per-client state is allocated when a pair is made and released at the tick after it is
+// idle again: an idle connection carries none (docs/performance.md "Per-connection memory").
+TEST_F(Backpressure, StateIsAllocatedOnFirstPauseKeptWhileStuckAndReleasedAtTheTickWhenIdle) {
+  Conn slow(*broker_);
+  join(slow, "slow", "t", QoS::AtMostOnce);
+  slow.stall();
+  Conn pub(*broker_);
+  pub.connect(connect_packet("pub"));
+  pub.send(publish_packet("t", std::string(100, 'x')));  // under the mark: no pair yet
+  broker_->tick();
+  EXPECT_FALSE(slow.client().has_backpressure_state());
+  EXPECT_FALSE(pub.client().has_backpressure_state());
+
+  publish_until_paused(pub, "t");
+  ASSERT_FALSE(pub.reading());
+  EXPECT_TRUE(slow.client().has_backpressure_state());
+  EXPECT_TRUE(pub.client().has_backpressure_state());
+  EXPECT_TRUE(pub.client().backpressure().paused());
+  EXPECT_EQ(slow.client().backpressure().waiters.size(), 1U);
+  broker_->tick();  // still paired: kept
+  EXPECT_TRUE(pub.client().has_backpressure_state());
+
+  // Stuck: the publisher is released, but the subscriber must remember that it is stuck.
+  clock_.advance(1s);
+  broker_->tick();
+  ASSERT_TRUE(pub.reading());
+  EXPECT_TRUE(slow.client().backpressure().stuck);
+  broker_->tick();
+  EXPECT_TRUE(slow.client().has_backpressure_state());
+  EXPECT_TRUE(slow.client().backpressure().stuck);
+  EXPECT_FALSE(pub.client().has_backpressure_state());
+  pub.send(publish_packet("t", std::string(100, 'x')));
+  EXPECT_TRUE(pub.reading()) << "a stuck subscriber paused a publisher";
+  expect_consistent();
+
+  // Drained: no longer stuck, and gone at the next tick; the next pause allocates it again.
+  slow.drain();
+  broker_->tick();
+  EXPECT_FALSE(slow.client().has_backpressure_state());
+  EXPECT_FALSE(slow.client().backpressure().stuck);
+  publish_until_paused(pub, "t");
+  EXPECT_FALSE(pub.reading());
+  EXPECT_TRUE(slow.client().has_backpressure_state());
+  EXPECT_EQ(broker_->stats().backpressure_pauses, 2U);
+  slow.drain();
+  EXPECT_TRUE(pub.reading());
+  broker_->tick();
+  EXPECT_FALSE(slow.client().has_backpressure_state());
+  EXPECT_FALSE(pub.client().has_backpressure_state());
+  expect_consistent();
+}
+
 TEST_F(Backpressure, OneStuckSubscriberDelaysOthersOnlyUntilTheWaitThenItsOverflowIsDropped) {
   Conn stuck(*broker_);
   join(stuck, "stuck", "t", QoS::AtMostOnce);

@@ -71,6 +71,9 @@ class Conn {
   void drain() { transport_.drain(); }
   [[nodiscard]] bool reading() const { return transport_.reading; }
   [[nodiscard]] bool closed() const { return transport_.closed || transport_.finished; }
+  // The broker's side of this connection (state allocated on first use is checked through it).
+  [[nodiscard]] const Client& client() const { return static_cast<const Client&>(*handler_); }
+  [[nodiscard]] int idle_releases() const { return transport_.idle_releases; }
 
  private:
   ProtocolVersion version_;

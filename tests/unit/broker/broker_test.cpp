@@ -88,6 +88,42 @@ TEST_F(BrokerTest, WillWaitsForItsDelayThenIsPublished) {
   EXPECT_EQ(got[0].payload, "gone");
 }
 
+// Session::Rare (the delayed will's time, QoS 2 ids awaiting PUBREL) is allocated on first use
+// and released once empty: docs/performance.md "Per-connection memory".
+TEST_F(BrokerTest, DelayedWillTimeIsRareStateReleasedWhenTheWillIsPublished) {
+  Conn watcher(*broker_);
+  join(watcher, "watcher", "will/#");
+  {
+    Conn c(*broker_);
+    auto p = connect_packet("dev");
+    p.props.session_expiry = 100;
+    p.will = Will{.topic = *TopicName::make("will/dev"), .payload = "gone", .delay_interval = 30};
+    c.connect(p);
+    EXPECT_FALSE(c.client().session()->has_rare_state());
+    c.drop();
+  }
+  const Session* dev = broker_->find_session("dev");
+  ASSERT_NE(dev, nullptr);
+  ASSERT_TRUE(dev->has_rare_state());
+  ASSERT_TRUE(dev->rare().will_at.has_value());
+  EXPECT_EQ(*dev->rare().will_at, clock_.steady() + 30s);
+  clock_.advance(30s);
+  broker_->tick();
+  EXPECT_EQ(only<Publish>(watcher.received()).size(), 1U);
+  EXPECT_FALSE(dev->has_rare_state());
+  EXPECT_FALSE(watcher.client().session()->has_rare_state());
+}
+
+TEST_F(BrokerTest, EveryTickLetsAConnectedClientsTransportReleaseItsIdleBuffers) {
+  Conn c(*broker_);
+  c.connect(connect_packet("quiet"));
+  EXPECT_EQ(c.idle_releases(), 0);
+  broker_->tick();
+  EXPECT_EQ(c.idle_releases(), 1);
+  broker_->tick();
+  EXPECT_EQ(c.idle_releases(), 2);
+}
+
 TEST_F(BrokerTest, WillIsSentWhenSessionEndsBeforeItsDelay) {
   Conn watcher(*broker_);
   join(watcher, "watcher", "will/#");
@@ -522,6 +558,31 @@ TEST(BrokerBackpressureTest, SubscriberThatStopsReadingKeepsItsQos1Messages) {
   }
   EXPECT_EQ(delivered + broker.stats().dropped_queue_full, 40U);
   EXPECT_GT(delivered, 5U);
+}
+
+TEST_F(BrokerTest, Qos2IdsAwaitingPubrelAreRareStateReleasedAfterTheLastPubrel) {
+  Conn c(*broker_);
+  c.connect(connect_packet("q2"));
+  const Session& session = *c.client().session();
+  EXPECT_FALSE(session.has_rare_state());
+  c.send(numbered("t", "a", QoS::ExactlyOnce, 1));
+  c.send(numbered("t", "b", QoS::ExactlyOnce, 2));
+  EXPECT_EQ(only<Pubrec>(c.received()).size(), 2U);
+  ASSERT_TRUE(session.has_rare_state());
+  EXPECT_EQ(session.rare().awaiting_pubrel.size(), 2U);
+  // A resent PUBLISH with an id awaiting PUBREL is still recognised (not delivered twice).
+  c.send(numbered("t", "a", QoS::ExactlyOnce, 1));
+  EXPECT_EQ(only<Pubrec>(c.received()).size(), 1U);
+  c.send(Pubrel{.packet_id = PacketId{1}});
+  EXPECT_EQ(only<Pubcomp>(c.received()).at(0).reason, PubcompReason::Success);
+  EXPECT_TRUE(session.has_rare_state());
+  c.send(Pubrel{.packet_id = PacketId{2}});
+  EXPECT_EQ(only<Pubcomp>(c.received()).at(0).reason, PubcompReason::Success);
+  EXPECT_FALSE(session.has_rare_state());
+  // Unknown now, without allocating anything.
+  c.send(Pubrel{.packet_id = PacketId{2}});
+  EXPECT_EQ(only<Pubcomp>(c.received()).at(0).reason, PubcompReason::PacketIdentifierNotFound);
+  EXPECT_FALSE(session.has_rare_state());
 }
 
 TEST_F(BrokerTest, V311ClientMayPipelineMoreQos2ThanTheV5ReceiveMaximum) {

@@ -16,7 +16,9 @@ using namespace std::chrono_literals;
 struct Recorder final : StreamHandler {
   void on_data(std::span<const std::byte> d) override { received += d.size(); }
   void on_closed(std::error_code) override { closed = true; }
+  void on_written() override { ++writes; }
   std::size_t received = 0;
+  int writes = 0;  // completed writes
   bool closed = false;
 };
 
@@ -50,6 +52,45 @@ TEST(TcpConnection, DeliversWhatThePeerSends) {
   const char hello[] = "hello";
   asio::write(p.peer, asio::buffer(hello, 5));
   EXPECT_TRUE(p.run_until([&] { return p.recorder->received == 5; }, 5s));
+}
+
+TEST(TcpConnection, IdleBuffersAreReleasedOnlyWhenNothingIsBeingWritten) {
+  Pair p(true);
+  const std::vector<std::byte> small(1000, std::byte{0x42});
+  p.conn->write(small);
+  ASSERT_TRUE(p.run_until([&] { return p.recorder->writes == 1; }, 5s));
+  EXPECT_GT(p.conn->write_capacity(), 0U);  // kept for the next write...
+  p.conn->release_idle_buffers();
+  EXPECT_EQ(p.conn->write_capacity(), 0U);  // ...until the connection is idle at a tick
+
+  // A write the peer does not read yet stays in flight: its buffer is not touched.
+  const std::vector<std::byte> big(4 * 1024 * 1024, std::byte{0x43});
+  p.conn->write(big);
+  ASSERT_TRUE(p.run_until([&] { return p.conn->pending_bytes() < big.size(); }, 5s));
+  ASSERT_GT(p.conn->pending_bytes(), 0U);
+  p.conn->release_idle_buffers();
+  EXPECT_GE(p.conn->write_capacity(), big.size());
+  // Everything still arrives, in order.
+  std::vector<std::byte> in(64 * 1024);
+  std::size_t n = 0;
+  bool order_ok = true;
+  std::error_code ec;
+  const auto end = std::chrono::steady_clock::now() + 10s;
+  while (n < small.size() + big.size() && !ec && std::chrono::steady_clock::now() < end) {
+    p.io.poll();
+    if (p.peer.available(ec) == 0) continue;
+    const std::size_t got = p.peer.read_some(asio::buffer(in), ec);
+    for (std::size_t i = 0; i < got; ++i) {
+      const auto want = n + i < small.size() ? std::byte{0x42} : std::byte{0x43};
+      order_ok = order_ok && in[i] == want;
+    }
+    n += got;
+  }
+  EXPECT_EQ(n, small.size() + big.size());
+  EXPECT_TRUE(order_ok);
+  // A burst's buffer (over 64 KiB) is not kept once written, tick or not.
+  ASSERT_TRUE(p.run_until([&] { return p.recorder->writes == 2; }, 5s));
+  EXPECT_EQ(p.conn->write_capacity(), 0U);
 }
 
 TEST(TcpConnection, CloseFlushesThenEndsWhenThePeerCloses) {
