@@ -77,13 +77,13 @@ std::size_t WsHandshake::feed(std::span<const std::byte> bytes) {
     if (head_.size() >= kMaxHeadBytes) {
       refuse(431, "Request Header Fields Too Large",
              "request head larger than " + std::to_string(kMaxHeadBytes) + " bytes");
-      head_ = {};
+      head_ = std::string();  // not `= {}`: that keeps the capacity
     }
     return take;
   }
   const std::size_t head_size = end + 4;
   evaluate(std::string_view(head_).substr(0, head_size - 2));  // keeps the last line's CRLF
-  head_ = {};  // the head is not kept for the life of the connection
+  head_ = std::string();  // the head is not kept for the life of the connection (`= {}` would be)
   return head_size - before;
 }
 

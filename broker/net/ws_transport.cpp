@@ -50,7 +50,8 @@ void WsTransport::flush() {
   inner_.write(std::span<const std::byte>(header.data(), n));
   inner_.write(queued_);
   if (queued_.capacity() > kKeepQueueCapacity) {
-    queued_ = {};  // a burst's buffer is not kept by a connection that goes quiet
+    // A burst's buffer is not kept by a connection that goes quiet (`= {}` would keep it).
+    queued_ = std::vector<std::byte>();
   } else {
     queued_.clear();
   }
@@ -73,13 +74,13 @@ void WsTransport::close() {
     send_close(static_cast<std::uint16_t>(WsCloseCode::Normal));
   }
   state_ = State::Closing;
-  queued_ = {};
+  queued_ = std::vector<std::byte>();
   inner_.close();
 }
 
 void WsTransport::abort() {
   state_ = State::Closing;
-  queued_ = {};
+  queued_ = std::vector<std::byte>();
   inner_.abort();
 }
 
@@ -117,7 +118,7 @@ void WsTransport::on_frames(std::span<const std::byte> data) {
   if (consumed || state_ != State::Open) return;
   if (on_failure_) on_failure_(FailureKind::Framing, inner_.peer(), decoder_.reason());
   state_ = State::Closing;
-  queued_ = {};
+  queued_ = std::vector<std::byte>();
   send_close(static_cast<std::uint16_t>(consumed.error().value()));
   inner_.close();
 }
@@ -143,7 +144,7 @@ void WsTransport::on_ws_close(std::uint16_t code, std::string_view /*reason*/) {
                  ? static_cast<std::uint16_t>(WsCloseCode::Normal)
                  : code);
   state_ = State::Closing;
-  queued_ = {};
+  queued_ = std::vector<std::byte>();
   inner_.close();
 }
 
