@@ -7,6 +7,8 @@
 // A subscriber that makes no write progress for max_backpressure_wait is stuck: its publishers
 // are released, and until it drains it pauses nobody (its overflow is dropped and counted as
 // without back-pressure). So one stuck reader delays the others at most that long, once.
+// A publisher with a Keep Alive is not held longer than half of it, even by subscribers that
+// keep making a little progress: whoever it still waits on is then treated as stuck.
 //
 // Each Client that takes part holds one of these (allocated on first use, see
 // Client::backpressure()): `waiters` as a subscriber, `waiting_on` as a publisher. A pair
@@ -39,6 +41,8 @@ struct Backpressure {
   // While `waiters` is not empty: when the backlog last went down, and what it was then.
   std::chrono::steady_clock::time_point progress_at;
   std::size_t backlog_mark = 0;
+  // As a publisher: when its reading was paused (see Broker::check_backpressure).
+  std::chrono::steady_clock::time_point paused_at;
   // Declared stuck: pauses no publisher until its backlog falls under low water.
   bool stuck = false;
 

@@ -145,13 +145,16 @@ class Broker {
   // Back-pressure (broker_backpressure.cpp, broker/backpressure.hpp). `subscriber` wrote or
   // received something: publishers waiting on it resume once it is under the low-water mark.
   void on_subscriber_progress(Client& subscriber);
-  // From the client's tick: the stuck check (no progress for max_backpressure_wait).
+  // From the client's tick: the stuck check (no progress for max_backpressure_wait), and the
+  // limit on how long the client is paused as a publisher (half its Keep Alive).
   void check_backpressure(Client& client, std::chrono::steady_clock::time_point now);
   // The connection stops: it no longer waits on anyone, and nobody waits on it.
   void forget_backpressure(Client& client);
   // `publisher` waits on nobody any more (network or in-process subscribers); its reading is
   // not changed here.
   void stop_waiting(Client& publisher);
+  // `publisher` has been paused for half its Keep Alive: whoever it waits on is stuck.
+  void limit_pause(Client& publisher, std::chrono::steady_clock::time_point now);
 
   // --- called for WebSocket listeners (see Server) ---
   // Counts a refused upgrade request (`handshake`) or a connection closed for a frame that breaks

@@ -60,6 +60,7 @@ void Broker::throttle_if_over(Session& session) {
   pub.waiting_on.push_back(subscriber);
   if (!was_paused) {
     ++stats_.backpressure_pauses;
+    pub.paused_at = clock_.steady();
     publisher->pause_reading();
   }
 }
@@ -91,6 +92,7 @@ void Broker::on_subscriber_progress(Client& subscriber) {
 }
 
 void Broker::check_backpressure(Client& client, std::chrono::steady_clock::time_point now) {
+  if (client.backpressure().paused()) limit_pause(client, now);
   if (client.backpressure().waiters.empty() && !client.backpressure().stuck) return;
   Backpressure& sub = client.backpressure_for_update();
   on_subscriber_progress(client);  // the low-water check: partial writes report no completion
@@ -106,6 +108,42 @@ void Broker::check_backpressure(Client& client, std::chrono::steady_clock::time_
                sub.waiters.size(), stats_.backpressure_stuck);
   }
   release_waiters(client, now);
+}
+
+// A paused publisher cannot be read, so neither can its PINGREQ; a client that gets no PINGRESP
+// within about its Keep Alive closes the connection (MQTT 5 §3.1.2.10, §3.12.4). A subscriber
+// that keeps making a little progress is never stuck by the rule above, and in-process
+// publishers (never paused) can keep it over the high-water mark: so a pause ends at half the
+// publisher's Keep Alive, and what it waits on is treated as stuck (its overflow dropped and
+// counted) until it drains. A publisher without Keep Alive stays paused as long as TCP would.
+void Broker::limit_pause(Client& publisher, std::chrono::steady_clock::time_point now) {
+  const Backpressure& pub = publisher.backpressure();
+  const std::uint16_t keep_alive = publisher.keep_alive_s();
+  if (keep_alive == 0 || now - pub.paused_at < std::chrono::milliseconds(keep_alive * 500U)) {
+    return;
+  }
+  // Copies: releasing each one edits the publisher's lists.
+  const std::vector<Client*> subscribers = pub.waiting_on;
+  const std::vector<SubscriberId> locals = pub.waiting_on_local;
+  const std::uint64_t stuck_before = stats_.backpressure_stuck;
+  for (Client* subscriber : subscribers) {
+    subscriber->backpressure_for_update().stuck = true;
+    ++stats_.backpressure_stuck;
+    release_waiters(*subscriber, now);
+  }
+  for (SubscriberId owner : locals) {
+    if (auto it = local_gauges_.find(owner); it != local_gauges_.end()) {
+      it->second.bp.stuck = true;
+      ++stats_.backpressure_stuck;
+      release_local_waiters(owner, it->second, now);
+    }
+  }
+  if (std::bit_floor(stats_.backpressure_stuck) > stuck_before) {  // the 1st, 2nd, 4th... time
+    log_->warn("client {}: paused for half its keep alive ({} s) by {} slow subscriber(s); "
+               "resuming it, their overflow is dropped ({} stuck so far)",
+               publisher.peer(), keep_alive, subscribers.size() + locals.size(),
+               stats_.backpressure_stuck);
+  }
 }
 
 void Broker::forget_backpressure(Client& client) {
@@ -216,6 +254,7 @@ void Broker::throttle_if_local_over(SubscriberId owner) {
   pub.waiting_on_local.push_back(owner);
   if (!was_paused) {
     ++stats_.backpressure_pauses;
+    pub.paused_at = clock_.steady();
     publisher->pause_reading();
   }
 }

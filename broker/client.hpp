@@ -77,6 +77,8 @@ class Client final : public net::StreamHandler {
   [[nodiscard]] std::size_t pending_bytes() const { return transport_.pending_bytes(); }
   // The client's Receive Maximum (MQTT 5 §3.1.2.11.3): QoS 1/2 PUBLISHes it accepts unacknowledged.
   [[nodiscard]] std::uint16_t receive_maximum() const { return receive_maximum_; }
+  // The Keep Alive in force (seconds; 0 = none), after the server's maximum.
+  [[nodiscard]] std::uint16_t keep_alive_s() const { return keep_alive_s_; }
   [[nodiscard]] std::uint32_t maximum_packet_size() const { return maximum_packet_size_; }
 
   // What the client announced in CONNECT (MQTT 5 §3.1.2.11), and the keep alive in force.

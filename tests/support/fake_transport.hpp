@@ -3,6 +3,7 @@
 // once, like TcpConnection.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <span>
 #include <string>
@@ -32,8 +33,10 @@ class FakeTransport final : public broker::net::Transport {
   void set_reading(bool on) override { reading = on; }
   void release_idle_buffers() override { ++idle_releases; }
   // A stalled peer read everything written so far: the write completes.
-  void drain() {
-    drained = written.size();
+  void drain() { drain_some(written.size()); }
+  // A stalled peer read `n` more bytes (at most what is pending): the write makes progress.
+  void drain_some(std::size_t n) {
+    drained += std::min(n, written.size() - drained);
     if (handler != nullptr && !finished) handler->on_written();
   }
   [[nodiscard]] const std::string& peer() const override { return peer_; }

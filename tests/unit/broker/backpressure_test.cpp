@@ -279,22 +279,80 @@ TEST_F(Backpressure, PausedPublisherKeepAliveDoesNotExpireAndRestartsOnResume) {
   join(slow, "slow", "t", QoS::AtMostOnce);
   slow.stall();
   Conn pub(*broker_);
-  pub.connect(connect_packet("pub", /*keep_alive=*/10));
+  pub.connect(connect_packet("pub", /*keep_alive=*/60));
   publish_until_paused(pub, "t");
   ASSERT_FALSE(pub.reading());
-  for (int i = 0; i < 30; ++i) {  // 30 s of silence that we caused
+  for (int i = 0; i < 29; ++i) {  // 29 s of silence that we caused (1.5 x 60 s would be 90)
     clock_.advance(1s);
     broker_->tick();
   }
   EXPECT_FALSE(pub.closed());
+  ASSERT_FALSE(pub.reading());
   slow.drain();
   ASSERT_TRUE(pub.reading());
-  clock_.advance(14s);
+  clock_.advance(89s);
   broker_->tick();
   EXPECT_FALSE(pub.closed());
-  clock_.advance(1s);  // 1.5 x 10 s after it was read again
+  clock_.advance(1s);  // 1.5 x 60 s after it was read again
   broker_->tick();
   EXPECT_TRUE(pub.closed());
+}
+
+// A subscriber that keeps making a little progress is never stuck by max_backpressure_wait, and
+// in-process publishers (never paused) keep it over high water; the network publisher, whose
+// PINGREQ is not read while paused, is resumed at half its Keep Alive.
+TEST_F(Backpressure, PausedPublisherIsResumedAtHalfItsKeepAliveThoughTheSubscriberProgresses) {
+  Conn slow(*broker_);
+  join(slow, "slow", "t", QoS::AtMostOnce);
+  slow.stall();
+  LocalClient local(*broker_, "adapter");
+  Conn pub(*broker_);
+  pub.connect(connect_packet("pub", /*keep_alive=*/10));
+  publish_until_paused(pub, "t");
+  ASSERT_FALSE(pub.reading());
+  const auto one_second = [&] {
+    clock_.advance(1s);
+    for (int i = 0; i < 3; ++i) {  // about 330 bytes in
+      ASSERT_TRUE(local.publish(Message{.topic = "t", .payload = std::string(100, 'x')}));
+    }
+    slow.drain_some(350);  // a little more out: progress, far above low water
+    broker_->tick();
+  };
+  for (int s = 0; s < 4; ++s) one_second();
+  EXPECT_FALSE(pub.reading()) << "resumed before half its keep alive";
+  EXPECT_EQ(broker_->stats().backpressure_stuck, 0U) << "progress must keep it from being stuck";
+  one_second();  // 5 s paused
+  EXPECT_TRUE(pub.reading());
+  EXPECT_EQ(broker_->stats().backpressure_stuck, 1U);
+  EXPECT_TRUE(slow.client().backpressure().stuck);
+  EXPECT_FALSE(pub.closed());
+  pub.send(publish_packet("t", std::string(100, 'x')));
+  EXPECT_TRUE(pub.reading()) << "a subscriber treated as stuck paused the publisher again";
+  expect_consistent();
+  // Drained: it pauses publishers again.
+  slow.drain();
+  publish_until_paused(pub, "t");
+  EXPECT_FALSE(pub.reading());
+  expect_consistent();
+}
+
+TEST_F(Backpressure, PausedPublisherWithoutKeepAliveStaysPausedWhileTheSubscriberProgresses) {
+  Conn slow(*broker_);
+  join(slow, "slow", "t", QoS::AtMostOnce);
+  slow.stall();
+  LocalClient local(*broker_, "adapter");
+  Conn pub(*broker_);
+  pub.connect(connect_packet("pub", /*keep_alive=*/0));
+  publish_until_paused(pub, "t");
+  for (int s = 0; s < 60; ++s) {
+    clock_.advance(1s);
+    ASSERT_TRUE(local.publish(Message{.topic = "t", .payload = std::string(100, 'x')}));
+    slow.drain_some(120);
+    broker_->tick();
+  }
+  EXPECT_FALSE(pub.reading());
+  EXPECT_EQ(broker_->stats().backpressure_stuck, 0U);
+  expect_consistent();
 }
 
 TEST_F(Backpressure, InProcessPublishersAreNeverPausedAndDropAsBefore) {

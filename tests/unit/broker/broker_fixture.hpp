@@ -69,6 +69,7 @@ class Conn {
   void stall() { transport_.stalled = true; }
   // Back-pressure: a stalled peer reads everything written so far; whether the broker reads us.
   void drain() { transport_.drain(); }
+  void drain_some(std::size_t bytes) { transport_.drain_some(bytes); }
   [[nodiscard]] bool reading() const { return transport_.reading; }
   [[nodiscard]] bool closed() const { return transport_.closed || transport_.finished; }
   // The broker's side of this connection (state allocated on first use is checked through it).
