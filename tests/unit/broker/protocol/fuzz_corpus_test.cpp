@@ -8,6 +8,7 @@
 #include <iterator>
 
 #include "codec_test_support.hpp"
+#include "tests/support/process.hpp"
 
 namespace gw::broker::protocol::test {
 namespace {
@@ -15,9 +16,9 @@ namespace {
 namespace fs = std::filesystem;
 
 fs::path corpus_dir(const char* name) {
-  // This file is tests/unit/broker/protocol/fuzz_corpus_test.cpp.
-  return fs::path(__FILE__).parent_path().parent_path().parent_path().parent_path() / "fuzz" /
-         "corpus" / name;
+  // From the source tree, not from __FILE__: a compiler cache that rewrites absolute paths
+  // (ccache base_dir) makes __FILE__ relative, and the test skipped without a word.
+  return fs::path(gw::test::source_dir()) / "tests" / "fuzz" / "corpus" / name;
 }
 
 std::vector<std::pair<std::string, std::vector<std::byte>>> decode_seeds() {
