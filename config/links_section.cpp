@@ -44,8 +44,9 @@ struct PollInterval {
     for (std::string_view sub : {"us", "\u00b5s", "ns"}) {
       if (text.size() > sub.size() && text.front() >= '0' && text.front() <= '9' &&
           text.substr(text.size() - sub.size()) == sub) {
-        at.error(s->mark, "'" + s->text + "': poll intervals below 1ms are not supported; use 0 "
-                                          "to poll as fast as possible, or 1ms or more");
+        at.error(s->mark, "'" + s->text + "': poll intervals are whole milliseconds (ms, s, m, h, "
+                                          "d); for more often than 1ms use 0, as fast as "
+                                          "possible");
         return std::nullopt;
       }
     }

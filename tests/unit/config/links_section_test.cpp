@@ -510,11 +510,12 @@ TEST(LinksSection, RejectsANegativeOrSubMillisecondPollIntervalWithItsPosition) 
             "interval cannot be negative; 0 polls as fast as possible\n");
   EXPECT_EQ(errors(tcp(kPoint, "        poll_interval: 500us\n")),
             "t.yaml:9:24: error: links[0].devices[0].poll_interval: '500us': poll intervals "
-            "below 1ms are not supported; use 0 to poll as fast as possible, or 1ms or more\n");
+            "are whole milliseconds (ms, s, m, h, d); for more often than 1ms use 0, as fast as "
+            "possible\n");
   EXPECT_EQ(errors(tcp(kPoint, "        poll_interval: 500\u00b5s\n")),
             "t.yaml:9:24: error: links[0].devices[0].poll_interval: '500\u00b5s': poll "
-            "intervals below 1ms are not supported; use 0 to poll as fast as possible, or 1ms or "
-            "more\n");
+            "intervals are whole milliseconds (ms, s, m, h, d); for more often than 1ms use 0, as "
+            "fast as possible\n");
   // Any other bare number keeps the duration rule: a unit is required.
   EXPECT_EQ(errors(tcp(kPoint, "        poll_interval: 10\n")),
             "t.yaml:9:24: error: links[0].devices[0].poll_interval: '10' has no unit; add one, "
