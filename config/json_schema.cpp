@@ -68,6 +68,11 @@ Json value_schema(const JsonSpec& spec) {
       if (spec.choices.empty() && spec.pattern.empty()) return scalar_schema(spec);
       [[fallthrough]];
     default:
+      if (spec.or_zero) {
+        return {{"anyOf", Json::array({scalar_schema(spec),
+                                       {{"type", "integer"}, {"enum", Json::array({0})}},
+                                       {{"$ref", kEnvRef}}})}};
+      }
       // Every scalar value may be ${VAR}, substituted before it is checked.
       return {{"anyOf", Json::array({scalar_schema(spec), {{"$ref", kEnvRef}}})}};
   }

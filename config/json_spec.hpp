@@ -29,6 +29,7 @@ struct JsonSpec {
   std::string range;                 // a limit the pattern cannot state ("100ms..5m"), for the description
   std::vector<JsonKey> keys;         // Object: its keys; Array: the keys of each entry (a mapping)
   std::vector<JsonSpec> item;        // Array of scalars: the one spec of every entry (keys empty)
+  bool or_zero = false;              // String: the bare integer 0 is accepted too (a poll interval)
 };
 
 // One key of a mapping.

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cstddef>
 #include <map>
+#include <string>
+#include <string_view>
 #include <utility>
 
 #include "config/serial_section.hpp"
@@ -20,6 +22,53 @@ using std::chrono::seconds;
 constexpr std::uint32_t kLastAddress = 65535;
 
 // --- value kinds of this section ----------------------------------------------------------------
+
+// A poll interval: a duration up to 1d, or 0 (also "0ms", "0s") for "as fast as possible": the
+// job is due again the moment it completes (adapters/modbus/poll_schedule.hpp). Intervals below
+// a millisecond are refused with a pointer to 0: the options count milliseconds, and a link that
+// wants to poll more often than that is bounded by its round trips, which 0 already gives it.
+struct PollInterval {
+  using value_type = milliseconds;
+
+  std::optional<milliseconds> parse(const YAML::Node& node, const Cursor& at) const {
+    auto s = read_scalar(node, at, "a duration " + range());
+    if (!s) return std::nullopt;
+    const std::string_view text = s->text;
+    if (text == "0") return mb::kAsFastAsPossible;
+    if (!text.empty() && text.front() == '-') {
+      at.error(s->mark, "'" + s->text + "': a poll interval cannot be negative; 0 polls as fast "
+                                        "as possible");
+      return std::nullopt;
+    }
+    // Microseconds (us, or with the micro sign) and nanoseconds.
+    for (std::string_view sub : {"us", "\u00b5s", "ns"}) {
+      if (text.size() > sub.size() && text.front() >= '0' && text.front() <= '9' &&
+          text.substr(text.size() - sub.size()) == sub) {
+        at.error(s->mark, "'" + s->text + "': poll intervals are whole milliseconds (ms, s, m, h, "
+                                          "d); for more often than 1ms use 0, as fast as "
+                                          "possible");
+        return std::nullopt;
+      }
+    }
+    std::string error;
+    const auto ms = parse_duration(text, error);
+    if (!ms) {
+      at.error(s->mark, error);
+      return std::nullopt;
+    }
+    if (*ms > hours(24)) {
+      at.error(s->mark, s->text + " out of range " + range());
+      return std::nullopt;
+    }
+    return *ms;
+  }
+  [[nodiscard]] std::string type() const { return "duration"; }
+  [[nodiscard]] std::string range() const { return "0..1d"; }
+  [[nodiscard]] std::string show(milliseconds v) const { return format_duration(v); }
+  [[nodiscard]] JsonSpec json() const {
+    return {.pattern = "^(?:0|[0-9]+ *(?:ms|s|m|h|d))$", .range = range(), .or_zero = true};
+  }
+};
 
 // The Modbus words of `type:`, for messages.
 const Enum<mb::LinkKind>& link_kind() {
@@ -590,9 +639,9 @@ const Schema<PointEntry>& point_schema() {
                                                               : std::nullopt;
               },
               "Publish this point at most this often."),
-          p("poll_interval", &P::poll_interval,
-            Optional<Duration<milliseconds>>{interval, "the device's"},
-            "Read this point at this interval instead of the device's."),
+          p("poll_interval", &P::poll_interval, Optional<PollInterval>{{}, "the device's"},
+            "Read this point at this interval instead of the device's; 0 = as fast as "
+            "possible."),
           p("writable", &P::writable, Bool{},
             "Accept writes on <topic>/set; only on tables coil and holding."),
           p("min", &P::min, Optional<Number>{{}, "none"},
@@ -624,8 +673,9 @@ const Schema<DeviceEntry>& device_schema() {
           field("address_base", &E::address_base, Integer<std::uint8_t>{0, 1},
                 "0: the points' addresses are protocol addresses; 1: they count from 1, as "
                 "register numbers in many manuals. ref is not affected."),
-          d("poll_interval", &D::poll_interval, Duration<milliseconds>{milliseconds(1), hours(24)},
-            "How often the points are read."),
+          d("poll_interval", &D::poll_interval, PollInterval{},
+            "How often the points are read; 0 = as fast as possible (each read plan is due "
+            "again as soon as it completes)."),
           d("heartbeat", &D::heartbeat,
             Duration<milliseconds>{milliseconds(1), std::chrono::days(7)},
             "An unchanged value is published again after this long."),

@@ -1,6 +1,7 @@
 #include "gateway/explain.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 
 #include <fmt/format.h>
@@ -17,6 +18,12 @@ namespace gw::gateway {
 namespace {
 
 using namespace adapters::modbus;
+
+// How often a device or a read plan is polled: "every 1s", or "as fast as possible" (0).
+std::string poll_cadence(std::chrono::milliseconds interval) {
+  if (interval == kAsFastAsPossible) return "as fast as possible";
+  return "every " + config::format_duration(interval);
+}
 
 std::string where(const LinkOptions& link) {
   if (link.kind == LinkKind::Rtu) {
@@ -222,9 +229,9 @@ std::string explain(const config::Config& cfg) {
     }
     for (std::size_t d = 0; d < link.devices.size(); ++d) {
       const DeviceOptions& dev = link.devices[d];
-      out += fmt::format("  device '{}': unit {}, byte order {}, poll every {}, heartbeat {}\n",
+      out += fmt::format("  device '{}': unit {}, byte order {}, poll {}, heartbeat {}\n",
                          dev.name, static_cast<int>(dev.unit_id), name(dev.byte_order),
-                         config::format_duration(dev.poll_interval),
+                         poll_cadence(dev.poll_interval),
                          config::format_duration(dev.heartbeat));
       out += fmt::format("    {:<20} {:<15} {:>7} {:>7} {:<8} {:>4} {:<9} {}\n", "point", "table",
                          "address", "ref", "type", "regs", "order", "topic");
@@ -246,8 +253,8 @@ std::string explain(const config::Config& cfg) {
         if (job.device != d) continue;
         std::vector<std::size_t> points;
         for (const auto& r : job.requests) points.insert(points.end(), r.points.begin(), r.points.end());
-        out += fmt::format("    read plan every {}: {} request(s) per cycle (minimum possible {}){}\n",
-                           config::format_duration(job.interval), job.requests.size(),
+        out += fmt::format("    read plan {}: {} request(s) per cycle (minimum possible {}){}\n",
+                           poll_cadence(job.interval), job.requests.size(),
                            minimum_requests(dev, points),
                            job.learned ? fmt::format(", learned: the device refused a merged read "
                                                      "(kept in {})",
@@ -269,8 +276,11 @@ std::string explain(const config::Config& cfg) {
     }
     if (link.kind == LinkKind::Rtu) {
       out += fmt::format("  estimated bus load: {:.0f}% of the bus (frames, gaps and turnaround; "
-                         "device processing time not included)\n",
-                         100.0 * bus_utilisation(link));
+                         "device processing time not included){}\n",
+                         100.0 * bus_utilisation(link),
+                         has_fast_jobs(link) ? "; the points polled as fast as possible take the "
+                                               "rest"
+                                             : "");
     }
   }
   for (const auto& instrument : cfg.instruments) explain_instrument(id, instrument, out);

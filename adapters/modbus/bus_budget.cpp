@@ -51,6 +51,8 @@ double bus_utilisation(const LinkOptions& link) {
   const PollSchedule schedule(link, PollSchedule::TimePoint{});
   double busy = 0.0;
   for (const auto& job : schedule.jobs()) {
+    // An interval-0 job takes whatever bus time the others leave; it needs none of its own.
+    if (job.interval == kAsFastAsPossible) continue;
     double per_cycle_us = 0.0;
     for (const auto& r : job.requests) {
       per_cycle_us += static_cast<double>(transaction_time(link, r).count());
@@ -64,6 +66,15 @@ double bus_utilisation(const LinkOptions& link) {
     busy += per_cycle_us / static_cast<double>(std::chrono::microseconds(job.interval).count());
   }
   return busy;
+}
+
+bool has_fast_jobs(const LinkOptions& link) {
+  for (const DeviceOptions& dev : link.devices) {
+    for (const PointOptions& p : dev.points) {
+      if (p.poll_interval.value_or(dev.poll_interval) == kAsFastAsPossible) return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace gw::adapters::modbus

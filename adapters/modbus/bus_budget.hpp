@@ -32,7 +32,12 @@ inline constexpr std::size_t kAssumedAnswerBytes = 32;
 
 // Bus time per second of wall time that polling every device of `link` at its intervals needs
 // (instruments' requests included):
-// 0.25 = a quarter of the bus; above 1.0 the poll intervals cannot be met.
+// 0.25 = a quarter of the bus; above 1.0 the poll intervals cannot be met. Jobs polled as fast as
+// possible (interval 0) are not counted: they use the bus time the others leave.
 [[nodiscard]] double bus_utilisation(const LinkOptions& link);
+
+// True when some point of `link` is polled as fast as possible (its poll_interval, or its
+// device's, is 0).
+[[nodiscard]] bool has_fast_jobs(const LinkOptions& link);
 
 }  // namespace gw::adapters::modbus

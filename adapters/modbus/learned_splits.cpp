@@ -237,7 +237,8 @@ LoadedSplits load_learned_splits(const std::string& path) {
     r.device = *decoded;
     if (!parse_number(fingerprint, r.fingerprint, 16)) return bad("bad fingerprint '" + fingerprint + "'");
     std::int64_t ms = 0;
-    if (!parse_number(interval, ms) || ms <= 0) return bad("bad interval '" + interval + "'");
+    // 0 is a plan polled as fast as possible.
+    if (!parse_number(interval, ms) || ms < 0) return bad("bad interval '" + interval + "'");
     r.interval = std::chrono::milliseconds(ms);
     const auto t = parse_table(table);
     if (!t) return bad("unknown table '" + table + "'");
@@ -345,6 +346,9 @@ AdoptOutcome adopt_learned_splits(const LinkOptions& link, PollSchedule& schedul
       continue;
     }
     for (const auto& [interval, ranges] : jobs) {
+      const std::string cadence = interval == kAsFastAsPossible
+                                      ? "polled as fast as possible"
+                                      : "every " + std::to_string(interval.count()) + " ms";
       std::optional<std::size_t> job;
       for (std::size_t i = 0; i < schedule.jobs().size(); ++i) {
         if (schedule.job(i).device == d && !schedule.is_instrument(i) &&
@@ -354,15 +358,14 @@ AdoptOutcome adopt_learned_splits(const LinkOptions& link, PollSchedule& schedul
       }
       auto requests = job ? resolve(dev, schedule.job(*job), ranges) : std::nullopt;
       if (!requests) {
-        out.discarded.push_back("device '" + device + "': the learned plan every " +
-                                std::to_string(interval.count()) +
-                                " ms does not fit its configured points");
+        out.discarded.push_back("device '" + device + "': the learned plan " + cadence +
+                                " does not fit its configured points");
         continue;
       }
       const std::size_t n = requests->size();
       schedule.set_learned_requests(*job, std::move(*requests));
-      out.adopted.push_back("device '" + device + "': " + std::to_string(n) +
-                            " request(s) every " + std::to_string(interval.count()) + " ms");
+      out.adopted.push_back("device '" + device + "': " + std::to_string(n) + " request(s) " +
+                            cadence);
     }
   }
   return out;

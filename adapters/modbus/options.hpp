@@ -107,7 +107,8 @@ struct PointOptions {
   bool deadband_percent = false;
   std::optional<std::chrono::milliseconds> heartbeat;  // nullopt = the device's
   std::chrono::milliseconds min_interval{0};
-  std::optional<std::chrono::milliseconds> poll_interval;  // nullopt = the device's
+  // nullopt = the device's; 0 = as fast as possible (kAsFastAsPossible).
+  std::optional<std::chrono::milliseconds> poll_interval;
 
   // Writable points accept commands on `<topic>/set`. config/ guarantees a writable table.
   bool writable = false;
@@ -118,13 +119,18 @@ struct PointOptions {
   friend bool operator==(const PointOptions&, const PointOptions&) = default;
 };
 
+// poll_interval 0: as fast as possible. The device's (or point's) job is due again the moment it
+// completes, taking turns with the other such jobs and never overtaking a job with an interval
+// whose time has come (poll_schedule.hpp).
+inline constexpr std::chrono::milliseconds kAsFastAsPossible{0};
+
 struct DeviceOptions {
   std::string name;  // unique within the gateway; a single topic level
   // 1..247 on serial buses; a Modbus TCP device addressed directly may want 0 or 255 (config/
   // refuses 0 and 248..255 on serial kinds).
   std::uint8_t unit_id = 1;
   ByteOrder byte_order = ByteOrder::ABCD;
-  std::chrono::milliseconds poll_interval{std::chrono::seconds(1)};
+  std::chrono::milliseconds poll_interval{std::chrono::seconds(1)};  // 0: kAsFastAsPossible
   // Maximum silence: an unchanged good value is published again after this long.
   std::chrono::milliseconds heartbeat{std::chrono::minutes(1)};
 

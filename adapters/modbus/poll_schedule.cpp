@@ -33,9 +33,19 @@ PollSchedule::PollSchedule(const LinkOptions& link, TimePoint start) : link_(lin
 }
 
 std::size_t PollSchedule::next() const {
+  // Job a goes before job b.
+  const auto before = [](const Job& a, const Job& b) {
+    if (a.due != b.due) return a.due < b.due;
+    // An interval-0 job that completes exactly when a job with an interval falls due does not
+    // take the bus from it again.
+    const bool a_fast = a.interval == kAsFastAsPossible;
+    const bool b_fast = b.interval == kAsFastAsPossible;
+    if (a_fast != b_fast) return b_fast;
+    return a_fast && a.completed_seq < b.completed_seq;
+  };
   std::size_t best = 0;
   for (std::size_t i = 1; i < jobs_.size(); ++i) {
-    if (jobs_[i].due < jobs_[best].due) best = i;
+    if (before(jobs_[i], jobs_[best])) best = i;
   }
   return best;
 }
@@ -45,6 +55,12 @@ void PollSchedule::completed(std::size_t i, bool ok, TimePoint now) {
   Backoff& backoff = backoff_[job.device];
   if (ok) {
     backoff.reset();
+    if (job.interval == kAsFastAsPossible) {
+      // Due again at once; the jobs that fell due while it ran have older deadlines.
+      job.due = now;
+      job.completed_seq = ++completions_;
+      return;
+    }
     job.due += job.interval;
     if (job.due < now) {
       // The run overran its next due time. That cycle runs at once, late, so a job that takes

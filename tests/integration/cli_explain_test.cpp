@@ -89,6 +89,32 @@ TEST(CliExplain, WarnsWhenASerialBusCannotMeetThePollIntervals) {
   EXPECT_THAT(ok.output, Not(HasSubstr("warning")));
 }
 
+TEST(CliExplain, SaysAsFastAsPossibleForPollInterval0AndLeavesItOutOfTheBusLoad) {
+  TempDir dir;
+  // The slow bus's meter at 115200 baud, where it fits, plus a device polled as fast as
+  // possible: that device needs no bus time of its own, so no load warning either.
+  std::string yaml = kSlowBus;
+  yaml.replace(yaml.find("1200"), 4, "115200");
+  yaml +=
+      "      - name: drive\n"
+      "        unit_id: 2\n"
+      "        poll_interval: 0\n"
+      "        points:\n"
+      "          - {name: speed, table: holding, address: 0, type: uint16}\n"
+      "          - {name: torque, table: holding, address: 1, type: int16, poll_interval: 1s}\n";
+  const auto file = dir.write("asap.yaml", yaml);
+  auto check = run({gateway_binary(), "check-config", file});
+  EXPECT_EQ(check.code, 0) << check.output;
+  EXPECT_THAT(check.output, Not(HasSubstr("warning")));
+  auto explain = run({gateway_binary(), "explain", file});
+  ASSERT_EQ(explain.code, 0) << explain.output;
+  EXPECT_THAT(explain.output, HasSubstr("device 'drive': unit 2, byte order ABCD, poll as fast as "
+                                        "possible, heartbeat 1m"));
+  EXPECT_THAT(explain.output, HasSubstr("read plan as fast as possible: 1 request(s) per cycle"));
+  EXPECT_THAT(explain.output, HasSubstr("read plan every 1s: 1 request(s) per cycle"));
+  EXPECT_THAT(explain.output, HasSubstr("; the points polled as fast as possible take the rest"));
+}
+
 TEST(CliExplain, ShowsInstrumentRequestsOfAMixedBusInTheBusPlan) {
   const auto file = (std::filesystem::path(source_dir()) / "config" / "examples" / "mixed-bus.yaml")
                         .string();

@@ -436,8 +436,8 @@ TEST(LinksSection, ReportsValuesOutOfRange) {
        "t.yaml:9:28: error: links[0].devices[0].max_bits_per_read: 2001 out of range 1..2000\n"},
       {tcp(kPoint, "        max_gap: 126\n"),
        "t.yaml:9:18: error: links[0].devices[0].max_gap: 126 out of range 0..125\n"},
-      {tcp(kPoint, "        poll_interval: 0s\n"),
-       "t.yaml:9:24: error: links[0].devices[0].poll_interval: 0s out of range 1ms..1d\n"},
+      {tcp(kPoint, "        poll_interval: 2d\n"),
+       "t.yaml:9:24: error: links[0].devices[0].poll_interval: 2d out of range 0..1d\n"},
       {tcp(point(p + "bit, bit: 16")),
        "t.yaml:8:67: error: links[0].devices[0].points[0].bit: 16 out of range 0..15\n"},
       {tcp(point(p + "string, length: 124")),
@@ -448,9 +448,9 @@ TEST(LinksSection, ReportsValuesOutOfRange) {
        "t.yaml:8:74: error: links[0].devices[0].points[0].decimals: 16 out of range 0..15\n"},
       {tcp(point(p + "int16, deadband: -0.5")),
        "t.yaml:8:74: error: links[0].devices[0].points[0].deadband: -0.5 out of range >= 0\n"},
-      {tcp(point(p + "int16, poll_interval: 0ms")),
-       "t.yaml:8:79: error: links[0].devices[0].points[0].poll_interval: 0ms out of range "
-       "1ms..1d\n"},
+      {tcp(point(p + "int16, poll_interval: 25h")),
+       "t.yaml:8:79: error: links[0].devices[0].points[0].poll_interval: 25h out of range "
+       "0..1d\n"},
       {tcp(point(p + "int16, heartbeat: 0s")),
        "t.yaml:8:75: error: links[0].devices[0].points[0].heartbeat: 0s out of range 1ms..7d\n"},
       {tcp(point(p + "int16, min_interval: 0s")),
@@ -470,6 +470,74 @@ TEST(LinksSection, ReportsValuesOutOfRange) {
   for (const auto& c : cases) {
     SCOPED_TRACE(c.yaml);
     EXPECT_EQ(errors(c.yaml), c.report);
+  }
+}
+
+// --- poll_interval 0: as fast as possible --------------------------------------------------------
+
+TEST(LinksSection, AcceptsPollIntervalZeroAsAsFastAsPossible) {
+  for (const char* zero : {"0", "0ms", "0s", "\"0\""}) {
+    SCOPED_TRACE(zero);
+    auto r = load(tcp(kPoint, std::string("        poll_interval: ") + zero + "\n"));
+    ASSERT_TRUE(r.config) << r.report;
+    EXPECT_EQ(r.report, "");  // no heartbeat warning: polling at 0 meets any heartbeat
+    EXPECT_EQ(r.config->links[0].devices[0].poll_interval, mb::kAsFastAsPossible);
+  }
+}
+
+TEST(LinksSection, APointsPollIntervalZeroOverridesTheDevices) {
+  const mb::PointOptions p =
+      only_point("name: a, table: holding, address: 0, type: int16, poll_interval: 0",
+                 "        poll_interval: 10s\n");
+  EXPECT_EQ(p.poll_interval, std::optional(mb::kAsFastAsPossible));
+  // And the other way round: a device at 0 with a point at 1s.
+  const mb::PointOptions q =
+      only_point("name: a, table: holding, address: 0, type: int16, poll_interval: 1s",
+                 "        poll_interval: 0ms\n");
+  EXPECT_EQ(q.poll_interval, std::optional(milliseconds(1000)));
+  // The publish policy does not depend on the poll interval: its defaults are unchanged.
+  EXPECT_EQ(p.min_interval, milliseconds(0));
+  EXPECT_EQ(p.heartbeat, std::nullopt);
+}
+
+TEST(LinksSection, RejectsANegativeOrSubMillisecondPollIntervalWithItsPosition) {
+  EXPECT_EQ(errors(tcp(kPoint, "        poll_interval: -1s\n")),
+            "t.yaml:9:24: error: links[0].devices[0].poll_interval: '-1s': a poll interval "
+            "cannot be negative; 0 polls as fast as possible\n");
+  EXPECT_EQ(errors(tcp(point("name: a, table: holding, address: 0, type: int16, "
+                             "poll_interval: -0"))),
+            "t.yaml:8:79: error: links[0].devices[0].points[0].poll_interval: '-0': a poll "
+            "interval cannot be negative; 0 polls as fast as possible\n");
+  EXPECT_EQ(errors(tcp(kPoint, "        poll_interval: 500us\n")),
+            "t.yaml:9:24: error: links[0].devices[0].poll_interval: '500us': poll intervals "
+            "are whole milliseconds (ms, s, m, h, d); for more often than 1ms use 0, as fast as "
+            "possible\n");
+  EXPECT_EQ(errors(tcp(kPoint, "        poll_interval: 500\u00b5s\n")),
+            "t.yaml:9:24: error: links[0].devices[0].poll_interval: '500\u00b5s': poll "
+            "intervals are whole milliseconds (ms, s, m, h, d); for more often than 1ms use 0, as "
+            "fast as possible\n");
+  // Any other bare number keeps the duration rule: a unit is required.
+  EXPECT_EQ(errors(tcp(kPoint, "        poll_interval: 10\n")),
+            "t.yaml:9:24: error: links[0].devices[0].poll_interval: '10' has no unit; add one, "
+            "like 250ms, 5s, 10m, 1h or 1d\n");
+}
+
+TEST(LinksSection, TheSchemaAcceptsPollIntervalZero) {
+  const test::SchemaValidator v(test::Json::parse(json_schema()));
+  for (const char* zero : {"0", "0ms", "250ms"}) {
+    SCOPED_TRACE(zero);
+    EXPECT_EQ(v.validate(test::to_json(YAML::Load(tcp(
+                  point(std::string("name: a, table: holding, address: 0, type: int16, "
+                                    "poll_interval: ") +
+                        zero),
+                  std::string("        poll_interval: ") + zero + "\n")))),
+              std::vector<std::string>{});
+  }
+  for (const char* bad : {"1", "-1s", "500us"}) {
+    SCOPED_TRACE(bad);
+    EXPECT_NE(v.validate(test::to_json(YAML::Load(
+                  tcp(kPoint, std::string("        poll_interval: ") + bad + "\n")))),
+              std::vector<std::string>{});
   }
 }
 

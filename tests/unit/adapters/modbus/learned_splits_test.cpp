@@ -105,6 +105,26 @@ TEST(LearnedSplits, SavesAndLoadsASplitAndTheScheduleStartsWithIt) {
   EXPECT_EQ(fresh.job(0).requests, learned.job(0).requests);
 }
 
+TEST(LearnedSplits, KeepsTheSplitOfADevicePolledAsFastAsPossible) {
+  TempDir dir;
+  const std::string path = (dir.path() / "modbus-plc.splits").string();
+  LinkOptions link = link_of();
+  link.devices[0].poll_interval = kAsFastAsPossible;
+  PollSchedule learned(link, t0);
+  ASSERT_TRUE(learned.split_request(0, 0));
+  ASSERT_TRUE(save_learned_splits(path, learned_requests(link, learned)));
+
+  const LoadedSplits loaded = load_learned_splits(path);
+  EXPECT_EQ(loaded.error, "");  // interval 0 is written as 0 and read back
+  ASSERT_EQ(loaded.requests.size(), 2U);
+  EXPECT_EQ(loaded.requests[0].interval, kAsFastAsPossible);
+  PollSchedule fresh(link, t0);
+  const AdoptOutcome outcome = adopt_learned_splits(link, fresh, loaded.requests);
+  ASSERT_EQ(outcome.adopted.size(), 1U);
+  EXPECT_EQ(outcome.adopted[0], "device 'meter': 2 request(s) polled as fast as possible");
+  EXPECT_EQ(fresh.job(0).requests, learned.job(0).requests);
+}
+
 TEST(LearnedSplits, AMissingFileIsNoError) {
   TempDir dir;
   const LoadedSplits loaded = load_learned_splits((dir.path() / "none.splits").string());
