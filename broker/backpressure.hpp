@@ -7,8 +7,8 @@
 // A subscriber that makes no write progress for max_backpressure_wait is stuck: its publishers
 // are released, and until it drains it pauses nobody (its overflow is dropped and counted as
 // without back-pressure). So one stuck reader delays the others at most that long, once.
-// A publisher with a Keep Alive is not held longer than half of it, even by subscribers that
-// keep making a little progress: whoever it still waits on is then treated as stuck.
+// A publisher with a Keep Alive is not held longer than half of it, even by network subscribers
+// that keep making a little progress: those it still waits on are then treated as stuck.
 //
 // Each Client that takes part holds one of these (allocated on first use, see
 // Client::backpressure()): `waiters` as a subscriber, `waiting_on` as a publisher. A pair

@@ -153,7 +153,8 @@ class Broker {
   // `publisher` waits on nobody any more (network or in-process subscribers); its reading is
   // not changed here.
   void stop_waiting(Client& publisher);
-  // `publisher` has been paused for half its Keep Alive: whoever it waits on is stuck.
+  // `publisher` has been paused for half its Keep Alive: the network subscribers it waits on
+  // are stuck (in-process backlogs are not, see broker_backpressure.cpp).
   void limit_pause(Client& publisher, std::chrono::steady_clock::time_point now);
 
   // --- called for WebSocket listeners (see Server) ---

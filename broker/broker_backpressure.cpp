@@ -114,35 +114,30 @@ void Broker::check_backpressure(Client& client, std::chrono::steady_clock::time_
 // within about its Keep Alive closes the connection (MQTT 5 §3.1.2.10, §3.12.4). A subscriber
 // that keeps making a little progress is never stuck by the rule above, and in-process
 // publishers (never paused) can keep it over the high-water mark: so a pause ends at half the
-// publisher's Keep Alive, and what it waits on is treated as stuck (its overflow dropped and
-// counted) until it drains. A publisher without Keep Alive stays paused as long as TCP would.
+// publisher's Keep Alive, and the network subscribers it waits on are treated as stuck (their
+// overflow dropped and counted) until they drain. An in-process backlog (the bridge's hand-off
+// into its outbox) is not: its overflow would be messages lost on their way to the outbox, so
+// the publisher keeps waiting for it (at QoS 1/2 a client that gives up and reconnects sends its
+// unacknowledged messages again). A publisher without Keep Alive stays paused as long as TCP
+// would hold it.
 void Broker::limit_pause(Client& publisher, std::chrono::steady_clock::time_point now) {
   const Backpressure& pub = publisher.backpressure();
   const std::uint16_t keep_alive = publisher.keep_alive_s();
-  if (keep_alive == 0 || now - pub.paused_at < std::chrono::milliseconds(keep_alive * 500U)) {
+  if (pub.waiting_on.empty() || keep_alive == 0 ||
+      now - pub.paused_at < std::chrono::milliseconds(keep_alive * 500U)) {
     return;
   }
-  // Copies: releasing each one edits the publisher's lists.
-  const std::vector<Client*> subscribers = pub.waiting_on;
-  const std::vector<SubscriberId> locals = pub.waiting_on_local;
+  const std::vector<Client*> subscribers = pub.waiting_on;  // releasing each one edits the list
   const std::uint64_t stuck_before = stats_.backpressure_stuck;
   for (Client* subscriber : subscribers) {
     subscriber->backpressure_for_update().stuck = true;
     ++stats_.backpressure_stuck;
     release_waiters(*subscriber, now);
   }
-  for (SubscriberId owner : locals) {
-    if (auto it = local_gauges_.find(owner); it != local_gauges_.end()) {
-      it->second.bp.stuck = true;
-      ++stats_.backpressure_stuck;
-      release_local_waiters(owner, it->second, now);
-    }
-  }
   if (std::bit_floor(stats_.backpressure_stuck) > stuck_before) {  // the 1st, 2nd, 4th... time
     log_->warn("client {}: paused for half its keep alive ({} s) by {} slow subscriber(s); "
                "resuming it, their overflow is dropped ({} stuck so far)",
-               publisher.peer(), keep_alive, subscribers.size() + locals.size(),
-               stats_.backpressure_stuck);
+               publisher.peer(), keep_alive, subscribers.size(), stats_.backpressure_stuck);
   }
 }
 

@@ -63,8 +63,9 @@ TEST(TcpConnection, IdleBuffersAreReleasedOnlyWhenNothingIsBeingWritten) {
   p.conn->release_idle_buffers();
   EXPECT_EQ(p.conn->write_capacity(), 0U);  // ...until the connection is idle at a tick
 
-  // A write the peer does not read yet stays in flight: its buffer is not touched.
-  const std::vector<std::byte> big(4 * 1024 * 1024, std::byte{0x43});
+  // A write the peer does not read yet stays in flight: its buffer is not touched. (Larger than
+  // loopback's autotuned send and receive buffers together, so it cannot complete unread.)
+  const std::vector<std::byte> big(32 * 1024 * 1024, std::byte{0x43});
   p.conn->write(big);
   ASSERT_TRUE(p.run_until([&] { return p.conn->pending_bytes() < big.size(); }, 5s));
   ASSERT_GT(p.conn->pending_bytes(), 0U);
