@@ -57,6 +57,8 @@ Authenticator::Authenticator(asio::io_context& core, core::Clock& clock, Passwor
       1) {
     std::abort();  // no entropy: nothing safe to do
   }
+  fake_salt_key_ = hmac_sha256(key_, "fake SCRAM salt");
+  if (fake_salt_key_.empty()) std::abort();  // HMAC of in-memory bytes failed: OpenSSL is broken
   index_scram();
   worker_ = std::jthread([this](std::stop_token stop) { work(stop); });
 }
@@ -214,18 +216,6 @@ void Authenticator::index_scram() {
     const auto common = std::max_element(costs.begin(), costs.end(), by_users);
     scram_iterations_[hash == Hash::Sha256 ? 0 : 1] = common == costs.end() ? 0 : common->first;
   }
-  // The fake salts are keyed by the table's SCRAM entries (secret, and the same after a restart),
-  // so an unknown user's salt stays the same across restarts, as a real user's does; it changes
-  // only when the SCRAM entries change. With none, SCRAM is not offered and the key is unused.
-  std::string secrets;
-  for (const auto& [name, encoded] : *users_) {
-    if (auth::scram_credential(encoded, Hash::Sha256) ||
-        auth::scram_credential(encoded, Hash::Sha512)) {
-      secrets.append(name).append(1, '\n').append(encoded).append(1, '\n');
-    }
-  }
-  fake_salt_key_ = hmac_sha256(secrets.empty() ? key_ : secrets, "fake SCRAM salt");
-  if (fake_salt_key_.empty()) std::abort();  // HMAC of in-memory bytes failed: OpenSSL is broken
 }
 
 bool Authenticator::offers(Hash hash) const {

@@ -142,8 +142,8 @@ class Authenticator {
   // Core thread: per hash (Sha256, Sha512), the most common iteration count of the SCRAM entries,
   // 0 when there are none (the mechanism is not offered).
   std::uint32_t scram_iterations_[2] = {0, 0};
-  // Keys the fake salts of unknown users: an HMAC of the table's SCRAM entries (index_scram), so
-  // the salts are stable across restarts and reveal nothing about the entries.
+  // Keys the fake salts of unknown users; derived from key_ so that the salts a client can see
+  // reveal nothing about the MACs of remembered logins.
   std::string fake_salt_key_;
 };
 

@@ -55,7 +55,7 @@ struct ScramCredential {
                                                                      std::string salt,
                                                                      std::uint32_t iterations);
 // A credential no password matches, with a salt that is the same for the same user name and
-// `key` (a secret of the server's), so that probing user names learns nothing from the salt.
+// `key` (a per-process secret), so that probing user names learns nothing from the salt.
 [[nodiscard]] ScramCredential fake_scram_credential(Hash hash, std::string_view user,
                                                     std::string_view key,
                                                     std::uint32_t iterations);

@@ -88,22 +88,5 @@ TEST_F(AuthenticatorTest, AReloadedTableReplacesPasswordsAtOnce) {
   EXPECT_EQ(check("bob", "b"), Outcome::Accepted);
 }
 
-TEST_F(AuthenticatorTest, AnUnknownUsersFakeSaltIsTheSameAfterARestart) {
-  const PasswordTable table{
-      {"carol", hash_password("c", kMinIterations, PasswordScheme::ScramSha256)}};
-  const auto salt = [&](Authenticator& a, std::string_view user) {
-    return a.scram_credential(user, Hash::Sha256).salt;
-  };
-  Authenticator first(io_, clock_, table);
-  Authenticator restarted(io_, clock_, table);  // another process key
-  EXPECT_EQ(salt(first, "mallory"), salt(restarted, "mallory"));
-  EXPECT_EQ(salt(first, "carol"), salt(restarted, "carol"));
-  EXPECT_NE(salt(first, "mallory"), salt(first, "trudy"));
-  // Other SCRAM entries key other fake salts (the key is not a constant).
-  restarted.replace_users(
-      {{"carol", hash_password("c", kMinIterations, PasswordScheme::ScramSha256)}});
-  EXPECT_NE(salt(first, "mallory"), salt(restarted, "mallory"));
-}
-
 }  // namespace
 }  // namespace gw::broker::auth
