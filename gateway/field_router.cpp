@@ -50,33 +50,31 @@ std::optional<Value> parse_command(std::string_view payload, std::string& error)
 }
 
 // A reload of one kind of link: those whose options are unchanged move over from `current`
-// untouched; the others are stopped first, then the new ones created (not started), so a new link
-// reads the state an old one left behind (its learned splits) only after that one stopped.
+// untouched; the others are created (not started). What is left in `current` is stopped.
 template <class Link, class Options, class NameOf>
 std::vector<std::unique_ptr<Link>> keep_or_create(std::vector<std::unique_ptr<Link>>& current,
                                                   std::vector<Options> wanted,
                                                   adapters::modbus::LinkSink& sink,
                                                   FieldRouter::ReloadSummary& summary,
                                                   spdlog::logger& log, NameOf name_of) {
-  std::vector<std::unique_ptr<Link>> next(wanted.size());
-  for (std::size_t i = 0; i < wanted.size(); ++i) {
+  std::vector<std::unique_ptr<Link>> next;
+  for (auto& options : wanted) {
     const auto same = std::find_if(current.begin(), current.end(), [&](const auto& l) {
-      return l && l->options() == wanted[i];
+      return l && l->options() == options;
     });
-    if (same == current.end()) continue;
-    next[i] = std::move(*same);
-    ++summary.kept;
+    if (same != current.end()) {
+      next.push_back(std::move(*same));
+      ++summary.kept;
+      continue;
+    }
+    next.push_back(std::make_unique<Link>(std::move(options), sink));
+    ++summary.started;
   }
   for (auto& old : current) {
     if (!old) continue;
     log.info("field: stopping link '{}' (changed or removed)", name_of(old->options()));
     old->stop();
     ++summary.stopped;
-  }
-  for (std::size_t i = 0; i < wanted.size(); ++i) {
-    if (next[i]) continue;
-    next[i] = std::make_unique<Link>(std::move(wanted[i]), sink);
-    ++summary.started;
   }
   return next;
 }
