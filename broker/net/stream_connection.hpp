@@ -67,7 +67,11 @@ class StreamConnection : public Transport,
   void set_reading(bool on) override;
   void release_idle_buffers() override;
   // Bytes allocated for writing (queued and in flight), for tests.
-  [[nodiscard]] std::size_t write_capacity() const { return queued_.capacity() + writing_.capacity(); }
+  [[nodiscard]] std::size_t write_capacity() const {
+    return queued_.capacity() + writing_.capacity();
+  }
+  // A read is outstanding (tests: a paused connection has none).
+  [[nodiscard]] bool read_armed() const { return read_armed_; }
   [[nodiscard]] const std::string& peer() const override { return described().peer; }
   [[nodiscard]] const std::string& peer_address() const override { return described().address; }
   [[nodiscard]] bool peer_is_loopback() const override { return peer_known_ && is_loopback(peer_endpoint_); }

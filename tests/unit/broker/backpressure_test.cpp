@@ -556,6 +556,27 @@ TEST_F(LocalBacklogPressure, ProgressWithinTheWaitKeepsASlowConsumerFromBeingStu
   expect_consistent();
 }
 
+// The keep-alive cap on a pause does not declare the bridge's hand-off queue stuck: that would
+// refuse messages on their way into the outbox. The publisher keeps waiting for it.
+TEST_F(LocalBacklogPressure, KeepAliveCapDoesNotDeclareTheHandOffQueueStuck) {
+  Conn pub(*broker_);
+  pub.connect(connect_packet("pub", /*keep_alive=*/4));
+  publish_until_paused(pub, "up/a", QoS::AtLeastOnce);
+  io_.poll();
+  for (int round = 0; round < 5; ++round) {  // 4.5 s paused: past half its keep alive
+    clock_.advance(900ms);
+    backlog_->take(1, *bridge_);  // slow, but progress within every wait
+    broker_->tick();
+    ASSERT_FALSE(pub.reading()) << round;
+  }
+  EXPECT_EQ(broker_->stats().backpressure_stuck, 0U);
+  EXPECT_FALSE(pub.closed());
+  backlog_->take(backlog_->items.size(), *bridge_);
+  EXPECT_TRUE(pub.reading());
+  EXPECT_EQ(backlog_->refused, 0U);
+  expect_consistent();
+}
+
 TEST_F(LocalBacklogPressure, InProcessPublishersAreNeverPaused) {
   LocalClient adapter(*broker_, "adapter");
   for (int i = 0; i < 200; ++i) ASSERT_TRUE(adapter.publish(Message{.topic = "up/a", .payload = "x"}));
