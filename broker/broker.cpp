@@ -914,8 +914,9 @@ void Broker::on_pubcomp(Client& client, const Pubcomp& comp) {
 
 void Broker::on_pubrel(Client& client, const Pubrel& rel) {
   Session& session = *client.session();
-  const bool known = session.has_rare_state() &&
-                     session.rare_for_update().awaiting_pubrel.erase(static_cast<std::uint16_t>(rel.packet_id)) > 0;
+  const auto id = static_cast<std::uint16_t>(rel.packet_id);
+  const bool known =
+      session.has_rare_state() && session.rare_for_update().awaiting_pubrel.erase(id) > 0;
   session.release_rare_if_empty();
   if (known) persist_row(session);
   client.send(Pubcomp{.packet_id = rel.packet_id,

@@ -263,7 +263,8 @@ void Broker::restore(persistence::PersistedState&& state) {
     s.last_packet_id = row.last_packet_id;
     s.next_seq = row.next_seq;
     if (!row.awaiting_pubrel.empty()) {
-      s.rare_for_update().awaiting_pubrel.insert(row.awaiting_pubrel.begin(), row.awaiting_pubrel.end());
+      auto& ids = s.rare_for_update().awaiting_pubrel;
+      ids.insert(row.awaiting_pubrel.begin(), row.awaiting_pubrel.end());
     }
     if (row.will) s.will = std::make_unique<protocol::Will>(std::move(*row.will));
     if (row.connected) {
@@ -274,7 +275,8 @@ void Broker::restore(persistence::PersistedState&& state) {
       }
       if (s.will) {
         const std::uint32_t delay = s.will->delay_interval.value_or(0);
-        s.rare_for_update().will_at = now + std::chrono::seconds(std::min(delay, s.expiry_interval));
+        const auto wait = std::chrono::seconds(std::min(delay, s.expiry_interval));
+        s.rare_for_update().will_at = now + wait;
       }
     } else {
       if (row.expires_at_ms) s.expires_at = steady_at(*row.expires_at_ms);

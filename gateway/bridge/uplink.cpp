@@ -168,7 +168,8 @@ Result<std::unique_ptr<Uplink>> Uplink::create(const BridgeOptions& options, std
   // (default 100), connected or not, and refuses the next one: with a window above 100 the bridge
   // was refused a send every burst and paused (docs/performance.md, "Bridge: outbox and drain").
   // Room for the whole window plus the status message.
-  create.maxBufferedMessages = std::max(create.maxBufferedMessages, static_cast<int>(options.max_inflight) + 1);
+  create.maxBufferedMessages =
+      std::max(create.maxBufferedMessages, static_cast<int>(options.max_inflight) + 1);
   create.MQTTVersion = MQTTVERSION_5;
   const int rc = MQTTAsync_createWithOptions(&link->handle_, link->uris_.front().c_str(),
                                              link->client_id_.c_str(), MQTTCLIENT_PERSISTENCE_NONE,

@@ -49,6 +49,8 @@ def frame(buf):
     while True:
         if at >= len(buf):
             return None
+        if at > 4:
+            raise ValueError("Remaining Length longer than four bytes")
         byte = buf[at]
         at += 1
         length |= (byte & 0x7F) << shift
