@@ -325,6 +325,8 @@ class Broker {
   [[nodiscard]] std::size_t backlog(const Session& session) const;
   [[nodiscard]] bool over_high_water(const Session& session) const;
   [[nodiscard]] bool under_low_water(const Session& session) const;
+  // Marks it stuck and counts it; true when the count is one to log.
+  bool mark_stuck(Backpressure& subscriber);
   void release_waiters(Client& subscriber, std::chrono::steady_clock::time_point now);
   [[nodiscard]] std::string check_backpressure_invariants() const;
   // In-process subscribers with a LocalBacklog, by LocalClient; `bp.waiters` are the publishers

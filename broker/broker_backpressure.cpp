@@ -65,6 +65,14 @@ void Broker::throttle_if_over(Session& session) {
   }
 }
 
+// Declares a subscriber (network or in-process) stuck and counts it; true when this is a count
+// to log (the 1st, 2nd, 4th... time), so that a flapping reader does not flood the log.
+bool Broker::mark_stuck(Backpressure& subscriber) {
+  subscriber.stuck = true;
+  ++stats_.backpressure_stuck;
+  return std::has_single_bit(stats_.backpressure_stuck);
+}
+
 void Broker::release_waiters(Client& subscriber, std::chrono::steady_clock::time_point now) {
   if (!subscriber.has_backpressure_state()) return;  // nobody waits on it
   Backpressure& sub = subscriber.backpressure_for_update();
@@ -99,9 +107,7 @@ void Broker::check_backpressure(Client& client, std::chrono::steady_clock::time_
   if (sub.waiters.empty() || now - sub.progress_at < options_.max_backpressure_wait) return;
   // No write progress for the whole wait: a reader this slow, or stopped, may not hold the others
   // back any longer. Its overflow is dropped (and counted) from now on, as without back-pressure.
-  sub.stuck = true;
-  ++stats_.backpressure_stuck;
-  if (std::has_single_bit(stats_.backpressure_stuck)) {  // the 1st, 2nd, 4th... time
+  if (mark_stuck(sub)) {
     log_->warn("client {}: no write progress for {} ms ({} bytes behind), resuming {} publisher(s); "
                "its overflow is dropped ({} stuck so far)",
                client.peer(), options_.max_backpressure_wait.count(), sub.backlog_mark,
@@ -128,13 +134,12 @@ void Broker::limit_pause(Client& publisher, std::chrono::steady_clock::time_poin
     return;
   }
   const std::vector<Client*> subscribers = pub.waiting_on;  // releasing each one edits the list
-  const std::uint64_t stuck_before = stats_.backpressure_stuck;
+  bool to_log = false;
   for (Client* subscriber : subscribers) {
-    subscriber->backpressure_for_update().stuck = true;
-    ++stats_.backpressure_stuck;
+    to_log = mark_stuck(subscriber->backpressure_for_update()) || to_log;
     release_waiters(*subscriber, now);
   }
-  if (std::bit_floor(stats_.backpressure_stuck) > stuck_before) {  // the 1st, 2nd, 4th... time
+  if (to_log) {
     log_->warn("client {}: paused for half its keep alive ({} s) by {} slow subscriber(s); "
                "resuming it, their overflow is dropped ({} stuck so far)",
                publisher.peer(), keep_alive, subscribers.size(), stats_.backpressure_stuck);
@@ -280,9 +285,7 @@ void Broker::check_local_backlog(SubscriberId owner, LocalGauge& gauge,
   if (now - sub.progress_at < options_.max_backpressure_wait) return;
   // No progress for the whole wait (e.g. its consumer's disk is failing): as for a stuck network
   // subscriber, its publishers are released and what does not fit its queue is refused there.
-  sub.stuck = true;
-  ++stats_.backpressure_stuck;
-  if (std::has_single_bit(stats_.backpressure_stuck)) {  // the 1st, 2nd, 4th... time
+  if (mark_stuck(sub)) {
     log_->warn("local subscriber {}: no progress for {} ms ({} messages behind), resuming {} "
                "publisher(s); its overflow is dropped ({} stuck so far)",
                static_cast<std::uint64_t>(owner), options_.max_backpressure_wait.count(),

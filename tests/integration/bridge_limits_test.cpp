@@ -56,8 +56,15 @@ TEST(BridgeLimits, DeadLettersMessageOverServerMaximumPacketSize) {
       << (*dead)[0].reason;
 }
 
-TEST(BridgeLimits, KeepsInflightWithinServerReceiveMaximum) {
-  MosquittoProcess cloud({.max_packet_size = {}, .max_inflight_messages = 5, .max_qos = {}, .retain_available = {}});
+// A backlog of `n` messages, stored while the uplink was cut, drained to a cloud whose Receive
+// Maximum is `cloud_window` by a bridge capped at `bridge_window`; `check` gets the bridge's
+// statistics and what the cloud subscriber received, once all `n` are acknowledged.
+template <class Check>
+void drain_backlog(std::uint32_t cloud_window, std::uint16_t bridge_window, int n, Check check) {
+  MosquittoProcess cloud({.max_packet_size = {},
+                          .max_inflight_messages = cloud_window,
+                          .max_qos = {},
+                          .retain_available = {}});
   TcpProxy proxy(cloud.port());
   proxy.cut();
   CloudClient sub(cloud.uri(), "sub");
@@ -66,47 +73,36 @@ TEST(BridgeLimits, KeepsInflightWithinServerReceiveMaximum) {
   TempDir dir;
   LocalSide local;
   auto options = bridge_options(proxy.uri(), dir.path().string());
-  options.max_inflight = 64;
+  options.max_inflight = bridge_window;
   ASSERT_TRUE(local.start_bridge(options));
-  constexpr int kN = 400;
-  for (int i = 0; i < kN; ++i) local.publish("dev/x", std::to_string(i));
-  ASSERT_TRUE(wait_until([&] { return local.stats().outbox.rows == kN; }));
+  for (int i = 0; i < n; ++i) local.publish("dev/x", std::to_string(i));
+  const auto all = static_cast<std::uint64_t>(n);
+  ASSERT_TRUE(wait_until([&] { return local.stats().outbox.rows == all; }));
   proxy.restore();  // a backlog: the window fills at once
-  ASSERT_TRUE(sub.wait_count(kN));
-  ASSERT_TRUE(wait_until([&] { return local.stats().acked == kN; }));
+  ASSERT_TRUE(sub.wait_count(n));
+  ASSERT_TRUE(wait_until([&] { return local.stats().acked == all; }));
   const auto s = local.stats();
-  EXPECT_EQ(s.limits.receive_maximum, 5);
-  EXPECT_EQ(s.inflight_high_water, 5u);
-  EXPECT_EQ(s.acked, static_cast<std::uint64_t>(kN));
+  EXPECT_EQ(s.acked, all);
+  check(s, sub.received());
+}
+
+TEST(BridgeLimits, KeepsInflightWithinServerReceiveMaximum) {
+  drain_backlog(5, 64, 400, [](const auto& s, const auto&) {
+    EXPECT_EQ(s.limits.receive_maximum, 5);
+    EXPECT_EQ(s.inflight_high_water, 5u);
+  });
 }
 
 // Paho refuses a PUBLISH beyond its maxBufferedMessages (100 by default) even while connected;
 // the window the server and the options allow must be usable all the same.
 TEST(BridgeLimits, FillsWindowAboveOneHundredWhenServerAllowsIt) {
-  MosquittoProcess cloud({.max_packet_size = {}, .max_inflight_messages = 500, .max_qos = {}, .retain_available = {}});
-  TcpProxy proxy(cloud.port());
-  proxy.cut();
-  CloudClient sub(cloud.uri(), "sub");
-  ASSERT_TRUE(sub.connect());
-  ASSERT_TRUE(sub.subscribe("cloud/#", 1));
-  TempDir dir;
-  LocalSide local;
-  auto options = bridge_options(proxy.uri(), dir.path().string());
-  options.max_inflight = 500;
-  ASSERT_TRUE(local.start_bridge(options));
   constexpr int kN = 2000;
-  for (int i = 0; i < kN; ++i) local.publish("dev/x", std::to_string(i));
-  ASSERT_TRUE(wait_until([&] { return local.stats().outbox.rows == kN; }));
-  proxy.restore();  // a backlog: the window fills at once
-  ASSERT_TRUE(sub.wait_count(kN));
-  ASSERT_TRUE(wait_until([&] { return local.stats().acked == kN; }));
-  const auto s = local.stats();
-  EXPECT_EQ(s.limits.receive_maximum, 500);
-  EXPECT_EQ(s.inflight_high_water, 500u);
-  EXPECT_EQ(s.acked, static_cast<std::uint64_t>(kN));
-  const auto received = sub.received();
-  ASSERT_EQ(received.size(), static_cast<std::size_t>(kN));
-  for (int i = 0; i < kN; ++i) ASSERT_EQ(received[i].payload, std::to_string(i)) << "at " << i;
+  drain_backlog(500, 500, kN, [](const auto& s, const auto& received) {
+    EXPECT_EQ(s.limits.receive_maximum, 500);
+    EXPECT_EQ(s.inflight_high_water, 500u);
+    ASSERT_EQ(received.size(), static_cast<std::size_t>(kN));
+    for (int i = 0; i < kN; ++i) ASSERT_EQ(received[i].payload, std::to_string(i)) << "at " << i;
+  });
 }
 
 TEST(BridgeLimits, CapsQosAndClearsRetainWhenServerCannot) {
