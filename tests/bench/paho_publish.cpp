@@ -1,7 +1,7 @@
 // paho_publish: the ceiling of any bridge built on Paho MQTT C (MQTTAsync, MQTT 5). One (or
-// --clients) connection publishes --messages QoS 1 messages of --payload bytes to --port as fast as the
-// window allows (the smaller of --inflight and the server's Receive Maximum), with nothing else
-// in the way: no outbox, no routing, no copies.
+// --clients) connection publishes --messages QoS 1 messages of --payload bytes to --port as fast
+// as the window allows (the smaller of --inflight and the server's Receive Maximum), with nothing
+// else in the way: no outbox, no routing, no copies.
 //
 //   --refill callback  the next message is sent from Paho's onSuccess callback (Paho's receive
 //                      thread): the fewest thread hops Paho allows
@@ -11,7 +11,10 @@
 // Prints one line of JSON: published, seconds, rate. Bounded by --timeout; exit status 1 when the
 // connection fails, a send is refused or the time runs out. Loopback only.
 #include <MQTTAsync.h>
+#include <fmt/format.h>
+#include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -23,11 +26,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <unistd.h>
-
-#include <CLI/CLI.hpp>
-#include <fmt/format.h>
 
 namespace {
 
@@ -79,9 +77,10 @@ bool send_next(Run& run) {
   opts.onSuccess5 = &on_publish_done;
   opts.onFailure5 = &on_publish_failed;
   opts.context = &run;
-  if (const int rc = MQTTAsync_sendMessage(run.client, run.topic.c_str(), &msg, &opts); rc != MQTTASYNC_SUCCESS) {
-    std::fprintf(stderr, "paho_publish: send %llu refused: %s\n", static_cast<unsigned long long>(n),
-                 MQTTAsync_strerror(rc));
+  if (const int rc = MQTTAsync_sendMessage(run.client, run.topic.c_str(), &msg, &opts);
+      rc != MQTTASYNC_SUCCESS) {
+    std::fprintf(stderr, "paho_publish: send %llu refused: %s\n",
+                 static_cast<unsigned long long>(n), MQTTAsync_strerror(rc));
     run.send_error = true;
     wake(run, true);
     return false;
@@ -154,11 +153,16 @@ void publish_all(Run& run, Clock::time_point deadline) {
   for (int i = 0; i < window; ++i) send_next(run);
   std::unique_lock lock(run.mu);
   if (run.refill_in_callback) {
-    run.cv.wait_until(lock, deadline, [&] { return run.acked.load() >= run.total || run.failed || run.send_error; });
+    run.cv.wait_until(lock, deadline, [&] {
+      return run.acked.load() >= run.total || run.failed || run.send_error;
+    });
     return;
   }
   while (run.acked.load() < run.total && !run.failed && !run.send_error) {
-    if (!run.cv.wait_until(lock, deadline, [&] { return run.free_slots > 0 || run.failed || run.acked.load() >= run.total; })) break;
+    if (!run.cv.wait_until(lock, deadline, [&] {
+          return run.free_slots > 0 || run.failed || run.acked.load() >= run.total;
+        }))
+      break;
     std::uint64_t slots = run.free_slots;
     run.free_slots = 0;
     lock.unlock();
@@ -179,18 +183,24 @@ int main(int argc, char** argv) {
   std::string topic = "bench/paho";
   std::string refill = "callback";
   double timeout_s = 120;
-  app.add_option("--port", port, "Broker port on 127.0.0.1")->required()->check(CLI::Range(1, 65535));
-  app.add_option("--messages", messages, "Messages to publish (over all connections)")->check(CLI::Range(1, 100000000));
+  app.add_option("--port", port, "Broker port on 127.0.0.1")
+      ->required()
+      ->check(CLI::Range(1, 65535));
+  app.add_option("--messages", messages, "Messages to publish (over all connections)")
+      ->check(CLI::Range(1, 100000000));
   app.add_option("--payload", payload, "Payload bytes")->check(CLI::Range(1, 1 << 20));
-  app.add_option("--inflight", inflight, "Window per connection (lowered to the server's Receive Maximum)")
+  app.add_option("--inflight", inflight,
+                 "Window per connection (lowered to the server's Receive Maximum)")
       ->check(CLI::Range(1, 65535));
   app.add_option("--clients", clients,
-                 "Connections in this process, each publishing its share to <topic>/<n> (they share Paho's threads)")
+                 "Connections in this process, each publishing its share to <topic>/<n> (they "
+                 "share Paho's threads)")
       ->check(CLI::Range(1, 64));
   app.add_option("--topic", topic, "Topic");
   app.add_option("--refill", refill, "Who sends the next message: callback | thread")
       ->check(CLI::IsMember({"callback", "thread"}));
-  app.add_option("--timeout", timeout_s, "Seconds before giving up")->check(CLI::Range(1.0, 3600.0));
+  app.add_option("--timeout", timeout_s, "Seconds before giving up")
+      ->check(CLI::Range(1.0, 3600.0));
   CLI11_PARSE(app, argc, argv);
 
   const std::string uri = fmt::format("mqtt://127.0.0.1:{}", port);
@@ -210,9 +220,11 @@ int main(int argc, char** argv) {
     // Paho counts every PUBLISH its send thread has not written yet against maxBufferedMessages
     // (default 100), connected or not: a window above it would be refused.
     create.maxBufferedMessages = inflight;
-    const std::string client_id = fmt::format("paho-publish-{}-{}", static_cast<long>(::getpid()), i);
-    if (MQTTAsync_createWithOptions(&run.client, uri.c_str(), client_id.c_str(), MQTTCLIENT_PERSISTENCE_NONE,
-                                    nullptr, &create) != MQTTASYNC_SUCCESS) {
+    const std::string client_id =
+        fmt::format("paho-publish-{}-{}", static_cast<long>(::getpid()), i);
+    if (MQTTAsync_createWithOptions(&run.client, uri.c_str(), client_id.c_str(),
+                                    MQTTCLIENT_PERSISTENCE_NONE, nullptr,
+                                    &create) != MQTTASYNC_SUCCESS) {
       std::fprintf(stderr, "paho_publish: cannot create the client\n");
       status = 1;
     } else if (!connect(run, uri, deadline)) {
@@ -238,13 +250,17 @@ int main(int argc, char** argv) {
     window = std::min(window, run->window);
   }
   if (status == 0 && (acked < total || send_error)) {
-    std::fprintf(stderr, "paho_publish: %llu of %llu acknowledged%s\n", static_cast<unsigned long long>(acked),
-                 static_cast<unsigned long long>(total), send_error ? ", a send failed" : " before the timeout");
+    std::fprintf(stderr, "paho_publish: %llu of %llu acknowledged%s\n",
+                 static_cast<unsigned long long>(acked), static_cast<unsigned long long>(total),
+                 send_error ? ", a send failed" : " before the timeout");
     status = 1;
   }
-  std::printf("%s\n", fmt::format(R"({{"refill":"{}","clients":{},"window":{},"acked":{},"seconds":{:.3f},"rate":{:.0f}}})",
-                                  refill, clients, window, acked, seconds, seconds > 0 ? acked / seconds : 0.0)
-                          .c_str());
+  std::printf(
+      "%s\n",
+      fmt::format(
+          R"({{"refill":"{}","clients":{},"window":{},"acked":{},"seconds":{:.3f},"rate":{:.0f}}})",
+          refill, clients, window, acked, seconds, seconds > 0 ? acked / seconds : 0.0)
+          .c_str());
   for (auto& run : runs) {
     if (run->client == nullptr) continue;
     MQTTAsync_disconnectOptions disc = MQTTAsync_disconnectOptions_initializer5;
