@@ -11,6 +11,7 @@
 
 #include "broker/server.hpp"
 #include "core/clock.hpp"
+#include "core/heap_trim.hpp"
 #include "core/log.hpp"
 #include "core/message.hpp"
 #include "gateway/bridge/bridge.hpp"
@@ -41,6 +42,7 @@ struct App::Impl {
       // bridge flushes its outbox and says offline upstream (bounded by bridge.stop_timeout).
       if (metrics) metrics->stop();
       if (sys) sys->stop();
+      heap_trim.cancel();
       if (field) field->stop();
       publish_status(cfg.gateway.effective_status_topic(), kOffline);
       if (bridge) bridge->stop();
@@ -233,6 +235,25 @@ struct App::Impl {
     sys->start();
   }
   std::unique_ptr<SysTopics> sys;
+
+  // Freed heap memory that stayed resident after a burst goes back to the kernel, so the RSS
+  // follows the work rather than its high water (core/heap_trim.hpp).
+  static constexpr std::chrono::seconds kHeapTrimInterval{10};
+  static constexpr std::size_t kHeapTrimThreshold = 4 * 1024 * 1024;
+  asio::steady_timer heap_trim{io};
+  void arm_heap_trim() {
+    heap_trim.expires_after(kHeapTrimInterval);
+    heap_trim.async_wait([this](std::error_code ec) {
+      if (ec) return;
+      if (const auto r = core::trim_heap(kHeapTrimThreshold); r.trimmed) {
+        const std::size_t before = r.before.anon_resident;
+        const std::size_t after = r.after.anon_resident;
+        log->debug("returned {} KiB of freed heap memory to the kernel ({} KiB were free)",
+                   (before > after ? before - after : 0) / 1024, r.before.free / 1024);
+      }
+      arm_heap_trim();
+    });
+  }
 };
 
 App::App(config::Config cfg, std::string config_path)
@@ -274,6 +295,7 @@ int App::run() {
   }
   if (!s.start_metrics()) return 1;
   s.start_sys_topics();
+  s.arm_heap_trim();
   s.publish_status(s.cfg.gateway.effective_status_topic(), Impl::kOnline);
   s.log->info("edge-gateway '{}' started: {} field link(s){}", s.cfg.gateway.id,
               s.cfg.links.size() + s.cfg.instruments.size(),

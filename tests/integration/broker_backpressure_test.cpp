@@ -5,7 +5,6 @@
 // The queues are small (256 KiB, 100 messages) so that without back-pressure the slow
 // subscriber would lose messages within the first second.
 #include <chrono>
-#include <fstream>
 #include <string>
 
 #include <gmock/gmock.h>
@@ -32,16 +31,6 @@ double sample(const std::string& body, const std::string& series) {
   const auto at = ("\n" + body).find(key);
   if (at == std::string::npos) return -1;
   return std::stod(body.substr(at + key.size() - 1));
-}
-
-// A kB figure ("VmHWM:  12345 kB") from /proc/<pid>/status, or 0.
-long status_kb(pid_t pid, const std::string& field) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(field + ":", 0) == 0) return std::stol(line.substr(field.size() + 1));
-  }
-  return 0;
 }
 
 class BrokerBackpressure : public ::testing::Test {
@@ -117,7 +106,7 @@ TEST_F(BrokerBackpressure, StuckSubscriberDelaysALiveOneOnceAndOnlyItsOwnMessage
   ASSERT_TRUE(stuck.read_packet().has_value());  // SUBACK; from now on it never reads
   constexpr int kCount = 40000;  // 40 MB: far more than the stuck socket's kernel buffers hold
   auto live = subscriber(kCount, 65536, 0);
-  [[maybe_unused]] const long rss_before = status_kb(gw_->process().pid(), "VmRSS");
+  [[maybe_unused]] const long rss_before = proc_status_kb(gw_->process().pid(), "VmRSS");
 
   const auto started = std::chrono::steady_clock::now();
   const auto pub = publish(kCount, 1000);
@@ -135,7 +124,7 @@ TEST_F(BrokerBackpressure, StuckSubscriberDelaysALiveOneOnceAndOnlyItsOwnMessage
   // Bounded memory: 40 MB went through, the broker's peak grew by far less. Not under
   // AddressSanitizer, whose quarantine keeps freed memory resident on purpose.
 #if !defined(__SANITIZE_ADDRESS__)
-  const long hwm = status_kb(gw_->process().pid(), "VmHWM");
+  const long hwm = proc_status_kb(gw_->process().pid(), "VmHWM");
   EXPECT_LT(hwm - rss_before, 16 * 1024) << "VmRSS before " << rss_before << " kB, VmHWM " << hwm;
 #endif
 }

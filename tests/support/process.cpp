@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <stdexcept>
 #include <thread>
 
@@ -139,6 +140,15 @@ std::uint16_t port_after(const std::string& output, std::string_view prefix, std
   // Digits up to the end of the output may be a line still being written.
   if (i == output.size() || port == 0 || port > 65535) return 0;
   return static_cast<std::uint16_t>(port);
+}
+
+long proc_status_kb(pid_t pid, const std::string& field) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(field + ":", 0) == 0) return std::stol(line.substr(field.size() + 1));
+  }
+  return 0;
 }
 
 }  // namespace gw::test

@@ -30,6 +30,9 @@ bool wait_until(const std::function<bool()>& cond,
 // "listening on 127.0.0.1:PORT"; 0 while that line is not complete yet.
 std::uint16_t port_after(const std::string& output, std::string_view prefix, std::size_t nth = 0);
 
+// A kB figure ("VmHWM:  12345 kB") from /proc/<pid>/status, or 0.
+long proc_status_kb(pid_t pid, const std::string& field);
+
 class Process {
  public:
   // Starts argv[0] with argv; stdout and stderr are captured (merged) and readable via output().
