@@ -6,6 +6,7 @@
 #include <asio/post.hpp>
 #include <fmt/format.h>
 
+#include "broker/auth/salt_key.hpp"
 #include "broker/protocol/topic_name.hpp"
 #include "broker/sys_topic.hpp"
 #include "core/check.hpp"
@@ -264,11 +265,25 @@ void Broker::on_authenticated(std::uint64_t ticket, Connect&& connect,
   client.release_held();
 }
 
+std::string Broker::salt_key() const {
+  const std::string& path = options_.scram_salt_key_file;
+  if (path.empty()) return {};
+  auto key = auth::load_or_create_salt_key(path);
+  if (!key) {
+    log_->warn("{}: {}; the fake SCRAM salts of unknown users will change at every restart",
+               path, key.error().message());
+    return {};
+  }
+  if (key->replaced) log_->warn("{}: not a salt key (wrong size), replaced with a new one", path);
+  if (key->created) log_->info("{}: new key for the fake SCRAM salts of unknown users", path);
+  return std::move(key->key);
+}
+
 void Broker::set_users(auth::PasswordTable users) {
   if (auth_) {
     auth_->replace_users(std::move(users));
   } else {
-    auth_ = std::make_unique<auth::Authenticator>(io_, clock_, std::move(users));
+    auth_ = std::make_unique<auth::Authenticator>(io_, clock_, std::move(users), salt_key());
   }
 }
 

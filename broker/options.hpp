@@ -136,6 +136,10 @@ struct BrokerOptions {
   // Users and their password hashes (broker/auth/password_file.hpp; Mosquitto's format); empty =
   // no users: every client is anonymous. Re-read on SIGHUP.
   std::string password_file;
+  // The key of the fake SCRAM salts offered to unknown user names, kept so that they stay the
+  // same across restarts (broker/auth/salt_key.hpp); config/ fills in
+  // <gateway.data_dir>/scram-salt.key. Empty: a key per process.
+  std::string scram_salt_key_file;
   // Anonymous clients: those without a user name, and any client while there is no password file
   // (a name nobody verifies identifies no one). nullopt (the default): allowed only from this
   // machine (loopback peers), refused from the network; true: allowed from anywhere; false: never.

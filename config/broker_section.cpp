@@ -367,11 +367,11 @@ const Schema<broker::PersistenceOptions>& persistence_schema() {
 }
 
 void complete_broker(broker::BrokerOptions& options, const gateway::GatewayOptions& gateway) {
-  if (options.persistence.path.empty()) {
-    std::string dir = gateway.data_dir;
-    while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
-    options.persistence.path = (dir == "/" ? "" : dir) + "/broker.db";
-  }
+  std::string dir = gateway.data_dir;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  if (dir == "/") dir.clear();
+  if (options.persistence.path.empty()) options.persistence.path = dir + "/broker.db";
+  if (options.scram_salt_key_file.empty()) options.scram_salt_key_file = dir + "/scram-salt.key";
 }
 
 const Schema<broker::BrokerOptions>& broker_schema() {

@@ -47,7 +47,8 @@ std::string dummy_for(const PasswordTable& users) {
 
 }  // namespace
 
-Authenticator::Authenticator(asio::io_context& core, core::Clock& clock, PasswordTable users)
+Authenticator::Authenticator(asio::io_context& core, core::Clock& clock, PasswordTable users,
+                             std::string salt_key)
     : core_(core),
       clock_(clock),
       users_(std::make_shared<const PasswordTable>(std::move(users))),
@@ -57,7 +58,7 @@ Authenticator::Authenticator(asio::io_context& core, core::Clock& clock, Passwor
       1) {
     std::abort();  // no entropy: nothing safe to do
   }
-  fake_salt_key_ = hmac_sha256(key_, "fake SCRAM salt");
+  fake_salt_key_ = hmac_sha256(salt_key.empty() ? key_ : salt_key, "fake SCRAM salt");
   if (fake_salt_key_.empty()) std::abort();  // HMAC of in-memory bytes failed: OpenSSL is broken
   index_scram();
   worker_ = std::jthread([this](std::stop_token stop) { work(stop); });

@@ -54,7 +54,10 @@ class Authenticator {
   // then all (throttling fails open, authentication never does).
   static constexpr std::size_t kMaxTrackedAddresses = 4096;
 
-  Authenticator(asio::io_context& core, core::Clock& clock, PasswordTable users);
+  // `salt_key`: the key of unknown users' fake SCRAM salts (broker/auth/salt_key.hpp); empty:
+  // one made for this process, so fake salts change at every start.
+  Authenticator(asio::io_context& core, core::Clock& clock, PasswordTable users,
+                std::string salt_key = {});
   ~Authenticator();
   Authenticator(const Authenticator&) = delete;
   Authenticator& operator=(const Authenticator&) = delete;
@@ -142,8 +145,8 @@ class Authenticator {
   // Core thread: per hash (Sha256, Sha512), the most common iteration count of the SCRAM entries,
   // 0 when there are none (the mechanism is not offered).
   std::uint32_t scram_iterations_[2] = {0, 0};
-  // Keys the fake salts of unknown users; derived from key_ so that the salts a client can see
-  // reveal nothing about the MACs of remembered logins.
+  // Keys the fake salts of unknown users; derived from the salt key kept on disk, or from key_,
+  // so that the salts a client can see reveal nothing about the MACs of remembered logins.
   std::string fake_salt_key_;
 };
 

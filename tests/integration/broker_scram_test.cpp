@@ -2,7 +2,10 @@
 // edge-gateway broker with a password file written by `edge-gateway passwd --scheme`, against a
 // raw-socket MQTT 5 client that speaks SCRAM (tests/integration/python/scram_client.py; no
 // packaged client does). The client checks the server's signature against its own computation.
+#include <sys/stat.h>
+
 #include <chrono>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -40,13 +43,15 @@ class BrokerScram : public ::testing::Test {
     ASSERT_EQ(r.code, 0) << r.output;
   }
 
-  void start(const std::string& extra = "") {
+  void start(const std::string& extra = "", const std::string& data_dir = "") {
+    gw_.reset();  // a restart: the old process is gone before the new one binds
     gw_ = std::make_unique<GatewayProcess>(
         "  password_file: " + passwd_ +
         "\n"
         "  acl:\n"
         "    - {user: alice, topic: \"plant/#\", allow: publish}\n" +
-        extra);
+            extra,
+        "", data_dir);
     ASSERT_TRUE(gw_->ready()) << gw_->process().output();
   }
 
@@ -108,6 +113,31 @@ TEST_F(BrokerScram, WrongPasswordUnknownUserAndPasswordOnlyUserAreRefusedAlike) 
   EXPECT_THAT(log, HasSubstr("CONNECT refused: bad user name or password (user 'alice'"));
   EXPECT_THAT(log, HasSubstr("CONNECT refused: bad user name or password (user 'nobody'"));
   EXPECT_THAT(log, HasSubstr("CONNECT refused: bad user name or password (user 'carol'"));
+}
+
+// A real user's salt is the same after a restart; so is an unknown user's fake one, whose key is
+// kept in the data directory (scram-salt.key, 0600). With a key per process, a salt sampled
+// before and after a restart would tell real names from invented ones.
+TEST_F(BrokerScram, UnknownUsersFakeSaltIsTheSameAfterARestart) {
+  const std::string data = files_.path().string();
+  start("", data);
+  const std::string real = client({"salt:SCRAM-SHA-256:alice"}, 0, "127.0.0.20");
+  const std::string fake = client({"salt:SCRAM-SHA-256:nobody"}, 0, "127.0.0.21");
+  EXPECT_THAT(fake, ::testing::StartsWith("salt "));
+  struct stat st {};
+  ASSERT_EQ(::stat((files_.path() / "scram-salt.key").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ(st.st_size, 32);
+
+  start("", data);
+  EXPECT_EQ(client({"salt:SCRAM-SHA-256:alice"}, 0, "127.0.0.22"), real);
+  EXPECT_EQ(client({"salt:SCRAM-SHA-256:nobody"}, 0, "127.0.0.23"), fake);
+
+  // Without the key file (a fresh data directory) the fake salt is another one: the test above
+  // would catch a salt that does not depend on the key at all.
+  std::filesystem::remove(files_.path() / "scram-salt.key");
+  start("", data);
+  EXPECT_NE(client({"salt:SCRAM-SHA-256:nobody"}, 0, "127.0.0.24"), fake);
 }
 
 TEST_F(BrokerScram, ReauthenticationSucceedsKeepsTrafficFlowingAndFailureDisconnects) {

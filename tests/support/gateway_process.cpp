@@ -13,9 +13,11 @@ std::uint16_t simulator_port(Process& sim) {
   return port;
 }
 
-GatewayProcess::GatewayProcess(const std::string& broker_yaml, const std::string& extra_yaml) {
+GatewayProcess::GatewayProcess(const std::string& broker_yaml, const std::string& extra_yaml,
+                               const std::string& data_dir) {
   // No retained gateway status: conformance tests expect a broker with nothing in it.
-  std::string yaml = "gateway:\n  id: test\n  data_dir: " + dir_.path().string() +
+  std::string yaml = "gateway:\n  id: test\n  data_dir: " +
+                     (data_dir.empty() ? dir_.path().string() : data_dir) +
                      "\n  log_level: debug\n  status_topic: \"\"\n"
                      "broker:\n  listeners:\n    - bind: 127.0.0.1:0\n" +
                      broker_yaml + extra_yaml;

@@ -18,8 +18,11 @@ std::uint16_t simulator_port(Process& sim);
 class GatewayProcess {
  public:
   // `broker_yaml` is the body of the `broker:` section without its listeners, indented by two
-  // spaces per line (may be empty). One listener on 127.0.0.1:0 is always added.
-  explicit GatewayProcess(const std::string& broker_yaml = "", const std::string& extra_yaml = "");
+  // spaces per line (may be empty). One listener on 127.0.0.1:0 is always added. `data_dir`:
+  // gateway.data_dir, for a restart that must find the state of an earlier run; default: a
+  // directory of its own.
+  explicit GatewayProcess(const std::string& broker_yaml = "", const std::string& extra_yaml = "",
+                          const std::string& data_dir = "");
 
   // Blocks until the broker listens (or fails the calling test via the returned false).
   [[nodiscard]] bool ready() const { return port_ != 0; }

@@ -330,6 +330,15 @@ TEST(BrokerSectionPersistence, IsOffByDefaultWithItsFileUnderTheDataDirectory) {
   EXPECT_FALSE(p.synchronous_full);
 }
 
+TEST(BrokerSection, KeepsTheFakeSaltKeyUnderTheDataDirectory) {
+  auto r = load("gateway: {data_dir: /data/gw/}\n");
+  ASSERT_TRUE(r.config) << r.report;
+  EXPECT_EQ(r.config->broker.scram_salt_key_file, "/data/gw/scram-salt.key");
+  auto root = load("gateway: {data_dir: /}\n");
+  ASSERT_TRUE(root.config) << root.report;
+  EXPECT_EQ(root.config->broker.scram_salt_key_file, "/scram-salt.key");
+}
+
 TEST(BrokerSectionPersistence, ParsesEveryKey) {
   auto r = load(R"(broker:
   persistence:
