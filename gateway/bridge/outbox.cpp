@@ -178,6 +178,8 @@ Result<std::unique_ptr<Outbox>> Outbox::open(OutboxOptions options, const core::
       nullptr);
   DbPtr db(raw);  // even a failed open returns a handle that must be closed
   if (rc != SQLITE_OK) return fail(make_sqlite_error(rc));
+  // Another process may hold a lock for a moment: wait for it rather than fail the start.
+  sqlite3_busy_timeout(db.get(), kBusyTimeoutMs);
   // An existing file we may not write is opened read-only without complaint; refuse it now
   // rather than at the first append.
   if (sqlite3_db_readonly(db.get(), "main") == 1) return fail(make_sqlite_error(SQLITE_READONLY));

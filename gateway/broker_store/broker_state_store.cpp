@@ -396,6 +396,8 @@ Result<DbPtr> open_db(const broker::PersistenceOptions& options) {
       nullptr);
   DbPtr db(raw);
   if (rc != SQLITE_OK) return fail(bridge::make_sqlite_error(rc));
+  // Another process may hold a lock for a moment: wait for it rather than fail the start.
+  sqlite3_busy_timeout(db.get(), bridge::kBusyTimeoutMs);
   if (sqlite3_db_readonly(db.get(), "main") == 1) {
     return fail(bridge::make_sqlite_error(SQLITE_READONLY));
   }

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <thread>
 
 #include "gateway/bridge/outbox.hpp"
 #include "gateway/bridge/outbox_errc.hpp"
@@ -39,6 +40,29 @@ int wait_child(pid_t pid) {
 }
 
 using OutboxRecovery = OutboxTest;
+
+// Another process holding the file's write lock for a moment (an operator's `edge-gateway
+// outbox`, or the sqlite3 tool checkpointing as it closes) delays the open; it does not fail it
+// with SQLITE_BUSY.
+TEST_F(OutboxRecovery, OpensOnceAnotherProcessReleasesItsLock) {
+  { auto first = open(options()); }
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(path().c_str(), &other), SQLITE_OK);
+  // Exclusive: readers are shut out too, as during the checkpoint of a last close.
+  ASSERT_EQ(sqlite3_exec(other, "PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE", nullptr,
+                         nullptr, nullptr),
+            SQLITE_OK);
+  // The lock is held for 300 ms, until that connection closes: the scenario, not a
+  // synchronisation.
+  std::thread holder([other] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr);
+    sqlite3_close(other);
+  });
+  auto r = Outbox::open(options(), clock_, disk_);
+  holder.join();
+  ASSERT_TRUE(r) << r.error().message();
+}
 
 TEST_F(OutboxRecovery, RestoresEveryFieldWhenReopened) {
   const auto full = full_message();
