@@ -248,6 +248,15 @@ void bridge_metrics(PrometheusText& out, const MetricsSnapshot& s) {
   out.sample(dropped, {{"reason", "queue_full"}}, b.dropped_queue_full);
   out.sample(dropped, {{"reason", "append_failed"}}, b.append_failures);
 
+  constexpr std::string_view refused = "edge_gateway_bridge_send_refused_total";
+  out.family(refused, "counter",
+             "PUBLISHes the MQTT client library refused before sending, by reason; stored and "
+             "sent again after a pause.");
+  for (std::size_t r = 0; r < bridge::kSendRefusalCount; ++r) {
+    const auto reason = static_cast<bridge::SendRefusal>(r);
+    out.sample(refused, {{"reason", bridge::to_string(reason)}}, b.send_refused[reason]);
+  }
+
   constexpr std::string_view dead = "edge_gateway_bridge_dead_lettered_total";
   out.family(dead, "counter", "Messages moved to the dead letters, by reason.");
   out.sample(dead, {{"reason", "oversize"}}, b.oversize);

@@ -92,6 +92,10 @@ void bridge_values(Values& v, const MetricsSnapshot& s, const SysRates& r) {
   }
   v.add(kBridge, "dropped/queue_full", b.dropped_queue_full);
   v.add(kBridge, "dropped/append_failed", b.append_failures);
+  for (std::size_t i = 0; i < bridge::kSendRefusalCount; ++i) {
+    const auto reason = static_cast<bridge::SendRefusal>(i);
+    v.add(kBridge, fmt::format("send_refused/{}", bridge::to_string(reason)), b.send_refused[reason]);
+  }
 }
 
 // Mosquitto's load average step: `per_minute` measured over `dt` seconds folded into `load`.

@@ -355,7 +355,7 @@ bool BridgeLoop::send(StoredMessage& stored, bool& rate_limited) {
 
   auto token = link_->publish(m);
   if (!token) {
-    log_->debug("send of {} refused by Paho: {}", stored.id, token.error().message());
+    refused(stored.id, token.error(), now);
     (void)outbox_->nack(stored.id);
     // Disconnected: ConnectionLost follows. Anything else: try again shortly, not in a loop.
     hold_until_ = now + kPahoRetry;
@@ -370,6 +370,22 @@ bool BridgeLoop::send(StoredMessage& stored, bool& rate_limited) {
   ++counters_.sent;
   counters_.inflight_high_water = std::max<std::uint64_t>(counters_.inflight_high_water, inflight());
   return true;
+}
+
+void BridgeLoop::refused(std::uint64_t id, const std::error_code& ec, time_point now) {
+  const SendRefusal reason = classify_send_refusal(ec);
+  ++counters_.send_refused[reason];
+  // A refusal that repeats every burst pauses the drain each time: visible, but one line per
+  // interval (the first at once), not one per message.
+  if (now >= next_refusal_log_) {
+    log_->warn("send of message {} refused by the MQTT client ({}: {}); sent again after a pause "
+               "({} more refused since the last line)",
+               id, to_string(reason), ec.message(), refused_unlogged_);
+    refused_unlogged_ = 0;
+    next_refusal_log_ = now + kLogInterval;
+  } else {
+    ++refused_unlogged_;
+  }
 }
 
 void BridgeLoop::connect() {

@@ -15,6 +15,7 @@
 #include <optional>
 #include <spdlog/logger.h>
 #include <string>
+#include <system_error>
 #include <unordered_map>
 #include <vector>
 
@@ -53,6 +54,8 @@ class BridgeLoop {
   void pump();
   // Sends one row; false when the link refused it (the row is made sendable again).
   bool send(StoredMessage& stored, bool& rate_limited);
+  // Counts (and logs, rate-limited) a send the client library refused with `ec`.
+  void refused(std::uint64_t id, const std::error_code& ec, time_point now);
   void dead_letter(std::uint64_t id, const std::string& reason);
   void connect();
   // Ends the current connection (if any): releases what was in flight, schedules a reconnect.
@@ -111,6 +114,8 @@ class BridgeLoop {
   std::uint64_t oversize_unlogged_ = 0;
   std::uint64_t append_fail_unlogged_ = 0;
   DropCounts logged_drops_;
+  time_point next_refusal_log_{};
+  std::uint64_t refused_unlogged_ = 0;
 
   BridgeStats counters_;  // bridge thread's working copy
   mutable std::mutex snapshot_mu_;  // guards: snapshot_

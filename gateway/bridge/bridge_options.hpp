@@ -144,6 +144,17 @@ struct BridgeOptions {
   // Bound of stop(): flush, offline status, DISCONNECT, join. 100 ms .. 60 s.
   std::chrono::milliseconds stop_timeout{std::chrono::seconds(5)};
 
+  // Testing only; the configuration never sets it. Paho's own limits instead of those the Uplink
+  // derives from max_inflight, so that a test can make Paho refuse sends for real (as it did when
+  // its buffer was smaller than the window). 0 = derived.
+  struct PahoLimits {
+    int max_inflight = 0;  // Paho's in-flight window (MQTTAsync_connectOptions.maxInflight)
+    int max_buffered = 0;  // PUBLISHes Paho holds unwritten (createOptions.maxBufferedMessages)
+
+    friend bool operator==(const PahoLimits&, const PahoLimits&) = default;
+  };
+  PahoLimits paho_limits;
+
   friend bool operator==(const BridgeOptions&, const BridgeOptions&) = default;
 };
 

@@ -11,6 +11,7 @@
 
 #include "gateway/bridge/link_event.hpp"
 #include "gateway/bridge/outbox_stats.hpp"
+#include "gateway/bridge/send_refusal.hpp"
 
 namespace gw::bridge {
 
@@ -42,6 +43,10 @@ struct BridgeStats {
   std::uint64_t downstream_received = 0;   // PUBLISHes from the remote
   std::uint64_t downstream_published = 0;  // published locally
   std::uint64_t downstream_dropped = 0;    // no route, bad mapped topic or hand-off full
+
+  // Sends the client library refused before anything was sent (MQTTAsync_sendMessage failed),
+  // by reason; not in `send_failures`. The row stays stored and is sent again after a pause.
+  SendRefusalCounts send_refused;
 
   // The outbox (rows and bytes = the backlog).
   OutboxStats outbox;

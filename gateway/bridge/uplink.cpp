@@ -170,6 +170,7 @@ Result<std::unique_ptr<Uplink>> Uplink::create(const BridgeOptions& options, std
   // Room for the whole window plus the status message.
   create.maxBufferedMessages =
       std::max(create.maxBufferedMessages, static_cast<int>(options.max_inflight) + 1);
+  if (options.paho_limits.max_buffered > 0) create.maxBufferedMessages = options.paho_limits.max_buffered;
   create.MQTTVersion = MQTTVERSION_5;
   const int rc = MQTTAsync_createWithOptions(&link->handle_, link->uris_.front().c_str(),
                                              link->client_id_.c_str(), MQTTCLIENT_PERSISTENCE_NONE,
@@ -191,7 +192,8 @@ Result<void> Uplink::connect(QoS will_qos, bool will_retain) {
   opts.keepAliveInterval = static_cast<int>(options_.keep_alive.count());
   opts.cleanstart = 0;
   opts.cleansession = 0;
-  opts.maxInflight = options_.max_inflight;
+  opts.maxInflight = options_.paho_limits.max_inflight > 0 ? options_.paho_limits.max_inflight
+                                                            : options_.max_inflight;
   opts.connectTimeout =
       static_cast<int>(std::max<std::int64_t>(1, (options_.connect_timeout.count() + 999) / 1000));
   opts.automaticReconnect = 0;  // the Bridge reconnects, with its own backoff and a fresh handle

@@ -11,6 +11,13 @@
 #   MODE=backlog      1,000,000 messages of 1 KiB (a backlog of about 1 GiB); fails unless the
 #                     RSS stays within RSS_TOLERANCE_KIB while the backlog grows (over the sample
 #                     a tenth into the outage, after the start-up allocations)
+#   MODE=latency      no outage: end-to-end latency local publish -> cloud subscriber while the
+#                     uplink is connected, the gateway's bridge and Mosquitto's own bridge (a
+#                     local Mosquitto with a `connection` to the same cloud) side by side, one
+#                     after the other at each rate, after a baseline without a bridge; see
+#                     "Latency mode" below
+#   RATES="1000 5000" (latency) the publish rates, msg/s, each run DURATION seconds per bridge
+#   DURATION=10       (latency) seconds of publishing per rate and bridge
 #   MESSAGES, PAYLOAD override the mode's sizes (PAYLOAD >= 16 bytes: mqtt_load's header)
 #   PUBLISH_RATE=N    messages/s the local publisher offers (drain: 50000, which the whole chain
 #                     sustains here for 1M rows; backlog: 20000, for 1 KiB rows): the broker
@@ -37,6 +44,14 @@
 # publisher, sequence numbers in the payload); the subscriber counts duplicates (a sequence
 # number at or below the last one: out of order or repeated) and gaps.
 #
+# Latency mode: the cloud lets the gateway in from the start. For each rate, for the baseline (the
+# publisher straight into the cloud), the gateway and then Mosquitto's bridge: a cloud subscriber (`mqtt_load` receive-only, QoS 1) is set up
+# first, then one local `mqtt_load` publisher sends rate x DURATION messages (QoS 1, payload
+# PAYLOAD) to the bridge's local broker; the subscriber reads the send time in each payload
+# (one machine, one monotonic clock) and reports p50/p90/p99/max of publish -> receive. The
+# Mosquitto bridge: QoS 1, MQTT 5 (`bridge_protocol_version mqttv50`), `max_queued_messages 0`
+# on both sides (no silent drops), otherwise Mosquitto's defaults.
+#
 # Exit status: 0 when every message arrived once and in order (and, with MODE=backlog, the RSS
 # stayed flat), 1 otherwise, 2 on bad settings. Stops everything it started, also on Ctrl-C.
 set -euo pipefail
@@ -47,8 +62,11 @@ mode="${MODE:-drain}"
 case "$mode" in
   drain) def_messages=1000000; def_payload=100; def_rate=50000 ;;
   backlog) def_messages=1000000; def_payload=1024; def_rate=20000 ;;
-  *) echo "bridge_outage: MODE must be drain or backlog" >&2; exit 2 ;;
+  latency) def_messages=1; def_payload=100; def_rate=0 ;;
+  *) echo "bridge_outage: MODE must be drain, backlog or latency" >&2; exit 2 ;;
 esac
+rates="${RATES:-1000 5000}"
+duration_s="${DURATION:-10}"
 messages="${MESSAGES:-$def_messages}"
 payload="${PAYLOAD:-$def_payload}"
 cloud_inflight="${CLOUD_INFLIGHT:-}"
@@ -61,9 +79,15 @@ gateway_bin="$build_dir/bin/edge-gateway"
 load_bin="$build_dir/bin/mqtt_load"
 
 die() { echo "bridge_outage: error: $*" >&2; exit 2; }
-for v in "$messages" "$payload" "$offer_rate" "$tolerance_kib" "$timeout_s" ${cloud_inflight:+"$cloud_inflight"} ${bridge_inflight:+"$bridge_inflight"}; do
-  case "$v" in ''|*[!0-9]*) die "MESSAGES, PAYLOAD, PUBLISH_RATE, CLOUD_INFLIGHT, BRIDGE_INFLIGHT, RSS_TOLERANCE_KIB and TIMEOUT are whole numbers" ;; esac
+for v in "$messages" "$payload" "$offer_rate" "$tolerance_kib" "$timeout_s" ${cloud_inflight:+"$cloud_inflight"} ${bridge_inflight:+"$bridge_inflight"} "$duration_s" $rates; do
+  case "$v" in ''|*[!0-9]*) die "MESSAGES, PAYLOAD, PUBLISH_RATE, CLOUD_INFLIGHT, BRIDGE_INFLIGHT, RSS_TOLERANCE_KIB, TIMEOUT, RATES and DURATION are whole numbers" ;; esac
 done
+if [ "$mode" = latency ]; then
+  [ "$cloud_kind" = mosquitto ] || die "MODE=latency compares with Mosquitto's bridge: CLOUD=mosquitto only"
+  [ -n "$rates" ] || die "RATES: at least one rate"
+  for r in $rates; do [ "$r" -ge 1 ] && [ "$r" -le 100000 ] || die "RATES: 1..100000 msg/s each"; done
+  [ "$duration_s" -ge 1 ] && [ "$duration_s" -le 600 ] || die "DURATION: 1..600 s"
+fi
 case "$cloud_kind" in mosquitto|gateway) ;; *) die "CLOUD must be mosquitto or gateway" ;; esac
 [ "$payload" -ge 16 ] || die "PAYLOAD: at least 16 bytes"
 [ "$messages" -ge 1 ] && [ "$messages" -le 100000000 ] || die "MESSAGES: 1..100000000"
@@ -85,8 +109,11 @@ rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$gw/status"; }
 
 local_port="$(free_port)"; cloud_port="$(free_port)"; metrics_port="$(free_port)"
 
-# The cloud: anonymous subscribers welcome; the gateway's user "edge" is unknown until the drain.
+# The cloud: anonymous subscribers welcome; the gateway's user "edge" is unknown until the drain
+# (in MODE=latency, known from the start: there is no outage).
+password="$(head -c 12 /dev/urandom | base64)"
 mosquitto_passwd -c -b "$work/cloud.passwd" nobody "$(head -c 12 /dev/urandom | base64)" >/dev/null
+[ "$mode" != latency ] || mosquitto_passwd -b "$work/cloud.passwd" edge "$password" >/dev/null
 {
   printf 'listener %s 127.0.0.1\nallow_anonymous true\npassword_file %s\npersistence false\n' \
     "$cloud_port" "$work/cloud.passwd"
@@ -148,13 +175,19 @@ metrics:
   listen: 127.0.0.1:$metrics_port
 EOF
 mkdir -p "$work/data"
-password="$(head -c 12 /dev/urandom | base64)"
 GW_OUTAGE_BENCH_PASSWORD="$password" "$gateway_bin" run --config "$work/gateway.yaml" \
   2> >(cat >"$work/gateway.log") &
 gw=$!
 pids+=("$gw")
 wait_port "$local_port" 30 "$gw" || die "the gateway did not start: $(cat "$work/gateway.log")"
 wait_port "$metrics_port" 30 "$gw" || die "the gateway's metrics endpoint did not start"
+
+if [ "$mode" = latency ]; then
+  # run_latency (tests/bench/bridge_outage_latency.sh): the two bridges, rate by rate; its status is ours.
+  . tests/bench/bridge_outage_latency.sh
+  run_latency
+  exit $?
+fi
 
 # RSS every second, with the phase it was taken in.
 phase_file="$work/phase"

@@ -93,6 +93,12 @@ void print(const LoadOptions& o, const LoadResult& r) {
         line += exact ? " exact" : fmt::format(" NOT EXACT (dup {}, unacked {}, downgraded {})", r.duplicates, r.unacknowledged, r.downgraded);
       }
       line += fmt::format(" | latency us p50 {:.0f} p90 {:.0f} p99 {:.0f} max {:.0f}", l.p50_us, l.p90_us, l.p99_us, l.max_us);
+    } else if (o.remote_publishers > 0) {
+      // Receive-only: nothing was published here, so no expected count; the latency is the
+      // other process's send time (same steady clock, same machine) to the delivery here.
+      line += fmt::format(" | received {} ({:.0f}/s) duplicates {} gaps {}", r.delivered, del_rate,
+                          r.duplicates, r.gaps);
+      line += fmt::format(" | latency us p50 {:.0f} p90 {:.0f} p99 {:.0f} max {:.0f}", l.p50_us, l.p90_us, l.p99_us, l.max_us);
     }
     if (r.broker_after) {
       line += fmt::format(" | broker RSS {:.1f} MiB (peak {:.1f})", static_cast<double>(r.broker_after->rss_kb) / 1024,

@@ -132,6 +132,7 @@ TEST(Metrics, BridgeFamiliesCarryTheBacklogAndItsAge) {
   b.outbox.bytes = 4200;
   b.outbox.oldest_stored_at = 1'000'000 - 90'500;
   b.outbox.drops[bridge::DropReason::MaxAge] = 5;
+  b.send_refused[bridge::SendRefusal::BufferFull] = 7;
   s.bridge = b;
   const std::string body = render_prometheus(s);
   EXPECT_THAT(body, HasSubstr("edge_gateway_bridge_connected 1\n"));
@@ -140,6 +141,8 @@ TEST(Metrics, BridgeFamiliesCarryTheBacklogAndItsAge) {
   EXPECT_THAT(body, HasSubstr("edge_gateway_bridge_messages_dropped_total{reason=\"max_age\"} 5\n"));
   EXPECT_THAT(body, HasSubstr("edge_gateway_bridge_dead_lettered_total{reason=\"oversize\"} 2\n"));
   EXPECT_THAT(body, HasSubstr("edge_gateway_bridge_dead_lettered_total{reason=\"other\"} 1\n"));
+  EXPECT_THAT(body, HasSubstr("edge_gateway_bridge_send_refused_total{reason=\"buffer_full\"} 7\n"));
+  EXPECT_THAT(body, HasSubstr("edge_gateway_bridge_send_refused_total{reason=\"disconnected\"} 0\n"));
   EXPECT_THAT(body, HasSubstr("edge_gateway_bridge_server_maximum_packet_size_bytes 4096\n"));
 
   const std::string status = render_status(s);

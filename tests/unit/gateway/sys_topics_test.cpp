@@ -158,6 +158,7 @@ TEST_F(SysTopicsTest, BridgeDrainRateAndEtaComeFromAcknowledgementsOverTheInterv
   EXPECT_EQ(first["$SYS/gateway/bridge/drain_rate"], "0.00");
   EXPECT_EQ(first["$SYS/gateway/bridge/eta_seconds"], "-1");  // not draining (yet)
   EXPECT_EQ(first["$SYS/gateway/bridge/dropped/overflow_rows"], "0");
+  EXPECT_EQ(first["$SYS/gateway/bridge/send_refused/buffer_full"], "0");
 
   bridge_ = bridge_stats(800, 200);  // 200 acknowledged in 10 s
   clock_.advance(10s);
@@ -173,6 +174,7 @@ TEST_F(SysTopicsTest, BridgeDrainRateAndEtaComeFromAcknowledgementsOverTheInterv
   bridge_ = bridge_stats(0, 1000);
   bridge_->connected = false;
   bridge_->outbox.drops[bridge::DropReason::OverflowRows] = 3;
+  bridge_->send_refused[bridge::SendRefusal::Disconnected] = 2;
   clock_.advance(10s);
   sys_.tick();
   auto drained = take();
@@ -180,6 +182,7 @@ TEST_F(SysTopicsTest, BridgeDrainRateAndEtaComeFromAcknowledgementsOverTheInterv
   EXPECT_EQ(drained["$SYS/gateway/bridge/connected"], "0");
   EXPECT_EQ(drained["$SYS/broker/connection/uplink/state"], "0");
   EXPECT_EQ(drained["$SYS/gateway/bridge/dropped/overflow_rows"], "3");
+  EXPECT_EQ(drained["$SYS/gateway/bridge/send_refused/disconnected"], "2");
 }
 
 TEST_F(SysTopicsTest, TopicsOfARemovedBridgeAreCleared) {
