@@ -265,7 +265,7 @@ void Broker::on_authenticated(std::uint64_t ticket, Connect&& connect,
   client.release_held();
 }
 
-std::string Broker::salt_key() const {
+std::string Broker::load_salt_key() const {
   const std::string& path = options_.scram_salt_key_file;
   if (path.empty()) return {};
   auto key = auth::load_or_create_salt_key(path);
@@ -275,6 +275,7 @@ std::string Broker::salt_key() const {
     return {};
   }
   if (key->replaced) log_->warn("{}: not a salt key (wrong size), replaced with a new one", path);
+  if (key->mode_repaired) log_->warn("{}: was readable by other users, now 0600", path);
   if (key->created) log_->info("{}: new key for the fake SCRAM salts of unknown users", path);
   return std::move(key->key);
 }
@@ -283,7 +284,8 @@ void Broker::set_users(auth::PasswordTable users) {
   if (auth_) {
     auth_->replace_users(std::move(users));
   } else {
-    auth_ = std::make_unique<auth::Authenticator>(io_, clock_, std::move(users), salt_key());
+    auth_ = std::make_unique<auth::Authenticator>(io_, clock_, std::move(users),
+                                                  [this] { return load_salt_key(); });
   }
 }
 

@@ -207,8 +207,8 @@ class Broker {
   // `verified`: the user name was checked against the password file.
   void finish_connect(Client& client, protocol::Connect&& connect, bool verified);
   // The fake-salt key from options_.scram_salt_key_file (created there when missing); empty when
-  // there is none or it cannot be kept (warned).
-  [[nodiscard]] std::string salt_key() const;
+  // there is none or it cannot be kept (warned). Reads and may write the file.
+  [[nodiscard]] std::string load_salt_key() const;
   // `sys`: a PUBLISH into $SYS/ (broker/sys_topic.hpp) rather than one the ACL refused.
   void refuse_publish(Client& client, Session& session, const protocol::Publish& publish,
                       bool sys = false);

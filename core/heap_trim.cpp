@@ -1,6 +1,7 @@
 #include "core/heap_trim.hpp"
 
-#include <cstdio>
+#include <algorithm>
+#include <fstream>
 
 #include <unistd.h>
 
@@ -11,15 +12,14 @@
 namespace gw::core {
 namespace {
 
-// Resident minus file-backed pages from /proc/self/statm: anonymous (and shared-memory) pages.
+// Resident minus file-backed pages from /proc/self/statm ("shared" counts the file-backed and
+// shared-memory pages): the anonymous pages.
 std::size_t anon_resident_bytes() {
-  std::FILE* f = std::fopen("/proc/self/statm", "r");
-  if (f == nullptr) return 0;
+  std::ifstream in("/proc/self/statm");
   unsigned long size = 0, resident = 0, shared = 0;
-  const int n = std::fscanf(f, "%lu %lu %lu", &size, &resident, &shared);
-  std::fclose(f);
-  if (n != 3 || shared > resident) return 0;
-  return static_cast<std::size_t>(resident - shared) * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  if (!(in >> size >> resident >> shared) || shared > resident) return 0;
+  return static_cast<std::size_t>(resident - shared) *
+         static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
 }
 
 }  // namespace
@@ -36,16 +36,19 @@ HeapUse heap_use() {
   return u;
 }
 
-HeapTrim trim_heap(std::size_t threshold) {
+HeapTrim HeapTrimmer::maybe_trim() {
   HeapTrim r;
   r.before = heap_use();
   r.after = r.before;
 #if defined(__GLIBC__)
   const HeapUse& b = r.before;
-  if (b.free > threshold && b.anon_resident > b.in_use + threshold) {
+  floor_ = std::min(floor_, b.anon_resident);
+  if (b.free > threshold_ && b.anon_resident > b.in_use + threshold_ &&
+      b.anon_resident > floor_ + threshold_) {
     malloc_trim(0);
     r.trimmed = true;
     r.after = heap_use();
+    floor_ = r.after.anon_resident;
   }
 #endif
   return r;

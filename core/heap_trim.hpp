@@ -8,10 +8,12 @@
 // messages offered as fast as a client could send them (docs/performance.md). trim_heap() returns
 // those pages with malloc_trim(3), which also releases whole free pages inside a heap.
 //
-//   if (auto r = core::trim_heap(kThreshold); r.trimmed) log->debug(...);
+//   core::HeapTrimmer trimmer(kThreshold);
+//   if (auto r = trimmer.maybe_trim(); r.trimmed) log->debug(...);  // every few seconds
 //
-// Thread safety: any thread (glibc locks each arena while it walks it). The walk is proportional
-// to the number of free chunks: call it every few seconds, not per message.
+// Thread safety: HeapTrimmer on one thread; glibc locks each arena while malloc_trim walks it,
+// which takes milliseconds to tens of milliseconds after a large burst (the walk is proportional
+// to the free chunks): call it every few seconds, not per message.
 #pragma once
 
 #include <cstddef>
@@ -21,7 +23,7 @@ namespace gw::core {
 struct HeapUse {
   std::size_t free = 0;           // free bytes in the C library's heaps, all arenas
   std::size_t in_use = 0;         // bytes allocated and not freed (heaps and mmapped blocks)
-  std::size_t anon_resident = 0;  // the process's resident anonymous memory
+  std::size_t anon_resident = 0;  // the process's resident anonymous memory (not file-backed)
 };
 
 // The current figures; all 0 where they are unknown (a C library other than glibc, or a
@@ -34,9 +36,20 @@ struct HeapTrim {
   HeapUse after;  // equal to before when it did not run
 };
 
-// Runs malloc_trim(0) when more than `threshold` bytes are free in the heaps and the resident
-// anonymous memory exceeds what is in use by more than `threshold`, i.e. when freed memory is
-// still resident. Once trimmed, it does not run again until freed memory is resident again.
-HeapTrim trim_heap(std::size_t threshold);
+class HeapTrimmer {
+ public:
+  explicit HeapTrimmer(std::size_t threshold) : threshold_(threshold) {}
+
+  // Runs malloc_trim(0) when freed memory is resident: more than `threshold` bytes free in the
+  // heaps, resident anonymous memory more than `threshold` above what is in use, and more than
+  // `threshold` above what it was after the last trim. The last condition keeps it quiet once a
+  // trim has given back what it can: glibc still counts the released chunks as free, and pages
+  // that hold a live block, thread stacks and library data stay resident whatever it does.
+  HeapTrim maybe_trim();
+
+ private:
+  std::size_t threshold_;
+  std::size_t floor_ = 0;  // resident anonymous memory after the last trim (lowered as it falls)
+};
 
 }  // namespace gw::core

@@ -7,12 +7,16 @@
 #pragma once
 
 #include <cstdlib>
+#include <cerrno>
 #include <system_error>
 #include <type_traits>
 #include <utility>
 #include <variant>
 
 namespace gw {
+
+// The error of the last failed system call (errno), for Result<T> failures.
+[[nodiscard]] inline std::error_code errno_code() { return {errno, std::generic_category()}; }
 
 // Tag that carries an error into a Result, like std::unexpected.
 struct Failure {

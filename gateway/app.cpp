@@ -241,15 +241,20 @@ struct App::Impl {
   static constexpr std::chrono::seconds kHeapTrimInterval{10};
   static constexpr std::size_t kHeapTrimThreshold = 4 * 1024 * 1024;
   asio::steady_timer heap_trim{io};
+  core::HeapTrimmer heap_trimmer{kHeapTrimThreshold};
   void arm_heap_trim() {
     heap_trim.expires_after(kHeapTrimInterval);
     heap_trim.async_wait([this](std::error_code ec) {
       if (ec) return;
-      if (const auto r = core::trim_heap(kHeapTrimThreshold); r.trimmed) {
+      const auto started = std::chrono::steady_clock::now();
+      if (const auto r = heap_trimmer.maybe_trim(); r.trimmed) {
         const std::size_t before = r.before.anon_resident;
         const std::size_t after = r.after.anon_resident;
-        log->debug("returned {} KiB of freed heap memory to the kernel ({} KiB were free)",
-                   (before > after ? before - after : 0) / 1024, r.before.free / 1024);
+        const auto took = std::chrono::duration_cast<std::chrono::microseconds>(
+            std::chrono::steady_clock::now() - started);
+        log->debug("returned {} KiB of freed heap memory to the kernel ({} KiB were free) in {} us",
+                   (before > after ? before - after : 0) / 1024, r.before.free / 1024,
+                   took.count());
       }
       arm_heap_trim();
     });

@@ -48,7 +48,7 @@ std::string dummy_for(const PasswordTable& users) {
 }  // namespace
 
 Authenticator::Authenticator(asio::io_context& core, core::Clock& clock, PasswordTable users,
-                             std::string salt_key)
+                             SaltKeySource salt_key)
     : core_(core),
       clock_(clock),
       users_(std::make_shared<const PasswordTable>(std::move(users))),
@@ -58,8 +58,9 @@ Authenticator::Authenticator(asio::io_context& core, core::Clock& clock, Passwor
       1) {
     std::abort();  // no entropy: nothing safe to do
   }
-  fake_salt_key_ = hmac_sha256(salt_key.empty() ? key_ : salt_key, "fake SCRAM salt");
+  fake_salt_key_ = hmac_sha256(key_, "fake SCRAM salt");
   if (fake_salt_key_.empty()) std::abort();  // HMAC of in-memory bytes failed: OpenSSL is broken
+  salt_key_source_ = std::move(salt_key);
   index_scram();
   worker_ = std::jthread([this](std::stop_token stop) { work(stop); });
 }
@@ -216,6 +217,17 @@ void Authenticator::index_scram() {
     const auto by_users = [](const auto& a, const auto& b) { return a.second < b.second; };
     const auto common = std::max_element(costs.begin(), costs.end(), by_users);
     scram_iterations_[hash == Hash::Sha256 ? 0 : 1] = common == costs.end() ? 0 : common->first;
+  }
+  // The kept key is read (or made) only once there are SCRAM users to look like.
+  if (!salt_key_loaded_ && (scram_iterations_[0] != 0 || scram_iterations_[1] != 0)) {
+    salt_key_loaded_ = true;
+    if (salt_key_source_) {
+      if (const std::string kept = salt_key_source_(); !kept.empty()) {
+        std::string derived = hmac_sha256(kept, "fake SCRAM salt");
+        if (derived.empty()) std::abort();  // as in the constructor
+        fake_salt_key_ = std::move(derived);
+      }
+    }
   }
 }
 

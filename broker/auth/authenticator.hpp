@@ -54,10 +54,14 @@ class Authenticator {
   // then all (throttling fails open, authentication never does).
   static constexpr std::size_t kMaxTrackedAddresses = 4096;
 
-  // `salt_key`: the key of unknown users' fake SCRAM salts (broker/auth/salt_key.hpp); empty:
-  // one made for this process, so fake salts change at every start.
+  // Gives the key of unknown users' fake SCRAM salts kept across restarts
+  // (broker/auth/salt_key.hpp), or "" when there is none. Called once, on the core thread, when
+  // the table first has SCRAM entries; until then (and when absent or "") the key is one made
+  // for this process, so fake salts change at every start.
+  using SaltKeySource = std::function<std::string()>;
+
   Authenticator(asio::io_context& core, core::Clock& clock, PasswordTable users,
-                std::string salt_key = {});
+                SaltKeySource salt_key = {});
   ~Authenticator();
   Authenticator(const Authenticator&) = delete;
   Authenticator& operator=(const Authenticator&) = delete;
@@ -148,6 +152,8 @@ class Authenticator {
   // Keys the fake salts of unknown users; derived from the salt key kept on disk, or from key_,
   // so that the salts a client can see reveal nothing about the MACs of remembered logins.
   std::string fake_salt_key_;
+  SaltKeySource salt_key_source_;  // core thread
+  bool salt_key_loaded_ = false;
 };
 
 }  // namespace gw::broker::auth

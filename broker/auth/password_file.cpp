@@ -120,8 +120,6 @@ std::string random_salt() { return random_bytes(kSaltBytes); }
 
 std::string b64(std::string_view bytes) { return base64(bytes); }
 
-std::error_code errno_code() { return {errno, std::generic_category()}; }
-
 }  // namespace
 
 bool is_valid_user_name(std::string_view user) {

@@ -7,12 +7,6 @@
 #include <cerrno>
 
 namespace gw::broker::auth {
-namespace {
-
-std::error_code errno_code() { return {errno, std::generic_category()}; }
-
-}  // namespace
-
 Result<void> replace_file(const std::string& path, std::string_view contents, mode_t mode,
                           std::optional<std::pair<uid_t, gid_t>> owner) {
   // Beside the file, never through a link someone left there; a stale one from a crash is

@@ -1,30 +1,57 @@
 #include "broker/auth/salt_key.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cerrno>
-#include <fstream>
-#include <iterator>
 
 #include "broker/auth/crypto.hpp"
 #include "broker/auth/replace_file.hpp"
 
 namespace gw::broker::auth {
+namespace {
+
+struct Fd {
+  int fd;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+}  // namespace
 
 Result<SaltKey> load_or_create_salt_key(const std::string& path) {
   SaltKey result;
-  errno = 0;
-  std::ifstream in(path, std::ios::binary);
-  if (in) {
-    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (in.bad()) return fail(std::make_error_code(std::errc::io_error));
-    if (bytes.size() == kSaltKeyBytes) {
-      result.key = std::move(bytes);
-      return result;
+  Fd file{::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)};
+  if (file.fd < 0) {
+    if (errno != ENOENT) return fail(errno_code());
+    result.created = true;
+  } else {
+    struct stat st {};
+    if (::fstat(file.fd, &st) != 0) return fail(errno_code());
+    if (!S_ISREG(st.st_mode)) return fail(std::errc::invalid_argument);
+    if (st.st_size == static_cast<off_t>(kSaltKeyBytes)) {
+      std::string bytes(kSaltKeyBytes, '\0');
+      std::size_t got = 0;
+      while (got < bytes.size()) {
+        const ssize_t n = ::read(file.fd, bytes.data() + got, bytes.size() - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return fail(errno_code());
+        if (n == 0) break;
+        got += static_cast<std::size_t>(n);
+      }
+      if (got == bytes.size()) {
+        // Readable by others, it would let them tell real user names from invented ones.
+        if ((st.st_mode & 077) != 0) {
+          if (::fchmod(file.fd, 0600) != 0) return fail(errno_code());
+          result.mode_repaired = true;
+        }
+        result.key = std::move(bytes);
+        return result;
+      }
     }
     result.replaced = true;
-  } else if (errno != ENOENT) {
-    return fail(std::error_code(errno != 0 ? errno : EIO, std::generic_category()));
-  } else {
-    result.created = true;
   }
   result.key = random_bytes(kSaltKeyBytes);
   GW_TRY_VOID(replace_file(path, result.key, 0600));

@@ -25,11 +25,14 @@ struct SaltKey {
   std::string key;        // kSaltKeyBytes random bytes
   bool created = false;   // the file did not exist: a new key was written
   bool replaced = false;  // the file held something else than a key: a new key was written
+  bool mode_repaired = false;  // the file was readable by others: now 0600
 };
 
 // The key in `path`; when the file does not exist, or does not hold exactly kSaltKeyBytes bytes,
-// a new random key is written there first (mode 0600, atomically). Errors: the errno of a file
-// that cannot be read (other than "not found") or written; the caller then has no stable key.
+// a new random key is written there first (mode 0600, atomically); a key file readable by group
+// or others is made 0600. Errors: the errno of a file that cannot be read (other than "not
+// found"), changed or written, or invalid_argument for a path that is not a regular file (a
+// directory, a device; a symbolic link is refused with ELOOP); the caller then has no stable key.
 Result<SaltKey> load_or_create_salt_key(const std::string& path);
 
 }  // namespace gw::broker::auth

@@ -178,7 +178,8 @@ Result<std::unique_ptr<Outbox>> Outbox::open(OutboxOptions options, const core::
       nullptr);
   DbPtr db(raw);  // even a failed open returns a handle that must be closed
   if (rc != SQLITE_OK) return fail(make_sqlite_error(rc));
-  // Another process may hold a lock for a moment: wait for it rather than fail the start.
+  // Another process may hold a lock for a moment: wait for it rather than fail the start. Only
+  // while opening: afterwards a statement never waits (the bridge thread must not stall).
   sqlite3_busy_timeout(db.get(), kBusyTimeoutMs);
   // An existing file we may not write is opened read-only without complaint; refuse it now
   // rather than at the first append.
@@ -201,6 +202,7 @@ Result<std::unique_ptr<Outbox>> Outbox::open(OutboxOptions options, const core::
   auto outbox = std::make_unique<Outbox>(Key{}, std::move(options), clock, disk, std::move(db));
   GW_TRY_VOID(outbox->prepare_statements());
   GW_TRY_VOID(outbox->load_totals());
+  sqlite3_busy_timeout(outbox->db_.get(), 0);
   return outbox;
 }
 

@@ -90,8 +90,8 @@ class Outbox {
   // checked (PRAGMA user_version; application_id marks the file as an outbox), totals loaded.
   // Errors: OutboxErrc::InvalidOptions; sqlite SQLITE_CANTOPEN (missing or unwritable directory,
   // a directory at `path`), SQLITE_READONLY (file not writable), SQLITE_NOTADB (not a SQLite
-  // file), SQLITE_CORRUPT, SQLITE_BUSY (locked by another process); OutboxErrc::NotAnOutbox,
-  // SchemaTooNew, WalUnavailable.
+  // file), SQLITE_CORRUPT, SQLITE_BUSY (locked by another process for over 5 s);
+  // OutboxErrc::NotAnOutbox, SchemaTooNew, WalUnavailable.
   static Result<std::unique_ptr<Outbox>> open(
       OutboxOptions options, const core::Clock& clock,
       const FreeSpaceProbe& disk = StatvfsProbe::instance());

@@ -76,8 +76,8 @@ class ResetGuard {
 // Runs one-off SQL (schema, pragmas) at open time. Errors: the sqlite code.
 Result<void> exec_sql(sqlite3* db, const char* sql);
 
-// How long a connection waits for a lock another process holds (sqlite3_busy_timeout) before a
-// statement fails with SQLITE_BUSY: an operator's `edge-gateway outbox` or the sqlite3 tool, whose
+// How long opening a database waits for a lock another process holds (sqlite3_busy_timeout)
+// before it fails with SQLITE_BUSY: an operator's `edge-gateway outbox` or the sqlite3 tool, whose
 // last close checkpoints the WAL under an exclusive lock.
 inline constexpr int kBusyTimeoutMs = 5000;
 

@@ -47,8 +47,8 @@ class BrokerStateStore final : public broker::persistence::StateStore {
 
   // Opens (or creates) options.path and reads what it holds into `state`.
   // Errors: std::errc::invalid_argument for an empty path; sqlite SQLITE_CANTOPEN (missing or unwritable directory), SQLITE_READONLY,
-  // SQLITE_BUSY (another process holds it), SQLITE_IOERR...; "broker-store" SchemaTooNew ("written
-  // by a newer version") for a schema newer than this build. Corrupt or foreign files are not
+  // SQLITE_BUSY (another process holds it for over 5 s), SQLITE_IOERR...; "broker-store"
+  // SchemaTooNew ("written by a newer version") for a schema newer than this build. Corrupt or foreign files are not
   // errors (see above).
   static Result<std::unique_ptr<BrokerStateStore>> open(
       const broker::PersistenceOptions& options, const core::Clock& clock,

@@ -239,6 +239,8 @@ TEST_F(BrokerScram, NoScramEntriesMeansTheMethodIsNotOffered) {
             "connack 0x8c\nclosed\n");
   EXPECT_EQ(client({"connect-raw:SCRAM-SHA-512:n,,n=carol,r=x", "expect-closed"}),
             "connack 0x8c\nclosed\n");
+  // No SCRAM user to look like: no fake-salt key is written to the data directory.
+  EXPECT_FALSE(std::filesystem::exists(gw_->dir().path() / "scram-salt.key"));
 }
 
 }  // namespace

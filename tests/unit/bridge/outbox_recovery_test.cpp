@@ -52,16 +52,27 @@ TEST_F(OutboxRecovery, OpensOnceAnotherProcessReleasesItsLock) {
   ASSERT_EQ(sqlite3_exec(other, "PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE", nullptr,
                          nullptr, nullptr),
             SQLITE_OK);
+  // The premise: a connection that does not wait is refused now.
+  {
+    sqlite3* probe = nullptr;
+    ASSERT_EQ(sqlite3_open(path().c_str(), &probe), SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(probe, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr),
+              SQLITE_BUSY);
+    sqlite3_close(probe);
+  }
   // The lock is held for 300 ms, until that connection closes: the scenario, not a
   // synchronisation.
+  const auto started = std::chrono::steady_clock::now();
   std::thread holder([other] {
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr);
     sqlite3_close(other);
   });
   auto r = Outbox::open(options(), clock_, disk_);
+  const auto waited = std::chrono::steady_clock::now() - started;
   holder.join();
   ASSERT_TRUE(r) << r.error().message();
+  EXPECT_GE(waited, std::chrono::milliseconds(250));
 }
 
 TEST_F(OutboxRecovery, RestoresEveryFieldWhenReopened) {

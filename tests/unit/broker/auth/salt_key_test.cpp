@@ -53,6 +53,30 @@ TEST(SaltKey, AFileThatIsNotAKeyIsReplaced) {
   EXPECT_EQ(file_bytes(path), key->key);
 }
 
+TEST(SaltKey, AKeyReadableByOthersIsMadeOwnerOnly) {
+  test::TempDir dir;
+  const std::string path = (dir.path() / "scram-salt.key").string();
+  auto made = load_or_create_salt_key(path);
+  ASSERT_TRUE(made);
+  ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
+  auto key = load_or_create_salt_key(path);
+  ASSERT_TRUE(key) << key.error().message();
+  EXPECT_TRUE(key->mode_repaired);
+  EXPECT_EQ(key->key, made->key);
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST(SaltKey, ADirectoryAtThePathIsAnErrorNotAnException) {
+  test::TempDir dir;
+  const std::string path = (dir.path() / "scram-salt.key").string();
+  std::filesystem::create_directory(path);
+  auto key = load_or_create_salt_key(path);
+  ASSERT_FALSE(key);
+  EXPECT_EQ(key.error(), std::errc::invalid_argument);
+}
+
 TEST(SaltKey, AnUnwritableDirectoryIsAnError) {
   auto key = load_or_create_salt_key("/nonexistent-directory/scram-salt.key");
   ASSERT_FALSE(key);
