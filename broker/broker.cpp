@@ -50,12 +50,12 @@ Broker::Broker(asio::io_context& io, BrokerOptions options, core::Clock& clock)
   tree_.set_member_rank([this](SubscriberId id, std::string_view topic) {
     using Rank = TopicTree::MemberRank;
     if (local_.contains(id)) return Rank::Ready;
-    auto it = by_subscriber_.find(id);
-    if (it == by_subscriber_.end()) return Rank::None;
-    if (!acl_.empty() && !acl_.allows(principal(*it->second), auth::Access::Receive, topic)) {
+    const Session* session = by_subscriber_.find(id);
+    if (session == nullptr) return Rank::None;
+    if (!acl_.empty() && !acl_.allows(principal(*session), auth::Access::Receive, topic)) {
       return Rank::None;
     }
-    return it->second->client != nullptr ? Rank::Ready : Rank::Later;
+    return session->client != nullptr ? Rank::Ready : Rank::Later;
   });
   start_ticking();
 }
@@ -364,11 +364,11 @@ void Broker::finish_connect(Client& client, Connect&& connect, bool verified) {
     }
   }
   if (session == nullptr) {
-    const SubscriberId id{next_subscriber_++};
+    const SubscriberId id = by_subscriber_.claim(next_subscriber_++);
     auto created = std::make_unique<Session>(client_id, id);
     session = created.get();
     sessions_.emplace(session->client_id, std::move(created));
-    by_subscriber_.emplace(id, session);
+    by_subscriber_.attach(*session);
   }
   session->version = connect.version;
   session->user = verified ? connect.username : std::nullopt;
@@ -567,16 +567,16 @@ std::size_t Broker::route(const std::shared_ptr<const Message>& message,
       }
       continue;
     }
-    auto it = by_subscriber_.find(d.subscriber);
-    if (it == by_subscriber_.end()) continue;
+    Session* const subscriber = by_subscriber_.find(d.subscriber);
+    if (subscriber == nullptr) continue;
     // MQTT 5 §3.3.1.3 [MQTT-3.3.1-12]: RETAIN is cleared on forwarding unless Retain As Published.
-    if (deliver(*it->second,
+    if (deliver(*subscriber,
                 OutgoingMessage{message, std::min(message->qos, d.max_qos),
                                 d.retain_as_published && message->retain,
                                 {d.subscription_ids.begin(), d.subscription_ids.end()}, now})) {
       ++delivered;
     }
-    if (routing_from_ != nullptr) throttle_if_over(*it->second);
+    if (routing_from_ != nullptr) throttle_if_over(*subscriber);
   }
   schedule_local_drain();
   return delivered;
@@ -1155,7 +1155,7 @@ std::string Broker::check_invariants() const {
       return fmt::format("session '{}': {}", entry.first, what);
     };
     if (session.client_id != entry.first) return fail("filed under another client id");
-    if (auto it = by_subscriber_.find(session.id); it == by_subscriber_.end() || it->second != &session) {
+    if (by_subscriber_.find(session.id) != &session) {
       return fail("not in by_subscriber_");
     }
     if (session.client != nullptr &&

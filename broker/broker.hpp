@@ -38,6 +38,7 @@
 #include "broker/protocol/packet.hpp"
 #include "broker/retained_store.hpp"
 #include "broker/session.hpp"
+#include "broker/session_index.hpp"
 #include "broker/subscription_aggregator.hpp"
 #include "broker/topic_tree.hpp"
 #include "core/clock.hpp"
@@ -266,7 +267,7 @@ class Broker {
   SubscriptionAggregator aggregator_;
   // Keyed by a view of the Session's own client_id, so that the id is stored once.
   std::unordered_map<std::string_view, std::unique_ptr<Session>> sessions_;
-  std::unordered_map<SubscriberId, Session*> by_subscriber_;
+  SessionIndex by_subscriber_;
   std::uint64_t next_subscriber_ = 1;
   std::unordered_set<Client*> clients_;  // every connection not yet closed
   std::unique_ptr<auth::Authenticator> auth_;
