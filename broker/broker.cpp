@@ -63,20 +63,20 @@ Broker::Broker(asio::io_context& io, BrokerOptions options, core::Clock& clock)
 Broker::~Broker() {
   // Connections that outlive the broker during shutdown must not reach back into it: end them
   // now, while the broker can still take their on_closed().
-  const std::vector<Client*> clients(clients_.begin(), clients_.end());
+  const std::vector<Client*> clients(clients_.all().begin(), clients_.all().end());
   for (Client* c : clients) c->abort();
 }
 
 void Broker::shutdown() {
   tick_timer_.cancel();
-  const std::vector<Client*> clients(clients_.begin(), clients_.end());
+  const std::vector<Client*> clients(clients_.all().begin(), clients_.all().end());
   // MQTT 5 §3.14.2.1: tell MQTT 5 clients why (0x8B); MQTT 3.1.1 clients just see the close.
   for (Client* c : clients) c->disconnect(DisconnectReason::ServerShuttingDown);
   flush_persistence();
 }
 
 void Broker::on_client_gone(Client& client) {
-  clients_.erase(&client);
+  clients_.remove(client);
   if (client.auth_ticket() != 0) authenticating_.erase(client.auth_ticket());
   --stats_.connections_current;
   if (ListenerSlot* slot = client.listener()) --slot->current;
@@ -111,7 +111,7 @@ std::unique_ptr<net::StreamHandler> Broker::accept(net::Transport& transport,
     client->set_listener(std::move(listener));
   }
   if (over_rate) client->set_over_connect_rate();
-  clients_.insert(client.get());
+  clients_.add(*client);
   return client;
 }
 
@@ -1110,11 +1110,8 @@ void Broker::start_ticking() {
 
 void Broker::tick() {
   const auto now = clock_.steady();
-  // Copied first: a check may close a client, which unregisters it.
-  tick_clients_.assign(clients_.begin(), clients_.end());
-  for (Client* c : tick_clients_) {
-    if (clients_.contains(c)) c->on_tick(now);
-  }
+  // A check may close a client, which unregisters it: walk() copes.
+  clients_.walk([now](Client& c) { c.on_tick(now); });
   tick_sessions_.clear();
   for (auto& [client_id, session] : sessions_) {
     if (session->client != nullptr) {

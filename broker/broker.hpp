@@ -29,6 +29,7 @@
 #include "broker/auth/authenticator.hpp"
 #include "broker/broker_stats.hpp"
 #include "broker/client.hpp"
+#include "broker/client_list.hpp"
 #include "broker/connect_rate_limiter.hpp"
 #include "broker/limit_log.hpp"
 #include "broker/listener_slot.hpp"
@@ -269,7 +270,7 @@ class Broker {
   std::unordered_map<std::string_view, std::unique_ptr<Session>> sessions_;
   SessionIndex by_subscriber_;
   std::uint64_t next_subscriber_ = 1;
-  std::unordered_set<Client*> clients_;  // every connection not yet closed
+  ClientList clients_;  // every connection not yet closed
   std::unique_ptr<auth::Authenticator> auth_;
   auth::Acl acl_;
   [[nodiscard]] static auth::Principal principal(const Session& session) {
@@ -301,7 +302,6 @@ class Broker {
   [[nodiscard]] std::optional<SubscriberId> find_local(SubscriberId owner,
                                                        std::string_view filter) const;
   asio::steady_timer tick_timer_;
-  std::vector<Client*> tick_clients_;      // scratch for tick()
   std::vector<std::string> tick_sessions_;  // scratch for tick()
   std::mt19937_64 rng_;
 
