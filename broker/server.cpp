@@ -29,7 +29,7 @@ void Server::serve(const std::shared_ptr<Connection>& connection,
 net::TcpListener::OnAccept Server::accept_tcp(std::optional<WebSocketOptions> ws,
                                              std::shared_ptr<ListenerSlot> slot) {
   return [this, ws = std::move(ws), slot = std::move(slot)](net::Accepted accepted) {
-    serve(std::make_shared<net::TcpConnection>(std::move(accepted), *reactor_), ws, slot);
+    serve(net::TcpConnection::create(std::move(accepted), *reactor_), ws, slot);
   };
 }
 

@@ -1,5 +1,6 @@
 #include "broker/net/tcp_connection.hpp"
 
+#include <algorithm>
 #include <cerrno>
 
 #include <netinet/in.h>
@@ -15,6 +16,11 @@
 
 namespace gw::broker::net {
 
+// One TcpConnection per idle connection: docs/performance.md "Per-connection memory". 136 bytes
+// plus make_shared's 16-byte control block is a 160-byte malloc chunk (glibc, 64-bit); a field
+// that crosses it costs 16 bytes per connection.
+static_assert(sizeof(void*) != 8 || sizeof(TcpConnection) <= 136, "TcpConnection grew past 136 bytes");
+
 namespace {
 
 std::error_code last_error() { return {errno, std::system_category()}; }
@@ -23,7 +29,7 @@ bool would_block(int e) { return e == EAGAIN || e == EWOULDBLOCK; }
 
 }  // namespace
 
-TcpConnection::TcpConnection(Accepted accepted, TcpReactor& reactor)
+TcpConnection::TcpConnection(Key, Accepted accepted, TcpReactor& reactor)
     : reactor_(reactor), peer_endpoint_(accepted.peer), peer_known_(accepted.peer_known) {
   std::error_code ec;
   fd_ = accepted.socket.release(ec);  // deregisters it from asio's reactor
@@ -46,7 +52,6 @@ TcpConnection::~TcpConnection() {
 void TcpConnection::start(std::unique_ptr<StreamHandler> handler) {
   handler_ = std::move(handler);
   if (finished_) return;
-  self_ = shared_from_this();
   const std::uint8_t wanted = wanted_interest();
   if (const auto ec = reactor_.add(fd_, *this, events(wanted)); ec) {
     finish(ec);  // the system's watch limit: the client sees its connection closed
@@ -104,7 +109,7 @@ void TcpConnection::set_reading(bool on) {
 
 std::uint8_t TcpConnection::wanted_interest() const {
   return static_cast<std::uint8_t>((read_paused_ ? 0 : kIn) |
-                                   (writing_.size() > written_ ? kOut : 0));
+                                   (batch_end_ > sent_ ? kOut : 0));
 }
 
 std::uint32_t TcpConnection::events(std::uint8_t interest) {
@@ -123,49 +128,46 @@ void TcpConnection::update_interest() {
 }
 
 void TcpConnection::release_idle_buffers() {
-  // Not while a send is unfinished (it owns writing_) or bytes wait for one.
-  if (!writing_.empty() || !queued_.empty()) return;
+  // Not while a send is unfinished or bytes wait for one.
+  if (!out_.empty()) return;
   // A new empty vector, not `= {}`: that assigns an empty initializer_list and keeps the capacity.
-  writing_ = std::vector<std::byte>();
-  queued_ = std::vector<std::byte>();
+  out_ = std::vector<std::byte>();
 }
 
 void TcpConnection::write(std::span<const std::byte> bytes) {
   if (closing_ || finished_) return;
-  queued_.insert(queued_.end(), bytes.begin(), bytes.end());
+  out_.insert(out_.end(), bytes.begin(), bytes.end());
   schedule_flush();
 }
 
 void TcpConnection::schedule_flush() {
-  if (flush_scheduled_ || !writing_.empty()) return;
+  if (flush_scheduled_ || batch_end_ != 0) return;
   flush_scheduled_ = true;
   // Deferred to the end of this loop pass so that every packet produced in it (responses to a
   // whole read, a fan-out to this subscriber) leaves in one write.
-  asio::post(reactor_.executor(), [self = shared_from_this()] {
+  asio::post(reactor_.executor(), [self = self_] {
     self->flush_scheduled_ = false;
     self->flush();
   });
 }
 
 void TcpConnection::flush() {
-  if (finished_ || !writing_.empty()) return;
-  if (queued_.empty()) {
+  if (finished_ || batch_end_ != 0) return;
+  if (out_.empty()) {
     // Everything is out: end our side and wait (within close()'s deadline) for the peer's end;
     // reading finishes when it arrives.
     if (closing_) ::shutdown(fd_, SHUT_WR);
     return;
   }
-  writing_.swap(queued_);
-  written_ = 0;
+  batch_end_ = static_cast<std::uint32_t>(std::min(out_.size(), kMaxBatch));
   send_pending();
 }
 
 void TcpConnection::send_pending() {
-  while (written_ < writing_.size()) {
-    const ssize_t n = ::send(fd_, writing_.data() + written_, writing_.size() - written_,
-                             MSG_NOSIGNAL);
+  while (sent_ < batch_end_) {
+    const ssize_t n = ::send(fd_, out_.data() + sent_, batch_end_ - sent_, MSG_NOSIGNAL);
     if (n >= 0) {
-      written_ += static_cast<std::size_t>(n);
+      sent_ += static_cast<std::uint32_t>(n);  // at most batch_end_ - sent_
       continue;
     }
     if (errno == EINTR) continue;
@@ -174,18 +176,20 @@ void TcpConnection::send_pending() {
       return;
     }
     const auto ec = last_error();
-    writing_.clear();
-    written_ = 0;
+    out_.clear();
+    sent_ = batch_end_ = 0;
     finish(ec);
     return;
   }
-  // A burst's buffer is not kept by a connection that goes quiet.
-  if (writing_.capacity() > kKeepWriteCapacity) {
-    writing_ = std::vector<std::byte>();  // not `= {}`: keeps capacity
+  if (out_.size() > batch_end_) {
+    // Queued while this batch was being sent: the next batch.
+    out_.erase(out_.begin(), out_.begin() + static_cast<std::ptrdiff_t>(batch_end_));
+  } else if (out_.capacity() > kKeepWriteCapacity) {
+    out_ = std::vector<std::byte>();  // a burst's buffer is not kept by a connection gone quiet
   } else {
-    writing_.clear();
+    out_.clear();
   }
-  written_ = 0;
+  sent_ = batch_end_ = 0;
   update_interest();  // no more EPOLLOUT
   if (finished_) return;
   flush();  // what was queued meanwhile, or the FIN after close()
@@ -199,8 +203,8 @@ void TcpConnection::close() {
   // One deadline for the whole close, started now: a peer that stops reading (zero window)
   // would otherwise hold the connection, its slot and its unsent bytes forever.
   // Created only now: a connection spends almost all its life without needing it.
-  linger_ = std::make_unique<Timer>(reactor_.executor(), kCloseDeadline);
-  linger_->async_wait([self = shared_from_this()](std::error_code ec) {
+  auto& linger = rare().linger.emplace(reactor_.executor(), kCloseDeadline);
+  linger.async_wait([self = self_](std::error_code ec) {
     if (!ec) self->finish({});
   });
   // At the end of this pass, like any write: what the caller queues with its close leaves first.
@@ -208,7 +212,8 @@ void TcpConnection::close() {
 }
 
 void TcpConnection::abort() {
-  queued_.clear();
+  out_.clear();
+  sent_ = batch_end_ = 0;
   finish({});
 }
 
@@ -222,7 +227,7 @@ void TcpConnection::finish(std::error_code ec) {
   ::close(fd_);
   fd_ = -1;
   interest_ = 0;
-  if (linger_) linger_->cancel();
+  if (rare_ && rare_->linger) rare_->linger->cancel();
   // The handler is told once; it is destroyed with this connection when the last reference
   // lets go of it: the hold is released at the next loop pass, since the caller may be running
   // inside this connection (or its handler).
@@ -231,8 +236,9 @@ void TcpConnection::finish(std::error_code ec) {
 }
 
 const PeerInfo& TcpConnection::described() const {
-  if (!peer_info_) peer_info_ = std::make_unique<PeerInfo>(describe_peer(peer_endpoint_, peer_known_));
-  return *peer_info_;
+  auto& r = rare();
+  if (!r.peer) r.peer.emplace(describe_peer(peer_endpoint_, peer_known_));
+  return *r.peer;
 }
 
 }  // namespace gw::broker::net

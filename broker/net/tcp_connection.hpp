@@ -10,8 +10,8 @@
 // take at once stays queued and goes out on EPOLLOUT. close() sends what is queued, ends with a
 // FIN and waits for the peer's (input meanwhile is discarded) within kCloseDeadline.
 //
-// Ownership: shared_ptr. From start() to the end of the stream it holds itself (the reactor
-// refers to it by pointer only); it owns its handler, so the handler lives exactly as long as
+// Ownership: shared_ptr, made by create(). From then to the end of the stream it holds itself
+// (the reactor refers to it by pointer only); it owns its handler, so the handler lives exactly as long as
 // the connection. The reactor must outlive its registration: destroying the reactor aborts it.
 // Thread safety: core thread only (the io_context that runs the broker).
 #pragma once
@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <system_error>
@@ -35,16 +36,27 @@
 
 namespace gw::broker::net {
 
-class TcpConnection final : public Transport, public std::enable_shared_from_this<TcpConnection> {
+class TcpConnection final : public Transport {
+  struct Key {
+    explicit Key() = default;
+  };
+
  public:
   // close() flushes what is queued and ends the stream, for at most this long.
   static constexpr std::chrono::seconds kCloseDeadline{3};
 
-  // Takes the socket out of asio (it is then the reactor's to watch).
-  TcpConnection(Accepted accepted, TcpReactor& reactor);
+  // A new connection on `accepted` (its socket is taken out of asio: it is then the reactor's
+  // to watch). It holds itself until its stream ends: start() it, or abort() it.
+  static std::shared_ptr<TcpConnection> create(Accepted accepted, TcpReactor& reactor) {
+    auto connection = std::make_shared<TcpConnection>(Key{}, std::move(accepted), reactor);
+    connection->self_ = connection;
+    return connection;
+  }
   // A socket accepted elsewhere (an asio::ip::tcp::socket of an io_context).
-  TcpConnection(asio::ip::tcp::socket socket, TcpReactor& reactor)
-      : TcpConnection(adopt(std::move(socket)), reactor) {}
+  static std::shared_ptr<TcpConnection> create(asio::ip::tcp::socket socket, TcpReactor& reactor) {
+    return create(adopt(std::move(socket)), reactor);
+  }
+  TcpConnection(Key, Accepted accepted, TcpReactor& reactor);  // for create()
   ~TcpConnection() override;
   TcpConnection(const TcpConnection&) = delete;
   TcpConnection& operator=(const TcpConnection&) = delete;
@@ -55,15 +67,11 @@ class TcpConnection final : public Transport, public std::enable_shared_from_thi
   void write(std::span<const std::byte> bytes) override;
   void close() override;
   void abort() override;
-  [[nodiscard]] std::size_t pending_bytes() const override {
-    return queued_.size() + writing_.size() - written_;
-  }
+  [[nodiscard]] std::size_t pending_bytes() const override { return out_.size() - sent_; }
   void set_reading(bool on) override;
   void release_idle_buffers() override;
-  // Bytes allocated for writing (queued and in flight), for tests.
-  [[nodiscard]] std::size_t write_capacity() const {
-    return queued_.capacity() + writing_.capacity();
-  }
+  // Bytes allocated for writing (queued and being sent), for tests.
+  [[nodiscard]] std::size_t write_capacity() const { return out_.capacity(); }
   // Reading is on: the socket is watched for input (tests: a paused connection is not).
   [[nodiscard]] bool read_armed() const { return registered_ && (interest_ & kIn) != 0; }
   [[nodiscard]] const std::string& peer() const override { return described().peer; }
@@ -88,7 +96,7 @@ class TcpConnection final : public Transport, public std::enable_shared_from_thi
   // Starts sending what is queued when nothing is being sent; with nothing queued after
   // close(), ends our side.
   void flush();
-  // Sends what is left of writing_ until done or the kernel's buffer is full.
+  // Sends what is left of the batch being sent until done or the kernel's buffer is full.
   void send_pending();
   // Watches the socket for what is wanted now (input unless paused, output while a send waits).
   void update_interest();
@@ -97,25 +105,40 @@ class TcpConnection final : public Transport, public std::enable_shared_from_thi
   void finish(std::error_code ec);
   [[nodiscard]] const PeerInfo& described() const;
 
+  // What few connections need, in one allocation made on first use: the peer's name (for logs
+  // and per-address limits) and the close deadline.
+  struct Rare {
+    std::optional<PeerInfo> peer;
+    std::optional<Timer> linger;
+  };
+  Rare& rare() const {
+    if (!rare_) rare_ = std::make_unique<Rare>();
+    return *rare_;
+  }
+
+  // Ordered for size (one per idle connection): the flags share the word after the endpoint.
   TcpReactor& reactor_;
   std::unique_ptr<StreamHandler> handler_;
-  std::shared_ptr<TcpConnection> self_;  // from start() until finish()
+  std::shared_ptr<TcpConnection> self_;  // from create() until finish()
   TcpConnection* prev_ = nullptr;         // in the reactor's list of registered connections
   TcpConnection* next_ = nullptr;
   asio::ip::tcp::endpoint peer_endpoint_;
   int fd_ = -1;
   std::uint8_t interest_ = 0;  // kIn | kOut as registered
-  bool registered_ = false;
-  bool peer_known_ = false;
-  bool closing_ = false;  // close(): no more writes, shut down when the queue is empty
-  bool finished_ = false;
-  bool flush_scheduled_ = false;
-  bool read_paused_ = false;  // set_reading(false)
-  mutable std::unique_ptr<PeerInfo> peer_info_;  // built on first use
-  std::unique_ptr<Timer> linger_;                // only while closing
-  std::vector<std::byte> queued_;                // appended to while writing_ is being sent
-  std::vector<std::byte> writing_;               // being sent; written_ of it are out
-  std::size_t written_ = 0;
+  bool registered_ : 1 = false;
+  bool peer_known_ : 1 = false;
+  bool closing_ : 1 = false;  // close(): no more writes, shut down when the queue is empty
+  bool finished_ : 1 = false;
+  bool flush_scheduled_ : 1 = false;
+  bool read_paused_ : 1 = false;  // set_reading(false)
+  mutable std::unique_ptr<Rare> rare_;
+  // Queued bytes; the first batch_end_ of them are being sent (one write: what was queued when
+  // it began, at most kMaxBatch), sent_ of those are out. Bytes queued meanwhile follow in the
+  // next write. 32 bits each, so that both share one word.
+  static constexpr std::size_t kMaxBatch = 0xFFFF'FFFF;
+  std::vector<std::byte> out_;
+  std::uint32_t sent_ = 0;
+  std::uint32_t batch_end_ = 0;  // 0: nothing being sent
 };
 
 }  // namespace gw::broker::net

@@ -34,7 +34,7 @@ struct Pair {
     peer.open(asio::ip::tcp::v4());
     if (small_receive_buffer) peer.set_option(asio::socket_base::receive_buffer_size(4096));
     peer.connect(acceptor.local_endpoint());
-    conn = std::make_shared<TcpConnection>(acceptor.accept(), *reactor);
+    conn = TcpConnection::create(acceptor.accept(), *reactor);
     auto r = std::make_unique<Recorder>();
     recorder = r.get();
     conn->start(std::move(r));

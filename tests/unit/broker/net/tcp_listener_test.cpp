@@ -87,7 +87,7 @@ TEST(TcpConnection, NamesItsPeerFromTheAcceptedAddress) {
   const auto port = client.local_endpoint().port();
   auto reactor = TcpReactor::create(l.io);
   ASSERT_TRUE(reactor);
-  const auto conn = std::make_shared<TcpConnection>(std::move(l.accepted.front()), **reactor);
+  const auto conn = TcpConnection::create(std::move(l.accepted.front()), **reactor);
   EXPECT_EQ(conn->peer(), "127.0.0.1:" + std::to_string(port));
   EXPECT_EQ(conn->peer_address(), "127.0.0.1");
   EXPECT_TRUE(conn->peer_is_loopback());

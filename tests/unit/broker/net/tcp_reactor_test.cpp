@@ -65,7 +65,7 @@ struct Fixture {
     l.peer.open(asio::ip::tcp::v4());
     if (small_receive_buffer) l.peer.set_option(asio::socket_base::receive_buffer_size(4096));
     l.peer.connect(acceptor.local_endpoint());
-    l.conn = std::make_shared<TcpConnection>(acceptor.accept(), *reactor);
+    l.conn = TcpConnection::create(acceptor.accept(), *reactor);
     if (outside != nullptr) {
       l.recorder = outside;
       l.conn->start(std::make_unique<Forwarder>(*outside));
