@@ -139,9 +139,9 @@ TEST(TcpReactor, APausedConnectionReadsNothingUntilResumed) {
 }
 
 TEST(TcpReactor, AConnectionClosedEarlierInTheBatchGetsNoEvent) {
-  Fixture f;
-  Recorder ra;
+  Recorder ra;  // before the fixture: the reactor's end reports to them
   Recorder rb;
+  Fixture f;
   auto a = f.connect(false, &ra);
   auto b = f.connect(false, &rb);
   // Whichever is handed its data first aborts the other, whose event is then in the same batch.
