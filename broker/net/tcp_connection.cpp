@@ -42,7 +42,7 @@ TcpConnection::TcpConnection(Key, Accepted accepted, TcpReactor& reactor)
 }
 
 TcpConnection::~TcpConnection() {
-  // Not started, or never finished (its handler refused it): nothing registered it.
+  // Still open only when never finished: its hold on itself was dropped with the io_context.
   if (fd_ >= 0) {
     if (registered_) reactor_.remove(fd_, *this);
     ::close(fd_);
