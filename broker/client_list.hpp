@@ -46,7 +46,8 @@ class ClientList {
   }
   // Linear: for consistency checks, not for data paths.
   [[nodiscard]] bool contains(const Client* client) const {
-    return client != nullptr && std::find(clients_.begin(), clients_.end(), client) != clients_.end();
+    return client != nullptr &&
+           std::find(clients_.begin(), clients_.end(), client) != clients_.end();
   }
   // The clients, outside walk() (no holes then).
   [[nodiscard]] std::span<Client* const> all() const { return clients_; }

@@ -19,7 +19,8 @@ namespace gw::broker::net {
 // One TcpConnection per idle connection: docs/performance.md "Per-connection memory". 136 bytes
 // plus make_shared's 16-byte control block is a 160-byte malloc chunk (glibc, 64-bit); a field
 // that crosses it costs 16 bytes per connection.
-static_assert(sizeof(void*) != 8 || sizeof(TcpConnection) <= 136, "TcpConnection grew past 136 bytes");
+static_assert(sizeof(void*) != 8 || sizeof(TcpConnection) <= 136,
+              "TcpConnection grew past 136 bytes");
 
 namespace {
 

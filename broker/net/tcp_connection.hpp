@@ -11,8 +11,9 @@
 // FIN and waits for the peer's (input meanwhile is discarded) within kCloseDeadline.
 //
 // Ownership: shared_ptr, made by create(). From then to the end of the stream it holds itself
-// (the reactor refers to it by pointer only); it owns its handler, so the handler lives exactly as long as
-// the connection. The reactor must outlive its registration: destroying the reactor aborts it.
+// (the reactor refers to it by pointer only); it owns its handler, so the handler lives exactly
+// as long as the connection. The reactor must outlive its registration: destroying the reactor
+// aborts it.
 // Thread safety: core thread only (the io_context that runs the broker).
 #pragma once
 
