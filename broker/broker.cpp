@@ -51,12 +51,12 @@ Broker::Broker(asio::io_context& io, BrokerOptions options, core::Clock& clock)
   tree_.set_member_rank([this](SubscriberId id, std::string_view topic) {
     using Rank = TopicTree::MemberRank;
     if (local_.contains(id)) return Rank::Ready;
-    auto it = by_subscriber_.find(id);
-    if (it == by_subscriber_.end()) return Rank::None;
-    if (!acl_.empty() && !acl_.allows(principal(*it->second), auth::Access::Receive, topic)) {
+    const Session* session = by_subscriber_.find(id);
+    if (session == nullptr) return Rank::None;
+    if (!acl_.empty() && !acl_.allows(principal(*session), auth::Access::Receive, topic)) {
       return Rank::None;
     }
-    return it->second->client != nullptr ? Rank::Ready : Rank::Later;
+    return session->client != nullptr ? Rank::Ready : Rank::Later;
   });
   start_ticking();
 }
@@ -64,20 +64,20 @@ Broker::Broker(asio::io_context& io, BrokerOptions options, core::Clock& clock)
 Broker::~Broker() {
   // Connections that outlive the broker during shutdown must not reach back into it: end them
   // now, while the broker can still take their on_closed().
-  const std::vector<Client*> clients(clients_.begin(), clients_.end());
+  const std::vector<Client*> clients(clients_.all().begin(), clients_.all().end());
   for (Client* c : clients) c->abort();
 }
 
 void Broker::shutdown() {
   tick_timer_.cancel();
-  const std::vector<Client*> clients(clients_.begin(), clients_.end());
+  const std::vector<Client*> clients(clients_.all().begin(), clients_.all().end());
   // MQTT 5 §3.14.2.1: tell MQTT 5 clients why (0x8B); MQTT 3.1.1 clients just see the close.
   for (Client* c : clients) c->disconnect(DisconnectReason::ServerShuttingDown);
   flush_persistence();
 }
 
 void Broker::on_client_gone(Client& client) {
-  clients_.erase(&client);
+  clients_.remove(client);
   if (client.auth_ticket() != 0) authenticating_.erase(client.auth_ticket());
   --stats_.connections_current;
   if (ListenerSlot* slot = client.listener()) --slot->current;
@@ -112,7 +112,7 @@ std::unique_ptr<net::StreamHandler> Broker::accept(net::Transport& transport,
     client->set_listener(std::move(listener));
   }
   if (over_rate) client->set_over_connect_rate();
-  clients_.insert(client.get());
+  clients_.add(*client);
   return client;
 }
 
@@ -381,11 +381,11 @@ void Broker::finish_connect(Client& client, Connect&& connect, bool verified) {
     }
   }
   if (session == nullptr) {
-    const SubscriberId id{next_subscriber_++};
+    const SubscriberId id = by_subscriber_.claim(next_subscriber_++);
     auto created = std::make_unique<Session>(client_id, id);
     session = created.get();
     sessions_.emplace(session->client_id, std::move(created));
-    by_subscriber_.emplace(id, session);
+    by_subscriber_.attach(*session);
   }
   session->version = connect.version;
   session->user = verified ? connect.username : std::nullopt;
@@ -584,16 +584,16 @@ std::size_t Broker::route(const std::shared_ptr<const Message>& message,
       }
       continue;
     }
-    auto it = by_subscriber_.find(d.subscriber);
-    if (it == by_subscriber_.end()) continue;
+    Session* const subscriber = by_subscriber_.find(d.subscriber);
+    if (subscriber == nullptr) continue;
     // MQTT 5 §3.3.1.3 [MQTT-3.3.1-12]: RETAIN is cleared on forwarding unless Retain As Published.
-    if (deliver(*it->second,
+    if (deliver(*subscriber,
                 OutgoingMessage{message, std::min(message->qos, d.max_qos),
                                 d.retain_as_published && message->retain,
                                 {d.subscription_ids.begin(), d.subscription_ids.end()}, now})) {
       ++delivered;
     }
-    if (routing_from_ != nullptr) throttle_if_over(*it->second);
+    if (routing_from_ != nullptr) throttle_if_over(*subscriber);
   }
   schedule_local_drain();
   return delivered;
@@ -1127,11 +1127,8 @@ void Broker::start_ticking() {
 
 void Broker::tick() {
   const auto now = clock_.steady();
-  // Copied first: a check may close a client, which unregisters it.
-  tick_clients_.assign(clients_.begin(), clients_.end());
-  for (Client* c : tick_clients_) {
-    if (clients_.contains(c)) c->on_tick(now);
-  }
+  // A check may close a client, which unregisters it: walk() copes.
+  clients_.walk([now](Client& c) { c.on_tick(now); });
   tick_sessions_.clear();
   for (auto& [client_id, session] : sessions_) {
     if (session->client != nullptr) {
@@ -1172,7 +1169,7 @@ std::string Broker::check_invariants() const {
       return fmt::format("session '{}': {}", entry.first, what);
     };
     if (session.client_id != entry.first) return fail("filed under another client id");
-    if (auto it = by_subscriber_.find(session.id); it == by_subscriber_.end() || it->second != &session) {
+    if (by_subscriber_.find(session.id) != &session) {
       return fail("not in by_subscriber_");
     }
     if (session.client != nullptr &&

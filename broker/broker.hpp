@@ -29,6 +29,7 @@
 #include "broker/auth/authenticator.hpp"
 #include "broker/broker_stats.hpp"
 #include "broker/client.hpp"
+#include "broker/client_list.hpp"
 #include "broker/connect_rate_limiter.hpp"
 #include "broker/limit_log.hpp"
 #include "broker/listener_slot.hpp"
@@ -38,6 +39,7 @@
 #include "broker/protocol/packet.hpp"
 #include "broker/retained_store.hpp"
 #include "broker/session.hpp"
+#include "broker/session_index.hpp"
 #include "broker/subscription_aggregator.hpp"
 #include "broker/topic_tree.hpp"
 #include "core/clock.hpp"
@@ -269,9 +271,9 @@ class Broker {
   SubscriptionAggregator aggregator_;
   // Keyed by a view of the Session's own client_id, so that the id is stored once.
   std::unordered_map<std::string_view, std::unique_ptr<Session>> sessions_;
-  std::unordered_map<SubscriberId, Session*> by_subscriber_;
+  SessionIndex by_subscriber_;
   std::uint64_t next_subscriber_ = 1;
-  std::unordered_set<Client*> clients_;  // every connection not yet closed
+  ClientList clients_;  // every connection not yet closed
   std::unique_ptr<auth::Authenticator> auth_;
   auth::Acl acl_;
   [[nodiscard]] static auth::Principal principal(const Session& session) {
@@ -303,7 +305,6 @@ class Broker {
   [[nodiscard]] std::optional<SubscriberId> find_local(SubscriberId owner,
                                                        std::string_view filter) const;
   asio::steady_timer tick_timer_;
-  std::vector<Client*> tick_clients_;      // scratch for tick()
   std::vector<std::string> tick_sessions_;  // scratch for tick()
   std::mt19937_64 rng_;
 

@@ -170,7 +170,7 @@ void Broker::stop_waiting(Client& publisher) {
 }
 
 std::string Broker::check_backpressure_invariants() const {
-  for (Client* c : clients_) {
+  for (Client* c : clients_.all()) {
     const Backpressure& bp = c->backpressure();
     const auto fail = [&](std::string_view what) {
       return fmt::format("client {}: back-pressure: {}", c->peer(), what);

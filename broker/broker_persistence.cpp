@@ -251,11 +251,11 @@ void Broker::restore(persistence::PersistedState&& state) {
   for (auto& row : state.sessions) {
     if (sessions_.contains(row.client_id) || row.expiry_interval == 0) continue;
     const bool gone = !row.connected && row.expires_at_ms && *row.expires_at_ms <= now_ms;
-    const SubscriberId id{next_subscriber_++};
+    const SubscriberId id = by_subscriber_.claim(next_subscriber_++);
     auto created = std::make_unique<Session>(row.client_id, id);
     Session& s = *created;
     sessions_.emplace(s.client_id, std::move(created));
-    by_subscriber_.emplace(id, &s);
+    by_subscriber_.attach(s);
     s.user = std::move(row.user);
     s.version = row.version;
     s.expiry_interval = row.expiry_interval;

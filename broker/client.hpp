@@ -138,15 +138,18 @@ class Client final : public net::StreamHandler {
   net::Transport& transport_;
   protocol::StreamDecoder decoder_;
   protocol::ProtocolVersion version_ = protocol::ProtocolVersion::V5;
-  bool connected_ = false;  // CONNECT accepted
-  bool closing_ = false;    // no more packets are handled
-  bool stuck_ = false;      // stopped reading: aborted at the next tick
-  bool request_problem_information_ = true;
-  bool over_connect_rate_ = false;
+  // One bit each, so that list_index_ fits in the word they share with the limits below.
+  bool connected_ : 1 = false;  // CONNECT accepted
+  bool closing_ : 1 = false;    // no more packets are handled
+  bool stuck_ : 1 = false;      // stopped reading: aborted at the next tick
+  bool request_problem_information_ : 1 = true;
+  bool over_connect_rate_ : 1 = false;
   std::uint16_t keep_alive_s_ = 0;
   std::uint16_t topic_alias_maximum_ = 0;
   std::uint16_t receive_maximum_ = 65535;
   std::uint32_t maximum_packet_size_ = protocol::kMaxPacketSize;
+  std::uint32_t list_index_ = 0;  // in the broker's ClientList
+  friend class ClientList;
   Session* session_ = nullptr;
   std::uint64_t auth_ticket_ = 0;  // nonzero while (or after) the CONNECT was being verified
   // The packets held while the CONNECT is verified (see kMaxHeldPackets); allocated by the

@@ -10,9 +10,7 @@
 namespace gw::broker {
 
 Server::Server(asio::io_context& io, BrokerOptions options, core::Clock& clock)
-    : io_(io),
-      broker_(io, std::move(options), clock),
-      read_buffer_(std::make_shared<net::SharedReadBuffer>()) {}
+    : io_(io), broker_(io, std::move(options), clock) {}
 
 Server::~Server() { stop(); }
 
@@ -31,7 +29,7 @@ void Server::serve(const std::shared_ptr<Connection>& connection,
 net::TcpListener::OnAccept Server::accept_tcp(std::optional<WebSocketOptions> ws,
                                              std::shared_ptr<ListenerSlot> slot) {
   return [this, ws = std::move(ws), slot = std::move(slot)](net::Accepted accepted) {
-    serve(std::make_shared<net::TcpConnection>(std::move(accepted), read_buffer_), ws, slot);
+    serve(net::TcpConnection::create(std::move(accepted), *reactor_), ws, slot);
   };
 }
 
@@ -50,6 +48,15 @@ net::TcpListener::OnAccept Server::accept_tls(std::shared_ptr<net::TlsContext> t
 }
 
 Result<std::unique_ptr<net::TcpListener>> Server::open(const ListenerOptions& opts) {
+  // The plain TCP connections' event set, made with the first listener.
+  if (!reactor_) {
+    auto reactor = net::TcpReactor::create(io_);
+    if (!reactor) {
+      broker_.log().error("cannot create the TCP event set: {}", reactor.error().message());
+      return Failure{reactor.error()};
+    }
+    reactor_ = std::move(*reactor);
+  }
   std::shared_ptr<net::TlsContext> tls;
   if (opts.tls) {
     net::TlsProblem problem;

@@ -1,6 +1,7 @@
 // broker::Server: the broker with its listeners — what the gateway starts from BrokerOptions.
 //
-// Ownership: owns the Broker and the listeners; connections own themselves (see TcpConnection).
+// Ownership: owns the Broker, the listeners and the TCP reactor; connections own themselves (see
+// TcpConnection).
 // Thread safety: core thread only; construct, start() and stop() there.
 #pragma once
 
@@ -65,7 +66,6 @@ class Server {
 
   std::vector<std::unique_ptr<net::TcpListener>> listeners_;
   std::vector<ListenerOptions> listener_options_;  // parallel to listeners_
-  std::shared_ptr<net::SharedReadBuffer> read_buffer_;
 
   // MQTT over WebSocket: the broker's handler for a connection on `transport`, wrapped in a
   // WebSocket layer that becomes the handler `transport` reports to. Whatever `transport` is
@@ -74,7 +74,7 @@ class Server {
   std::unique_ptr<net::StreamHandler> websocket_handler(net::Transport& transport,
                                                         const WebSocketOptions& ws,
                                                         std::shared_ptr<ListenerSlot> slot);
-  // Scratch for unmasking WebSocket frames, shared like read_buffer_.
+  // Scratch for unmasking WebSocket frames, shared like the TCP read buffer.
   std::shared_ptr<net::SharedReadBuffer> unmask_buffer_ = std::make_shared<net::SharedReadBuffer>();
   // Listener factory step: what an accepted socket becomes, by the listener's options.
   net::TcpListener::OnAccept accept_tcp(std::optional<WebSocketOptions> ws,
@@ -103,6 +103,11 @@ class Server {
   };
   std::optional<Result<TlsChange>> tls_change(const ListenerOptions& opts,
                                               const std::vector<bool>& kept);
+
+  // The epoll set of the plain TCP connections (and their shared read buffer), made by start().
+  // Declared last: destroyed first, it aborts its connections while the broker can still take
+  // their on_closed().
+  std::unique_ptr<net::TcpReactor> reactor_;
 };
 
 }  // namespace gw::broker

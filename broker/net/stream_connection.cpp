@@ -172,7 +172,6 @@ const PeerInfo& StreamConnection<Stream>::described() const {
   return *peer_info_;
 }
 
-template class StreamConnection<Socket>;
 template class StreamConnection<asio::ssl::stream<Socket>>;
 
 }  // namespace gw::broker::net

@@ -1,9 +1,10 @@
 // net::StreamConnection<Stream>: what every accepted byte-stream client has in common, whatever
 // carries the bytes: the write queue (everything queued in one loop pass leaves in one write),
 // close() (flush, then end the stream within kCloseDeadline), abort() (drop everything), the read
-// loop that hands each read to the StreamHandler, and the peer's name. TcpConnection (Stream =
-// Socket) and TlsConnection (Stream = asio::ssl::stream<Socket>) add only how a read is armed,
-// how the sending side is shut down, and for TLS the handshake and the certificate identity.
+// loop that hands each read to the StreamHandler, and the peer's name, on asio's reactor.
+// TlsConnection (Stream = asio::ssl::stream<Socket>) adds how a read is armed, how the sending
+// side is shut down, the handshake and the certificate identity. (Plain TCP connections are on
+// the broker's own epoll set instead: TcpConnection.)
 //
 // Ownership: shared_ptr, kept alive by its own pending asynchronous operations; it owns its
 // handler, so the handler lives exactly as long as the connection.

@@ -26,6 +26,7 @@ struct Pair {
   asio::io_context io;
   asio::ip::tcp::acceptor acceptor{io, {asio::ip::make_address("127.0.0.1"), 0}};
   asio::ip::tcp::socket peer{io};
+  std::unique_ptr<TcpReactor> reactor = std::move(TcpReactor::create(io).value());
   std::shared_ptr<TcpConnection> conn;
   Recorder* recorder = nullptr;
 
@@ -33,7 +34,7 @@ struct Pair {
     peer.open(asio::ip::tcp::v4());
     if (small_receive_buffer) peer.set_option(asio::socket_base::receive_buffer_size(4096));
     peer.connect(acceptor.local_endpoint());
-    conn = std::make_shared<TcpConnection>(acceptor.accept(), std::make_shared<SharedReadBuffer>());
+    conn = TcpConnection::create(acceptor.accept(), *reactor);
     auto r = std::make_unique<Recorder>();
     recorder = r.get();
     conn->start(std::move(r));

@@ -85,8 +85,9 @@ TEST(TcpConnection, NamesItsPeerFromTheAcceptedAddress) {
   client.connect(l.endpoint());
   ASSERT_TRUE(l.run_until([&] { return l.accepted.size() == 1; }, 5s));
   const auto port = client.local_endpoint().port();
-  const auto conn = std::make_shared<TcpConnection>(std::move(l.accepted.front()),
-                                                    std::make_shared<SharedReadBuffer>());
+  auto reactor = TcpReactor::create(l.io);
+  ASSERT_TRUE(reactor);
+  const auto conn = TcpConnection::create(std::move(l.accepted.front()), **reactor);
   EXPECT_EQ(conn->peer(), "127.0.0.1:" + std::to_string(port));
   EXPECT_EQ(conn->peer_address(), "127.0.0.1");
   EXPECT_TRUE(conn->peer_is_loopback());
