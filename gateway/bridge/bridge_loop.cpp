@@ -355,7 +355,7 @@ bool BridgeLoop::send(StoredMessage& stored, bool& rate_limited) {
 
   auto token = link_->publish(m);
   if (!token) {
-    log_->debug("send of {} refused by Paho: {}", stored.id, token.error().message());
+    log_->debug("send of {} refused by the MQTT client: {}", stored.id, token.error().message());
     (void)outbox_->nack(stored.id);
     // Disconnected: ConnectionLost follows. Anything else: try again shortly, not in a loop.
     hold_until_ = now + kPahoRetry;
@@ -374,7 +374,7 @@ bool BridgeLoop::send(StoredMessage& stored, bool& rate_limited) {
 
 void BridgeLoop::connect() {
   generation_ = ++last_generation_;
-  auto link = Uplink::create(options_, client_id_, generation_, inbox_);
+  auto link = make_uplink_client(options_, client_id_, generation_, inbox_);
   if (!link) {
     log_->error("cannot create the MQTT client: {}", link.error().message());
     generation_ = 0;
@@ -395,7 +395,7 @@ void BridgeLoop::connect() {
 
 void BridgeLoop::drop_link(bool reconnect) {
   if (link_) {
-    retired_.push_back(link_->context());
+    retired_.push_back(link_->callback_context());
     if (retired_.size() > kRetired) retired_.pop_front();
     // Paho may call back (onFailure for pending requests) from inside destroy: those events
     // carry the old generation and are ignored.
@@ -503,7 +503,7 @@ void BridgeLoop::shutdown() {
     }
   }
   if (link_) {
-    retired_.push_back(link_->context());
+    retired_.push_back(link_->callback_context());
     link_.reset();
   }
   generation_ = 0;
