@@ -108,7 +108,8 @@ LinkEvent NativeUplink::event(LinkEvent::Kind kind) const {
 }
 
 void NativeUplink::report(std::vector<LinkEvent>& events) {
-  for (auto& e : events) context_->sink->on_link_event(std::move(e));
+  if (events.empty()) return;
+  context_->sink->on_link_events(events);
   events.clear();
 }
 
@@ -187,8 +188,10 @@ Result<void> NativeUplink::disconnect(std::chrono::milliseconds timeout) {
     std::lock_guard lock(mu_);
     if (!connected_) return fail(std::errc::not_connected);
     connected_ = false;  // nothing is sent after the DISCONNECT
-    queue_locked(p::Disconnect{});
+    p::encode(p::Disconnect{}, kV5, out_);
   }
+  // The I/O thread enters Closing before it writes the DISCONNECT, so that the server closing the
+  // socket in answer reads as the end of our disconnect, not as a lost connection.
   asio::post(io_, [this, timeout] {
     if (phase_ != Phase::Connected) return;  // lost meanwhile: ConnectionLost was reported
     phase_ = Phase::Closing;
@@ -196,6 +199,13 @@ Result<void> NativeUplink::disconnect(std::chrono::milliseconds timeout) {
     disconnect_timer_.async_wait([this](std::error_code ec) {
       if (!ec) finish_disconnect();
     });
+    bool start = false;
+    {
+      std::lock_guard lock(mu_);
+      start = !write_pending_;
+      write_pending_ = true;
+    }
+    if (start) write_queued();
   });
   return {};
 }
@@ -314,7 +324,7 @@ void NativeUplink::start_read() {
       if (phase_ == Phase::Closing) return finish_disconnect();
       return lose(ec == asio::error::eof ? std::string("closed by the server") : ec.message());
     }
-    std::vector<LinkEvent> events;
+    auto& events = read_events_;
     auto ok = decoder_.consume(std::span<const std::byte>(in_.data(), n), [&](p::Packet&& packet) {
       on_packet(std::move(packet), events);
       return phase_ == Phase::Connected || phase_ == Phase::Closing || phase_ == Phase::Connecting;

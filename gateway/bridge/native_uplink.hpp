@@ -145,6 +145,7 @@ class NativeUplink final : public UplinkClient {
   std::chrono::seconds keep_alive_{0};
   std::unordered_set<std::uint16_t> qos2_in_;  // remote QoS 2 PUBLISHes waiting for PUBREL
   bool disconnect_reported_ = false;
+  std::vector<LinkEvent> read_events_;  // what one read brought, reported together
 
   std::mutex mu_;  // guards: out_, out_qos0_, write_pending_, connected_, slots_, next_id_, used_, sub_filters_
   std::vector<std::byte> out_;
