@@ -37,6 +37,15 @@ void BridgeInbox::on_link_event(LinkEvent&& event) {
   cv_.notify_one();
 }
 
+void BridgeInbox::on_link_events(std::vector<LinkEvent>& events) {
+  if (events.empty()) return;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& e : events) events_.push_back(std::move(e));
+  }
+  cv_.notify_one();
+}
+
 void BridgeInbox::on_remote_message(std::uint64_t /*generation*/, Message&& message) {
   // Any connection's messages are good: they were acknowledged to the remote already.
   if (on_remote_) on_remote_(std::move(message));

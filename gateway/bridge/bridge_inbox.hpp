@@ -58,6 +58,7 @@ class BridgeInbox final : public LinkSink, public broker::LocalBacklog {
   void request_progress() override { progress_wanted_.store(true, std::memory_order_relaxed); }
 
   void on_link_event(LinkEvent&& event) override;
+  void on_link_events(std::vector<LinkEvent>& events) override;
   void on_remote_message(std::uint64_t generation, Message&& message) override;
 
   struct Batch {

@@ -390,7 +390,7 @@ void BridgeLoop::refused(std::uint64_t id, const std::error_code& ec, time_point
 
 void BridgeLoop::connect() {
   generation_ = ++last_generation_;
-  auto link = Uplink::create(options_, client_id_, generation_, inbox_);
+  auto link = make_uplink_client(options_, client_id_, generation_, inbox_);
   if (!link) {
     log_->error("cannot create the MQTT client: {}", link.error().message());
     generation_ = 0;
@@ -411,7 +411,7 @@ void BridgeLoop::connect() {
 
 void BridgeLoop::drop_link(bool reconnect) {
   if (link_) {
-    retired_.push_back(link_->context());
+    retired_.push_back(link_->callback_context());
     if (retired_.size() > kRetired) retired_.pop_front();
     // Paho may call back (onFailure for pending requests) from inside destroy: those events
     // carry the old generation and are ignored.
@@ -519,7 +519,7 @@ void BridgeLoop::shutdown() {
     }
   }
   if (link_) {
-    retired_.push_back(link_->context());
+    retired_.push_back(link_->callback_context());
     link_.reset();
   }
   generation_ = 0;

@@ -26,7 +26,7 @@
 #include "gateway/bridge/bridge_stats.hpp"
 #include "gateway/bridge/outbox.hpp"
 #include "gateway/bridge/rate_limiter.hpp"
-#include "gateway/bridge/uplink.hpp"
+#include "gateway/bridge/uplink_client.hpp"
 
 namespace gw::bridge {
 
@@ -81,13 +81,13 @@ class BridgeLoop {
 
   // The link.
   State state_ = State::Idle;
-  std::unique_ptr<Uplink> link_;
+  std::unique_ptr<UplinkClient> link_;
   std::uint64_t generation_ = 0;  // of link_; 0 = none
   std::uint64_t last_generation_ = 0;
   std::string client_id_;
   ServerLimits limits_;
-  // Contexts of destroyed Uplinks: a Paho callback may still be returning through one.
-  std::deque<std::shared_ptr<const Uplink::Context>> retired_;
+  // Contexts of destroyed links: a Paho callback may still be returning through one.
+  std::deque<std::shared_ptr<const void>> retired_;
   // The offline will, lowered when a CONNACK refuses it (MQTT 5 §3.2.2.2: 0x9A, 0x9B).
   QoS will_qos_ = QoS::AtLeastOnce;
   bool will_retain_ = true;

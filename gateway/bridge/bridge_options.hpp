@@ -85,6 +85,12 @@ enum class ReplayOrder : std::uint8_t {
   LiveFirst,
 };
 
+// Which MQTT client implementation carries the uplink (UplinkClient).
+enum class ClientKind : std::uint8_t {
+  Paho,    // Paho MQTT C (MQTTAsync): mqtt:// and mqtts://
+  Native,  // NativeUplink: Asio and the project's codec, one I/O thread; mqtt:// only
+};
+
 struct BridgeOptions {
   // Remote brokers, "mqtt://host:port" or "mqtts://host:port", tried in order on every (re)connect
   // attempt. At least one.
@@ -154,6 +160,9 @@ struct BridgeOptions {
     friend bool operator==(const PahoLimits&, const PahoLimits&) = default;
   };
   PahoLimits paho_limits;
+
+  // The MQTT client of the uplink. Native accepts mqtt:// servers only (config/ refuses mqtts://).
+  ClientKind client = ClientKind::Paho;
 
   friend bool operator==(const BridgeOptions&, const BridgeOptions&) = default;
 };

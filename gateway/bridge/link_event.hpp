@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/message.hpp"
 
@@ -50,6 +51,11 @@ struct LinkEvent {
 class LinkSink {
  public:
   virtual void on_link_event(LinkEvent&& event) = 0;
+  // Several events at once, in order (the native client reports what one read brought together):
+  // one hand-off instead of one per event. Leaves `events` in a valid but unspecified state.
+  virtual void on_link_events(std::vector<LinkEvent>& events) {
+    for (auto& e : events) on_link_event(std::move(e));
+  }
   // A PUBLISH from the remote (a downstream route's subscription matched).
   virtual void on_remote_message(std::uint64_t generation, Message&& message) = 0;
 

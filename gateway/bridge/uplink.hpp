@@ -1,4 +1,5 @@
-// bridge::Uplink: one Paho MQTTAsync client handle (MQTT 5) for one connection to the remote, from
+// bridge::Uplink: the Paho implementation of UplinkClient (BridgeOptions::client paho, the
+// default): one Paho MQTTAsync client handle (MQTT 5) for one connection to the remote, from
 // the first CONNECT to the connection's end. The Bridge makes a new Uplink for every connection
 // attempt, so Paho never carries in-flight state or request tokens from one connection to the
 // next: after a reconnect the outbox alone decides what is sent again, and a late callback of an
@@ -25,10 +26,11 @@
 #include "core/result.hpp"
 #include "gateway/bridge/bridge_options.hpp"
 #include "gateway/bridge/link_event.hpp"
+#include "gateway/bridge/uplink_client.hpp"
 
 namespace gw::bridge {
 
-class Uplink {
+class Uplink final : public UplinkClient {
   // Lets create() use make_unique with a constructor nobody else can call.
   struct Key {
     explicit Key() = default;
@@ -47,7 +49,7 @@ class Uplink {
   static Result<std::unique_ptr<Uplink>> create(const BridgeOptions& options, std::string client_id,
                                                 std::uint64_t generation,
                                                 std::shared_ptr<LinkSink> sink);
-  ~Uplink();
+  ~Uplink() override;
   Uplink(const Uplink&) = delete;
   Uplink& operator=(const Uplink&) = delete;
 
@@ -55,18 +57,19 @@ class Uplink {
   // and Maximum Packet Size, the offline will when a status topic is set). Reports Connected or
   // ConnectFailed. The will goes with `will_qos` and `will_retain` (lowered by the Bridge after a
   // CONNACK 0x9A / 0x9B). Errors: "paho" codes when the request itself is refused.
-  Result<void> connect(QoS will_qos, bool will_retain);
+  Result<void> connect(QoS will_qos, bool will_retain) override;
   // Starts a PUBLISH of `message` as it is (topic, QoS, retain, properties); returns the token
   // that SendDone / SendFailed will carry (0 for QoS 0, whose outcomes arrive in send order).
   // Errors: "paho" codes (Disconnected, MaxMessagesInflight, ...): nothing was sent.
-  Result<int> publish(const Message& message);
+  Result<int> publish(const Message& message) override;
   // SUBSCRIBE with No Local (our own publications never come back). Reports SubscribeFailed only.
-  Result<void> subscribe(const std::string& filter, QoS qos);
+  Result<void> subscribe(const std::string& filter, QoS qos) override;
   // DISCONNECT (reason 0: the will is discarded); reports Disconnected.
-  Result<void> disconnect(std::chrono::milliseconds timeout);
+  Result<void> disconnect(std::chrono::milliseconds timeout) override;
 
-  [[nodiscard]] std::uint64_t generation() const { return context_->generation; }
+  [[nodiscard]] std::uint64_t generation() const override { return context_->generation; }
   [[nodiscard]] std::shared_ptr<const Context> context() const { return context_; }
+  [[nodiscard]] std::shared_ptr<const void> callback_context() const override { return context_; }
 
   // Public for make_unique only (Key is private).
   Uplink(Key, const BridgeOptions& options, std::string client_id, std::shared_ptr<Context> context);

@@ -32,6 +32,8 @@
 #   CLOUD=mosquitto   (default) the cloud is Mosquitto; CLOUD=gateway: a second `edge-gateway run`
 #                     (its broker only), which shows the bridge's own ceiling rather than the
 #                     cloud broker's. The outage is the same as with Mosquitto (below)
+#   CLIENT=paho       (default) the bridge's MQTT client (bridge.client); CLIENT=native: the
+#                     gateway's own client (gateway/bridge/native_uplink.hpp)
 #   RSS_TOLERANCE_KIB=10240
 #   TIMEOUT=1500      seconds; the whole run is bounded by it (each phase gets what is left)
 #   OUT=DIR           keep the logs, the RSS samples (rss.csv) and the configurations there
@@ -72,6 +74,7 @@ payload="${PAYLOAD:-$def_payload}"
 cloud_inflight="${CLOUD_INFLIGHT:-}"
 bridge_inflight="${BRIDGE_INFLIGHT:-}"
 cloud_kind="${CLOUD:-mosquitto}"
+bridge_client="${CLIENT:-paho}"
 offer_rate="${PUBLISH_RATE:-$def_rate}"
 tolerance_kib="${RSS_TOLERANCE_KIB:-10240}"
 timeout_s="${TIMEOUT:-1500}"
@@ -89,6 +92,7 @@ if [ "$mode" = latency ]; then
   [ "$duration_s" -ge 1 ] && [ "$duration_s" -le 600 ] || die "DURATION: 1..600 s"
 fi
 case "$cloud_kind" in mosquitto|gateway) ;; *) die "CLOUD must be mosquitto or gateway" ;; esac
+case "$bridge_client" in paho|native) ;; *) die "CLIENT must be paho or native" ;; esac
 [ "$payload" -ge 16 ] || die "PAYLOAD: at least 16 bytes"
 [ "$messages" -ge 1 ] && [ "$messages" -le 100000000 ] || die "MESSAGES: 1..100000000"
 [ -x "$gateway_bin" ] || die "$gateway_bin not found; build the targets edge-gateway and mqtt_load"
@@ -160,6 +164,7 @@ broker:
       name: local
   receive_maximum: 1000
 bridge:
+  client: $bridge_client
   max_inflight: ${bridge_inflight:-64}
   servers: [mqtt://127.0.0.1:$cloud_port]
   client_id: outage-bench
@@ -200,7 +205,7 @@ echo outage >"$phase_file"
 ) >"$work/rss.csv" &
 pids+=($!)
 
-echo "bridge_outage: $messages messages of $payload bytes offered at $offer_rate msg/s (0: unlimited), cloud max_inflight_messages ${cloud_inflight:-default (20)}; work dir $work"
+echo "bridge_outage: $messages messages of $payload bytes offered at $offer_rate msg/s (0: unlimited), cloud max_inflight_messages ${cloud_inflight:-default (20)}, bridge client $bridge_client; work dir $work"
 rss_start="$(rss_kib)"
 
 # --- outage: publish everything, wait until the outbox holds it all (committed) ------------------

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/integration/bridge_harness.hpp"
+#include "tests/integration/bridge_client_under_test.hpp"
 #include "tests/support/gateway_process.hpp"
 #include "tests/support/mosquitto_process.hpp"
 #include "tests/support/process.hpp"
@@ -51,7 +52,7 @@ TEST(BridgeBackpressure, FastQos1PublisherDuringAnOutageLosesNothingAtTheHandOff
   // A hand-off queue of 200: without back-pressure a pipelining publisher overflows it at once.
   // The wait is raised from 1 s so that a loaded test machine's slow disk is not "stuck".
   GatewayProcess gw("  max_backpressure_wait: 5s\n",
-                    "bridge:\n  servers: [" + uplink.uri() + "]\n  client_id: bp\n"
+                    "bridge:\n" + bridge_client_yaml() + "  servers: [" + uplink.uri() + "]\n  client_id: bp\n"
                     "  queue_capacity: 200\n  reconnect: {initial: 100ms, max: 300ms}\n"
                     "  upstream:\n    - {name: up, local: 'flow/#', remote: 'site/{topic}', qos: 1}\n"
                     "metrics:\n  enabled: true\n  listen: 127.0.0.1:0\n");

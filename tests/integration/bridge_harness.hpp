@@ -30,6 +30,7 @@
 #include <gtest/gtest.h>
 
 #include "broker/local_client.hpp"
+#include "tests/integration/bridge_client_under_test.hpp"
 #include "broker/server.hpp"
 #include "core/clock.hpp"
 #include "gateway/bridge/bridge.hpp"
@@ -98,6 +99,7 @@ class LocalSide {
 
   Result<void> start_bridge(bridge::BridgeOptions options) {
     return core_.run([&]() -> Result<void> {
+      options.client = bridge_client_under_test();
       bridge_ = std::make_unique<bridge::Bridge>(core_.io(), server_->broker(), std::move(options), clock_);
       return bridge_->start();
     });

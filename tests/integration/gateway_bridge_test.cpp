@@ -11,6 +11,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "tests/integration/bridge_client_under_test.hpp"
 #include "tests/support/mosquitto_process.hpp"
 #include "tests/support/gateway_process.hpp"
 #include "tests/support/process.hpp"
@@ -47,7 +48,7 @@ class GatewayBridge : public ::testing::Test {
             "        points:\n"
             "          - {name: speed, table: holding, address: 4, type: uint16}\n"
             "          - {name: energy, table: holding, address: 6, type: uint32}\n"
-            "bridge:\n  servers: [" + cloud_.uri() + "]\n  connect_timeout: 5s\n"
+            "bridge:\n" + bridge_client_yaml() + "  servers: [" + cloud_.uri() + "]\n  connect_timeout: 5s\n"
             "  reconnect: {initial: 100ms, max: 500ms}\n"
             "  upstream:\n    - {name: telemetry, local: 'gw/sim/+', remote: 'site/{topic}', qos: 1}\n"
             "  outbox: {commit_window: 20ms}\n");
@@ -132,7 +133,7 @@ TEST(GatewayBridgeDeadLetters, OversizeMessageIsListedAndCanBeReplayed) {
   const std::string config = dir.write(
       "gw.yaml", "gateway: {id: gw, data_dir: " + dir.path().string() + "}\n"
                  "broker:\n  listeners: [{bind: 127.0.0.1:0}]\n"
-                 "bridge:\n  servers: [" + cloud.uri() + "]\n  connect_timeout: 5s\n"
+                 "bridge:\n" + bridge_client_yaml() + "  servers: [" + cloud.uri() + "]\n  connect_timeout: 5s\n"
                  "  upstream:\n    - {name: up, local: 'data/#', qos: 1}\n");
   auto gw = std::make_unique<Process>(
       std::vector<std::string>{gateway_binary(), "run", "--config", config});
@@ -206,7 +207,7 @@ TEST(GatewayBridgeReload, AChangedRouteAppliesAfterSighup) {
     return dir.write("gw.yaml", "gateway: {id: gw, data_dir: " + dir.path().string() +
                                     ", status_topic: \"\"}\n"
                                     "broker:\n  listeners: [{bind: 127.0.0.1:0}]\n"
-                                    "bridge:\n  servers: [" + cloud.uri() + "]\n"
+                                    "bridge:\n" + bridge_client_yaml() + "  servers: [" + cloud.uri() + "]\n"
                                     "  reconnect: {initial: 100ms, max: 500ms}\n"
                                     "  upstream:\n    - {name: t, local: 'in/#', remote: '" +
                                     prefix + "/{topic}', qos: 1}\n");

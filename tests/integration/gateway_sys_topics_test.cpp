@@ -10,6 +10,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "tests/integration/bridge_client_under_test.hpp"
 #include "tests/support/gateway_process.hpp"
 #include "tests/support/mosquitto_process.hpp"
 #include "tests/support/process.hpp"
@@ -179,7 +180,7 @@ TEST_F(GatewaySysTopics, AclReceiveRulesApplyToSys) {
 TEST_F(GatewaySysTopics, BridgeTopicsShowTheUplinkAndTheBacklogGrowingWhileTheCloudIsDown) {
   MosquittoProcess cloud;
   GatewayProcess gw("  sys_interval: 1s\n",
-                    "bridge:\n  servers: [" + cloud.uri() +
+                    "bridge:\n" + bridge_client_yaml() + "  servers: [" + cloud.uri() +
                         "]\n  connect_timeout: 2s\n  reconnect: {initial: 100ms, max: 500ms}\n"
                         "  upstream:\n    - {name: telemetry, local: 'plant/#', qos: 1}\n"
                         "  outbox: {commit_window: 20ms}\n");

@@ -411,6 +411,29 @@ TEST(BridgeSection, ReportsValuesOutOfTheirRanges) {
   }
 }
 
+TEST(BridgeSection, ChoosesThePahoClientUnlessTheNativeOneIsAsked) {
+  EXPECT_EQ(loaded(bridge()).client, br::ClientKind::Paho);
+  const std::string route = "  upstream:\n    - {name: t, local: a/#}\n";
+  EXPECT_EQ(loaded("bridge:\n  servers: [mqtt://127.0.0.1:1883]\n  client: native\n" + route).client,
+            br::ClientKind::Native);
+  EXPECT_EQ(loaded("bridge:\n  servers: [mqtt://127.0.0.1:1883]\n  client: paho\n" + route).client,
+            br::ClientKind::Paho);
+}
+
+TEST(BridgeSection, RefusesAnUnknownClient) {
+  EXPECT_EQ(errors(bridge("  client: mosquitto\n")),
+            "t.yaml:5:11: error: bridge.client: 'mosquitto' is not one of paho, native\n");
+  EXPECT_EQ(errors(bridge("  client: 1\n")),
+            "t.yaml:5:11: error: bridge.client: '1' is not one of paho, native\n");
+}
+
+TEST(BridgeSection, RefusesTheNativeClientWithATlsServer) {
+  EXPECT_EQ(errors("bridge:\n  servers: [mqtt://a:1883, mqtts://b]\n  client: native\n"
+                   "  upstream:\n    - {name: t, local: a/#}\n"),
+            "t.yaml:3:11: error: bridge.client: native supports mqtt:// servers only; servers[1] "
+            "is mqtts:// (TLS needs client: paho)\n");
+}
+
 TEST(BridgeSection, ReportsAnUnknownKeyWithASuggestionAtEveryLevel) {
   EXPECT_EQ(errors(bridge("  keepalive: 30s\n")),
             "t.yaml:5:3: error: bridge.keepalive: unknown key; did you mean 'keep_alive'?\n");

@@ -1,0 +1,161 @@
+// bridge::NativeUplink: the UplinkClient of `bridge.client: native`: one MQTT 5 connection over
+// Asio, spoken with the project's own codec (broker/protocol), without Paho's command queue and
+// thread hops. It sends what the Paho Uplink sends (CONNECT with the same properties and will,
+// PUBLISH QoS 0/1/2, SUBSCRIBE with No Local, PINGREQ, DISCONNECT) and reports the same
+// LinkEvents, so BridgeLoop cannot tell them apart.
+//
+// Batching is the point: publish() encodes the PUBLISH into a shared output buffer under a mutex
+// and wakes the I/O thread only when no write is already pending; the I/O thread writes
+// everything queued in one write, and reports every acknowledgement decoded from one read
+// together. TCP_NODELAY is on.
+//
+// Not yet: mqtts:// (TLS; config/ refuses the combination, create() fails with
+// std::errc::protocol_not_supported), MQTT 5 enhanced authentication, topic aliases.
+//
+// Threads: one I/O thread per NativeUplink runs its own asio::io_context from create() to the
+// destructor; every LinkEvent and remote message is reported from it.
+// Ownership: owns the I/O thread, the socket and the buffers; borrows the options, which must
+// outlive it (the BridgeLoop's). The destructor stops and joins the I/O thread, so no event
+// follows it.
+// Thread safety: one owner thread calls the public members; never destroy it from the sink.
+#pragma once
+
+// Standard headers before Asio (see bridge.hpp).
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
+
+#include "broker/protocol/codec.hpp"
+#include "broker/protocol/stream_decoder.hpp"
+#include "gateway/bridge/uplink_client.hpp"
+
+namespace gw::bridge {
+
+class NativeUplink final : public UplinkClient {
+  struct Key {
+    explicit Key() = default;
+  };
+
+ public:
+  // Starts the I/O thread; connects only on connect(). Errors: std::errc::invalid_argument when
+  // there are no servers, std::errc::protocol_not_supported for a server that is not mqtt://.
+  static Result<std::unique_ptr<NativeUplink>> create(const BridgeOptions& options,
+                                                      std::string client_id,
+                                                      std::uint64_t generation,
+                                                      std::shared_ptr<LinkSink> sink);
+  ~NativeUplink() override;
+  NativeUplink(const NativeUplink&) = delete;
+  NativeUplink& operator=(const NativeUplink&) = delete;
+
+  // Tries the servers in order, each bounded by connect_timeout (TCP + CONNACK); reports
+  // Connected, or ConnectFailed (`reason` = the CONNACK's reason code when a server refused,
+  // which ends the attempt; otherwise `text` says why the last server failed).
+  // Errors: std::errc::operation_in_progress when called twice.
+  Result<void> connect(QoS will_qos, bool will_retain) override;
+  // Errors: std::errc::not_connected (before Connected, after ConnectionLost or disconnect()),
+  // std::errc::resource_unavailable_try_again when all 65,535 packet identifiers are in flight.
+  Result<int> publish(const Message& message) override;
+  // Errors: as publish(); std::errc::invalid_argument for an invalid filter.
+  Result<void> subscribe(const std::string& filter, QoS qos) override;
+  // Errors: std::errc::not_connected.
+  Result<void> disconnect(std::chrono::milliseconds timeout) override;
+
+  [[nodiscard]] std::uint64_t generation() const override { return context_->generation; }
+  [[nodiscard]] std::shared_ptr<const void> callback_context() const override { return context_; }
+
+  // Public for make_unique only (Key is private).
+  NativeUplink(Key, const BridgeOptions& options, std::string client_id, std::uint64_t generation,
+               std::shared_ptr<LinkSink> sink);
+
+ private:
+  struct Context {
+    std::shared_ptr<LinkSink> sink;
+    std::uint64_t generation;
+  };
+  // What a packet identifier of ours is waiting for.
+  enum class Slot : std::uint8_t { Free, Puback, Pubrec, Pubcomp, Suback };
+  // I/O thread's view of the connection.
+  enum class Phase : std::uint8_t { Idle, Connecting, Connected, Closing, Closed };
+
+  // I/O thread.
+  void try_server(std::size_t index);
+  void on_tcp_connected(std::uint64_t attempt);
+  void server_failed(std::uint64_t attempt, const std::string& why);
+  void start_read();
+  void on_packet(broker::protocol::Packet&& packet, std::vector<LinkEvent>& events);
+  void on_connack(const broker::protocol::Connack& connack, std::vector<LinkEvent>& events);
+  void on_remote_publish(broker::protocol::Publish&& publish);
+  // Frees `id` if it waits for `expected`; false for an identifier we are not waiting on.
+  bool release(std::uint16_t id, Slot expected);
+  void write_queued();
+  void arm_ping();
+  void lose(const std::string& why);
+  void finish_disconnect();
+  void close_socket();
+  void report(std::vector<LinkEvent>& events);
+  [[nodiscard]] LinkEvent event(LinkEvent::Kind kind) const;
+
+  // Any thread, with mu_ held: appends `packet` and wakes the I/O thread if no write is pending.
+  template <class P>
+  void queue_locked(const P& packet);
+  void wake_writer_locked();
+  Result<std::uint16_t> take_id_locked(Slot slot);
+
+  const BridgeOptions& options_;
+  std::string client_id_;
+  std::shared_ptr<Context> context_;
+
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  asio::ip::tcp::resolver resolver_;
+  asio::ip::tcp::socket socket_;
+  asio::steady_timer connect_timer_;
+  asio::steady_timer ping_timer_;
+  asio::steady_timer disconnect_timer_;
+  std::thread thread_;
+
+  // I/O thread only (or before the I/O thread sees them: set by connect() before it posts).
+  QoS will_qos_ = QoS::AtLeastOnce;
+  bool will_retain_ = true;
+  bool connect_called_ = false;  // owner thread
+  Phase phase_ = Phase::Idle;
+  std::uint64_t attempt_ = 0;  // current server attempt; stale handlers compare theirs
+  std::size_t server_ = 0;
+  std::string server_uri_;
+  std::string last_failure_;  // why the last server failed, for ConnectFailed
+  std::vector<std::byte> connect_bytes_;
+  broker::protocol::StreamDecoder decoder_;
+  std::array<std::byte, 64 * 1024> in_{};
+  std::vector<std::byte> writing_;
+  std::size_t writing_qos0_ = 0;
+  bool ping_outstanding_ = false;
+  std::chrono::seconds keep_alive_{0};
+  std::unordered_set<std::uint16_t> qos2_in_;  // remote QoS 2 PUBLISHes waiting for PUBREL
+  bool disconnect_reported_ = false;
+  std::vector<LinkEvent> read_events_;  // what one read brought, reported together
+
+  std::mutex mu_;  // guards: out_, out_qos0_, write_pending_, connected_, slots_, next_id_, used_, sub_filters_
+  std::vector<std::byte> out_;
+  std::size_t out_qos0_ = 0;     // QoS 0 PUBLISHes in out_
+  bool write_pending_ = false;  // a write is in progress or posted
+  bool connected_ = false;      // publish() allowed
+  std::vector<Slot> slots_;     // by packet identifier
+  std::uint16_t next_id_ = 0;
+  std::size_t used_ = 0;
+  std::unordered_map<std::uint16_t, std::string> sub_filters_;  // SUBSCRIBE id → filter
+};
+
+}  // namespace gw::bridge

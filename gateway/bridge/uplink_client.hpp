@@ -1,0 +1,58 @@
+// bridge::UplinkClient: the bridge's link to the remote broker, one connection from the first
+// CONNECT to the connection's end, whatever MQTT client implements it (BridgeOptions::client):
+// Uplink over Paho MQTT C, or NativeUplink over Asio and the project's own codec. The Bridge
+// makes a new one for every connection attempt, so no in-flight state or request token crosses
+// from one connection to the next: after a reconnect the outbox alone decides what is sent again,
+// and a late event of an old connection is recognised by its generation and ignored.
+//
+// Every request is asynchronous; its outcome arrives as a LinkEvent through the LinkSink, from
+// the client's own thread, possibly before the request call returns.
+//
+// Ownership: see each implementation; callback_context() must be kept alive a while after the
+// client is destroyed (a callback may still be returning on the client's thread), see BridgeLoop.
+// Thread safety: one owner thread calls everything; never destroy it from one of its callbacks.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/message.hpp"
+#include "core/result.hpp"
+#include "gateway/bridge/bridge_options.hpp"
+#include "gateway/bridge/link_event.hpp"
+
+namespace gw::bridge {
+
+class UplinkClient {
+ public:
+  virtual ~UplinkClient() = default;
+
+  // Starts CONNECT to the servers in order (Clean Start false, Session Expiry, our Receive Maximum
+  // and Maximum Packet Size, the offline will when a status topic is set). Reports Connected or
+  // ConnectFailed. The will goes with `will_qos` and `will_retain` (lowered by the Bridge after a
+  // CONNACK 0x9A / 0x9B). Errors: when the request itself is refused (implementation's domain).
+  virtual Result<void> connect(QoS will_qos, bool will_retain) = 0;
+  // Starts a PUBLISH of `message` as it is (topic, QoS, retain, properties); returns the token
+  // that SendDone / SendFailed will carry (0 for QoS 0, whose outcomes arrive in send order).
+  // Errors (nothing was sent): not connected, no packet identifier or buffer left.
+  virtual Result<int> publish(const Message& message) = 0;
+  // SUBSCRIBE with No Local (our own publications never come back). Reports SubscribeFailed only.
+  virtual Result<void> subscribe(const std::string& filter, QoS qos) = 0;
+  // DISCONNECT (reason 0: the will is discarded); reports Disconnected.
+  virtual Result<void> disconnect(std::chrono::milliseconds timeout) = 0;
+
+  [[nodiscard]] virtual std::uint64_t generation() const = 0;
+  // What the client's callbacks use; kept by the BridgeLoop after the client is gone.
+  [[nodiscard]] virtual std::shared_ptr<const void> callback_context() const = 0;
+};
+
+// The client BridgeOptions::client names, for one connection attempt with `generation`.
+// Errors: those of Uplink::create or NativeUplink::create.
+Result<std::unique_ptr<UplinkClient>> make_uplink_client(const BridgeOptions& options,
+                                                         std::string client_id,
+                                                         std::uint64_t generation,
+                                                         std::shared_ptr<LinkSink> sink);
+
+}  // namespace gw::bridge
