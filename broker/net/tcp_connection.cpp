@@ -43,7 +43,7 @@ TcpConnection::TcpConnection(Key, Accepted accepted, TcpReactor& reactor)
 }
 
 TcpConnection::~TcpConnection() {
-  // Still open only when never finished: its hold on itself was dropped with the io_context.
+  // Still open only when never finished (never started, or aborted before its first pass).
   if (fd_ >= 0) {
     if (registered_) reactor_.remove(fd_, *this);
     ::close(fd_);
@@ -74,6 +74,8 @@ void TcpConnection::on_ready(std::uint32_t events) {
     read_once();
     return;
   }
+  // Paused: a bare EPOLLIN (from before the pause, in the same batch) is data for later.
+  if ((events & (EPOLLERR | EPOLLHUP)) == 0) return;
   // Paused, and the socket failed or both directions are closed: reported whatever the
   // interest, and again at every batch until handled. The connection is over.
   int error = 0;
@@ -201,6 +203,7 @@ void TcpConnection::close() {
   if (closing_ || finished_) return;
   closing_ = true;
   set_reading(true);  // the peer's FIN must be seen
+  if (finished_) return;  // the interest change failed and ended the connection
   // One deadline for the whole close, started now: a peer that stops reading (zero window)
   // would otherwise hold the connection, its slot and its unsent bytes forever.
   // Created only now: a connection spends almost all its life without needing it.

@@ -67,7 +67,10 @@ class BridgeLoop {
   // Processes events until `done` or `deadline` (shutdown only).
   template <class Pred>
   void wait_events(Pred done, time_point deadline);
-  [[nodiscard]] std::uint64_t inflight() const { return tokens_.size() + qos0_.size(); }
+  // The birth/offline status counts too: it takes a slot of the server's Receive Maximum.
+  [[nodiscard]] std::uint64_t inflight() const {
+    return tokens_.size() + qos0_.size() + (status_token_ ? 1 : 0);
+  }
   [[nodiscard]] int stored_priority(const UpstreamRoute& route) const;
 
   const BridgeOptions& options_;

@@ -325,10 +325,17 @@ void NativeUplink::start_read() {
       return lose(ec == asio::error::eof ? std::string("closed by the server") : ec.message());
     }
     auto& events = read_events_;
+    // A packet may end this attempt (lose() -> the next server): the rest of these bytes belong
+    // to the old socket and are not decoded, and no read is started again for it.
     auto ok = decoder_.consume(std::span<const std::byte>(in_.data(), n), [&](p::Packet&& packet) {
       on_packet(std::move(packet), events);
-      return phase_ == Phase::Connected || phase_ == Phase::Closing || phase_ == Phase::Connecting;
+      return attempt == attempt_ &&
+             (phase_ == Phase::Connected || phase_ == Phase::Closing || phase_ == Phase::Connecting);
     });
+    if (attempt != attempt_) {
+      report(events);
+      return;
+    }
     if (!ok) {
       report(events);
       if (phase_ == Phase::Connecting) return server_failed(attempt, "bad packet: " + ok.error().message());
@@ -352,6 +359,9 @@ void NativeUplink::on_packet(p::Packet&& packet, std::vector<LinkEvent>& events)
     if (const auto* connack = std::get_if<p::Connack>(&packet)) return on_connack(*connack, events);
     return lose("expected CONNACK");
   }
+  // Anything from the server shows the link alive: a PINGREQ queued behind a long write must not
+  // count as unanswered while acknowledgements keep arriving.
+  ping_outstanding_ = false;
   std::visit(
       p::Overloaded{
           [&](const p::Puback& a) {
@@ -411,7 +421,7 @@ void NativeUplink::on_packet(p::Packet&& packet, std::vector<LinkEvent>& events)
           [&](const p::Pubrel& a) {
             qos2_in_.erase(static_cast<std::uint16_t>(a.packet_id));
             std::lock_guard lock(mu_);
-            queue_locked(p::Pubcomp{.packet_id = a.packet_id});
+            if (connected_) queue_locked(p::Pubcomp{.packet_id = a.packet_id});  // not after DISCONNECT
           },
           [&](const p::Pingresp&) { ping_outstanding_ = false; },
           [&](const p::Disconnect& d) {
@@ -428,12 +438,13 @@ void NativeUplink::on_remote_publish(p::Publish&& pub) {
   bool deliver = true;
   {
     std::lock_guard lock(mu_);
+    // Nothing is sent after our DISCONNECT [MQTT-3.14.4-1]; the server sends it again later.
     if (pub.qos == QoS::AtLeastOnce) {
-      queue_locked(p::Puback{.packet_id = pub.packet_id});
+      if (connected_) queue_locked(p::Puback{.packet_id = pub.packet_id});
     } else if (pub.qos == QoS::ExactlyOnce) {
       // MQTT 5 §4.3.3: deliver once; a retransmission before PUBREL is acknowledged again only.
       deliver = qos2_in_.insert(id).second;
-      queue_locked(p::Pubrec{.packet_id = pub.packet_id});
+      if (connected_) queue_locked(p::Pubrec{.packet_id = pub.packet_id});
     }
   }
   if (!deliver) return;
