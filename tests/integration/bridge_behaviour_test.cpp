@@ -91,7 +91,14 @@ TEST(BridgeBehaviour, RecyclesLinkWhenCloudStopsAcknowledgingAndLosesNothing) {
   options.connect_timeout = 3s;
   options.keep_alive = 30s;  // far beyond the test: only the stall check can notice
   ASSERT_TRUE(local.start_bridge(options));
-  ASSERT_TRUE(wait_until([&] { return local.stats().connected; }, 20s));
+  // Connected, and the birth status acknowledged: it takes a slot of the cloud's Receive Maximum
+  // (20) while in flight, and all kN below must fit in the window.
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const auto st = local.stats();
+        return st.connected && st.inflight == 0;
+      },
+      20s));
 
   // Frozen: the kernel keeps the TCP connection up and takes our bytes; nothing is acknowledged.
   ResumeOnExit resume(cloud);
