@@ -14,21 +14,35 @@
 namespace gw::test {
 namespace {
 
-TEST(BridgeSendRefusal, CountsBufferFullRefusalsAndDeliversEveryMessageInOrder) {
-  MosquittoProcess cloud;  // Receive Maximum 20 (max_inflight_messages' default)
-  CloudClient sub(cloud.uri(), "sub");
-  ASSERT_TRUE(sub.connect());
-  ASSERT_TRUE(sub.subscribe("cloud/#", 1));
+// A cloud Mosquitto (Receive Maximum 20, max_inflight_messages' default) with a subscriber on
+// cloud/#, and a local side whose bridge (window 64) is connected to it.
+class BridgeSendRefusal : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(sub_.connect());
+    ASSERT_TRUE(sub_.subscribe("cloud/#", 1));
+    options_.max_inflight = 64;
+  }
 
-  TempDir dir;
-  LocalSide local;
-  auto options = bridge_options(cloud.uri(), dir.path().string());
-  options.max_inflight = 64;
+  void start() {
+    ASSERT_TRUE(local_.start_bridge(options_));
+    ASSERT_TRUE(wait_until([&] { return local_.stats().connected; }, 20s));
+  }
+
+  MosquittoProcess cloud_;
+  CloudClient sub_{cloud_.uri(), "sub"};
+  TempDir dir_;
+  LocalSide local_;
+  bridge::BridgeOptions options_ = bridge_options(cloud_.uri(), dir_.path().string());
+};
+
+TEST_F(BridgeSendRefusal, CountsBufferFullRefusalsAndDeliversEveryMessageInOrder) {
+  CloudClient& sub = sub_;
+  LocalSide& local = local_;
   // Paho writes two at a time and holds at most four unwritten: the bridge's window of 20 (the
   // cloud's Receive Maximum) overflows Paho's buffer on every burst.
-  options.paho_limits = {.max_inflight = 2, .max_buffered = 4};
-  ASSERT_TRUE(local.start_bridge(options));
-  ASSERT_TRUE(wait_until([&] { return local.stats().connected; }, 20s));
+  options_.paho_limits = {.max_inflight = 2, .max_buffered = 4};
+  ASSERT_NO_FATAL_FAILURE(start());
 
   constexpr int kN = 100;  // about 5 s: each refusal pauses the sending 10 ms
   for (int i = 0; i < kN; ++i) local.publish("dev/sensor", std::to_string(i));
@@ -52,19 +66,11 @@ TEST(BridgeSendRefusal, CountsBufferFullRefusalsAndDeliversEveryMessageInOrder) 
   for (int i = 0; i < kN; ++i) ASSERT_EQ(got[static_cast<std::size_t>(i)], std::to_string(i)) << "at " << i;
 }
 
-TEST(BridgeSendRefusal, DerivedPahoLimitsRefuseNothing) {
+TEST_F(BridgeSendRefusal, DerivedPahoLimitsRefuseNothing) {
   // The same traffic without the test limits: the Uplink sizes Paho's buffer to the window.
-  MosquittoProcess cloud;
-  CloudClient sub(cloud.uri(), "sub");
-  ASSERT_TRUE(sub.connect());
-  ASSERT_TRUE(sub.subscribe("cloud/#", 1));
-
-  TempDir dir;
-  LocalSide local;
-  auto options = bridge_options(cloud.uri(), dir.path().string());
-  options.max_inflight = 64;
-  ASSERT_TRUE(local.start_bridge(options));
-  ASSERT_TRUE(wait_until([&] { return local.stats().connected; }, 20s));
+  CloudClient& sub = sub_;
+  LocalSide& local = local_;
+  ASSERT_NO_FATAL_FAILURE(start());
 
   constexpr int kN = 300;
   for (int i = 0; i < kN; ++i) local.publish("dev/sensor", std::to_string(i));
