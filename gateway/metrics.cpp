@@ -226,6 +226,9 @@ void bridge_metrics(PrometheusText& out, const MetricsSnapshot& s) {
          "Uplink connections lost or recycled after CONNACK.", b.reconnects);
   single(out, "edge_gateway_bridge_stalls_total", "counter",
          "Uplink connections recycled because acknowledgements stopped.", b.stalls);
+  single(out, "edge_gateway_bridge_resumed_total", "counter",
+         "Unacknowledged exchanges continued with their packet identifiers on a resumed session.",
+         b.resumed);
   single(out, "edge_gateway_bridge_messages_received_total", "counter",
          "Local messages handed to the bridge (one per matching route).", b.received);
   single(out, "edge_gateway_bridge_messages_sent_total", "counter",

@@ -66,6 +66,12 @@ BridgeLoop::BridgeLoop(const BridgeOptions& options, core::Clock& clock,
     route_by_name_.emplace(options_.upstream[i].name, i);
   }
   qos_cap_logged_.assign(options_.upstream.size(), false);
+  // QoS 2 exchanges a previous run left unfinished: continued if the next CONNACK finds the session.
+  for (const auto& e : outbox_->recovered_exchanges()) {
+    unfinished_.emplace_back(e.packet_id, Exchange{.row = e.row_exists ? e.row : 0, .order = ++send_order_,
+                                                   .qos = QoS::ExactlyOnce, .released = e.released,
+                                                   .recorded = true, .sent = {}});
+  }
 }
 
 BridgeLoop::~BridgeLoop() = default;
@@ -170,6 +176,19 @@ void BridgeLoop::handle(const LinkEvent& event) {
       break;
     case LinkEvent::Kind::SendDone:
     case LinkEvent::Kind::SendFailed: on_send_result(event); break;
+    case LinkEvent::Kind::Received:
+      if (auto it = tokens_.find(event.token); it != tokens_.end() && !it->second.released) {
+        Exchange& ex = it->second;
+        ex.released = true;
+        if (ex.recorded) {
+          // In the group commit: lost in a crash, the PUBLISH goes again instead, which the
+          // server answers with PUBREC again.
+          auto ok = outbox_->record_exchange({.packet_id = static_cast<std::uint16_t>(event.token),
+                                              .row = ex.row, .released = true, .row_exists = true});
+          if (!ok) log_->error("outbox: recording PUBREC {} failed: {}", event.token, ok.error().message());
+        }
+      }
+      break;
     case LinkEvent::Kind::SubscribeFailed:
       log_->warn("downstream subscribe refused: code {} reason 0x{:02x} {}", event.code, event.reason,
                  event.text);
@@ -197,6 +216,8 @@ void BridgeLoop::on_connected(const LinkEvent& event) {
       limits_.max_packet_size ? std::to_string(*limits_.max_packet_size) : std::string("none"),
       qos_name(limits_.maximum_qos), limits_.retain_available, limits_.topic_alias_maximum);
 
+  // Before anything takes a packet identifier on the new connection.
+  resume_unfinished();
   // The session may be new (Session Present 0): subscribe every time, it is idempotent.
   for (const auto& route : options_.downstream) {
     auto ok = link_->subscribe(route.remote_filter, std::min(route.qos, limits_.maximum_qos));
@@ -218,6 +239,7 @@ void BridgeLoop::on_send_result(const LinkEvent& event) {
     return;
   }
   std::uint64_t id = 0;
+  bool released = false;
   if (event.token == 0) {
     if (qos0_.empty()) return;  // the status message sent at QoS 0
     id = qos0_.front();
@@ -225,11 +247,20 @@ void BridgeLoop::on_send_result(const LinkEvent& event) {
   } else {
     auto it = tokens_.find(event.token);
     if (it == tokens_.end()) return;
-    id = it->second;
+    id = it->second.row;
+    released = it->second.released;
+    if (it->second.recorded) {
+      auto ok = outbox_->forget_exchange(static_cast<std::uint16_t>(event.token));
+      if (!ok) log_->error("outbox: forgetting QoS 2 exchange {} failed: {}", event.token, ok.error().message());
+    }
     tokens_.erase(it);
+    if (id == 0) return;  // a PUBREL that freed the identifier of a row gone meanwhile
   }
   backlog_maybe_ = true;  // a slot in the window is free again
-  const bool refused = event.kind == LinkEvent::Kind::SendFailed || event.reason >= 0x80;
+  // After a successful PUBREC the message is the server's (MQTT 5 §4.3.3): the PUBCOMP's reason
+  // can only be 0x92 (the identifier is no longer known, e.g. a resumed PUBREL it had completed).
+  const bool refused =
+      event.kind == LinkEvent::Kind::SendFailed || (event.reason >= 0x80 && !released);
   if (!refused) {
     auto ok = outbox_->ack(id);
     if (!ok && ok.error() != OutboxErrc::NotFound) log_->error("outbox ack {} failed: {}", id, ok.error().message());
@@ -250,6 +281,110 @@ void BridgeLoop::on_send_result(const LinkEvent& event) {
   // Paho failures (connection gone...) are followed by ConnectionLost, which releases it anyway.
   auto ok = outbox_->nack(id);
   (void)ok;  // NotFound: already released, expired or dropped
+}
+
+void BridgeLoop::keep_unfinished() {
+  std::size_t qos2 = 0;
+  for (auto& [token, ex] : tokens_) {
+    if (ex.sent || ex.recorded) {
+      unfinished_.emplace_back(static_cast<std::uint16_t>(token), std::move(ex));
+    } else if (ex.qos == QoS::ExactlyOnce) {
+      ++qos2;
+    }
+  }
+  if (qos2 > 0 && !unresumable_logged_) {
+    unresumable_logged_ = true;
+    log_->warn("{} QoS 2 exchanges were unfinished when the connection ended: this MQTT client "
+               "sends them again as new PUBLISHes with new packet identifiers, and a server that "
+               "kept the session and still holds one of those identifiers takes a different "
+               "message for its retransmission; bridge.client native continues them as the same "
+               "exchanges (MQTT 5 section 4.4)",
+               qos2);
+  }
+  std::vector<std::uint64_t> keep;
+  keep.reserve(unfinished_.size());
+  for (const auto& [packet_id, ex] : unfinished_) {
+    if (ex.row != 0) keep.push_back(ex.row);
+  }
+  outbox_->release_inflight(keep);
+}
+
+void BridgeLoop::resume_unfinished() {
+  if (unfinished_.empty()) return;
+  auto unfinished = std::move(unfinished_);
+  unfinished_.clear();
+  std::sort(unfinished.begin(), unfinished.end(),
+            [](const auto& a, const auto& b) { return a.second.order < b.second.order; });
+  bool recorded = false;
+  for (const auto& [packet_id, ex] : unfinished) recorded = recorded || ex.recorded;
+  if (!limits_.session_present || !link_->can_resume()) {
+    // The server has no session, or this client cannot continue one: new PUBLISHes, in order.
+    if (recorded) {
+      auto ok = outbox_->forget_exchanges();
+      if (!ok) log_->error("outbox: forgetting QoS 2 exchanges failed: {}", ok.error().message());
+    }
+    for (const auto& [packet_id, ex] : unfinished) {
+      if (ex.row != 0) (void)outbox_->nack(ex.row);  // NotFound: dropped or expired meanwhile
+    }
+    return;
+  }
+  const std::size_t window =
+      std::min<std::size_t>(limits_.receive_maximum == 0 ? 65535 : limits_.receive_maximum, options_.max_inflight);
+  std::uint64_t resumed = 0;
+  for (auto& [packet_id, ex] : unfinished) {
+    auto attempt = ex.released ? UplinkClient::Attempt::Release : UplinkClient::Attempt::Again;
+    if (attempt == UplinkClient::Attempt::Again && !ex.sent) recover_message(ex);
+    if (!ex.sent && attempt == UplinkClient::Attempt::Again) {
+      // Recorded before a restart, and its row is gone (dropped, expired, dead-lettered): a
+      // PUBREL frees the identifier the server may hold.
+      attempt = UplinkClient::Attempt::Release;
+      ex.row = 0;
+    }
+    // A server that lowered its Receive Maximum or Maximum QoS meanwhile gets new PUBLISHes.
+    bool resume = inflight() < window;
+    if (attempt == UplinkClient::Attempt::Again && ex.sent->qos > limits_.maximum_qos) resume = false;
+    if (resume) {
+      static const Message kRelease{.topic = {}, .payload = {}, .qos = QoS::ExactlyOnce, .retain = false, .props = {}};
+      const Message& m = attempt == UplinkClient::Attempt::Release && !ex.sent ? kRelease : *ex.sent;
+      auto token = link_->publish_with_id(m, packet_id, attempt);
+      if (token) {
+        tokens_[*token] = std::move(ex);
+        ++resumed;
+        continue;
+      }
+    }
+    if (ex.recorded) (void)outbox_->forget_exchange(packet_id);
+    if (ex.row != 0) (void)outbox_->nack(ex.row);  // NotFound: dropped or expired meanwhile
+  }
+  if (resumed > 0) {
+    counters_.resumed += resumed;
+    counters_.sent += resumed;
+    log_->info("session resumed: {} unacknowledged exchanges continue with their packet identifiers",
+               resumed);
+  }
+}
+
+void BridgeLoop::recover_message(Exchange& ex) {
+  if (ex.row == 0) return;
+  auto row = outbox_->read(ex.row);
+  if (!row) {
+    log_->error("outbox read of {} failed: {}", ex.row, row.error().message());
+    return;
+  }
+  if (!*row) return;  // gone
+  StoredMessage& stored = **row;
+  if (!prepare(stored)) return;  // dead-lettered under today's routes and limits
+  ex.sent = std::move(stored.message);
+  ex.qos = ex.sent->qos;
+}
+
+std::uint16_t BridgeLoop::take_packet_id() {
+  // Downwards from 65535, away from the client's own allocator (upwards from 1, for the status
+  // message and SUBSCRIBE); an identifier of ours still in flight is skipped.
+  for (;;) {
+    next_packet_id_ = next_packet_id_ <= 1 ? 65535 : static_cast<std::uint16_t>(next_packet_id_ - 1);
+    if (!tokens_.contains(next_packet_id_)) return next_packet_id_;
+  }
 }
 
 void BridgeLoop::dead_letter(std::uint64_t id, const std::string& reason) {
@@ -292,11 +427,11 @@ void BridgeLoop::pump() {
   }
 }
 
-bool BridgeLoop::send(StoredMessage& stored, bool& rate_limited) {
+std::optional<std::size_t> BridgeLoop::prepare(StoredMessage& stored) {
   auto route_it = route_by_name_.find(stored.route);
   if (route_it == route_by_name_.end()) {
     dead_letter(stored.id, fmt::format("route {} is not configured", stored.route));
-    return true;
+    return std::nullopt;
   }
   const std::uint32_t route_index = route_it->second;
   const UpstreamRoute& route = options_.upstream[route_index];
@@ -305,7 +440,7 @@ bool BridgeLoop::send(StoredMessage& stored, bool& rate_limited) {
   auto topic = route.remote.apply(m.topic);
   if (!topic) {
     dead_letter(stored.id, fmt::format("route {}: mapped topic for {} is not a valid topic name", route.name, m.topic));
-    return true;
+    return std::nullopt;
   }
   m.topic = std::move(*topic);
   const QoS wanted = route.qos.value_or(m.qos);
@@ -342,8 +477,16 @@ bool BridgeLoop::send(StoredMessage& stored, bool& rate_limited) {
     } else {
       ++oversize_unlogged_;
     }
-    return true;
+    return std::nullopt;
   }
+  return size;
+}
+
+bool BridgeLoop::send(StoredMessage& stored, bool& rate_limited) {
+  const auto prepared = prepare(stored);
+  if (!prepared) return true;  // dead-lettered
+  const std::size_t size = *prepared;
+  Message& m = stored.message;
 
   const auto now = clock_.steady();
   if (!limiter_.try_take(size, now)) {
@@ -353,7 +496,25 @@ bool BridgeLoop::send(StoredMessage& stored, bool& rate_limited) {
     return true;
   }
 
-  auto token = link_->publish(m);
+  // A QoS 2 exchange is recorded, with its packet identifier, before its PUBLISH leaves: after a
+  // crash the server may still hold that identifier (awaiting PUBREL).
+  const bool record = m.qos == QoS::ExactlyOnce && link_->can_resume();
+  Result<int> token = fail(std::errc::operation_not_supported);
+  if (record) {
+    const std::uint16_t packet_id = take_packet_id();
+    auto recorded = outbox_->record_exchange({.packet_id = packet_id, .row = stored.id, .released = false, .row_exists = true});
+    if (recorded) recorded = outbox_->flush();
+    if (!recorded) {
+      log_->error("outbox: recording QoS 2 exchange {} failed: {}", packet_id, recorded.error().message());
+      (void)outbox_->nack(stored.id);
+      hold_until_ = now + kRefusalHold;
+      return false;
+    }
+    token = link_->publish_with_id(m, packet_id, UplinkClient::Attempt::First);
+    if (!token) (void)outbox_->forget_exchange(packet_id);
+  } else {
+    token = link_->publish(m);
+  }
   if (!token) {
     refused(stored.id, token.error(), now);
     (void)outbox_->nack(stored.id);
@@ -365,7 +526,10 @@ bool BridgeLoop::send(StoredMessage& stored, bool& rate_limited) {
   if (m.qos == QoS::AtMostOnce) {
     qos0_.push_back(stored.id);
   } else {
-    tokens_[*token] = stored.id;
+    Exchange& ex = tokens_[*token];
+    ex = Exchange{.row = stored.id, .order = ++send_order_, .qos = m.qos, .released = false,
+                  .recorded = record, .sent = {}};
+    if (link_->can_resume()) ex.sent = std::move(m);
   }
   ++counters_.sent;
   counters_.inflight_high_water = std::max<std::uint64_t>(counters_.inflight_high_water, inflight());
@@ -421,7 +585,7 @@ void BridgeLoop::drop_link(bool reconnect) {
   state_ = State::Idle;
   counters_.connected = false;
   counters_.server.clear();
-  outbox_->release_inflight();
+  keep_unfinished();
   tokens_.clear();
   qos0_.clear();
   status_token_.reset();

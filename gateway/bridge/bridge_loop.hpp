@@ -50,8 +50,21 @@ class BridgeLoop {
   void handle(const LinkEvent& event);
   void on_connected(const LinkEvent& event);
   void on_send_result(const LinkEvent& event);
+  // On CONNACK: continues the unfinished exchanges if the session was resumed, else makes their
+  // rows sendable again in their places.
+  void resume_unfinished();
+  // On the end of a connection: keeps what resume_unfinished() needs, releases the rest.
+  void keep_unfinished();
+  // Rebuilds the PUBLISH of an exchange recovered from the outbox (after a restart) from its row.
+  struct Exchange;
+  void recover_message(Exchange& ex);
+  // A packet identifier for a recorded QoS 2 exchange, not one of ours in flight.
+  std::uint16_t take_packet_id();
   void flush();
   void pump();
+  // Applies the route and the remote's limits to the row's message (topic mapping, QoS, retain,
+  // sequence property) and checks its size; nullopt when the row went to the dead letters.
+  std::optional<std::size_t> prepare(StoredMessage& stored);
   // Sends one row; false when the link refused it (the row is made sendable again).
   bool send(StoredMessage& stored, bool& rate_limited);
   // Counts (and logs, rate-limited) a send the client library refused with `ec`.
@@ -99,7 +112,25 @@ class BridgeLoop {
   Backoff backoff_;
 
   // Sending.
-  std::unordered_map<int, std::uint64_t> tokens_;  // QoS 1/2 token → outbox id
+  // A QoS 1/2 PUBLISH waiting for its acknowledgement. With a client that can resume, the
+  // PUBLISH as sent is kept too: after a reconnect with Session Present 1 it continues as the same
+  // exchange (UplinkClient::resume), so the server never takes a new message for a retransmission
+  // of an old one that still holds the same packet identifier.
+  struct Exchange {
+    std::uint64_t row = 0;        // outbox id
+    std::uint64_t order = 0;      // send order
+    QoS qos = QoS::AtLeastOnce;
+    bool released = false;        // the server answered PUBREC: PUBREL is what goes again
+    bool recorded = false;        // in the outbox's exchanges (QoS 2 with a client that can resume)
+    std::optional<Message> sent;  // only when the client can resume
+  };
+  std::unordered_map<int, Exchange> tokens_;  // QoS 1/2 token → exchange
+  // The exchanges of the connection that ended, by packet identifier, until a CONNACK says
+  // whether the session was resumed. Their rows stay in flight in the outbox meanwhile.
+  std::vector<std::pair<std::uint16_t, Exchange>> unfinished_;
+  std::uint64_t send_order_ = 0;
+  std::uint16_t next_packet_id_ = 0;  // take_packet_id()
+  bool unresumable_logged_ = false;
   std::deque<std::uint64_t> qos0_;                 // QoS 0 ids, in send order
   std::optional<int> status_token_;                // the birth / offline status PUBLISH
   bool status_done_ = false;

@@ -24,6 +24,7 @@ struct BridgeStats {
   std::uint64_t connect_failures = 0;  // attempts that ended without CONNACK
   std::uint64_t reconnects = 0;        // connections lost (or recycled) after CONNACK
   std::uint64_t stalls = 0;            // connections recycled by the stall check
+  std::uint64_t resumed = 0;           // exchanges continued on a resumed session (MQTT 5 §4.4)
 
   // Upstream.
   std::uint64_t received = 0;            // local messages handed to the bridge (one per route)

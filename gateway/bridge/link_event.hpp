@@ -35,6 +35,7 @@ struct LinkEvent {
     ConnectFailed,   // every server refused or timed out; `code`, `reason`, `text`
     ConnectionLost,  // the connection broke after CONNACK; `text`
     SendDone,        // PUBACK / PUBCOMP, or QoS 0 written; `token`
+    Received,        // a successful PUBREC of a QoS 2 PUBLISH (`token`): PUBREL is what remains
     SendFailed,      // `token`, `code` (Paho), `reason` (MQTT reason code from the ack, if any)
     SubscribeFailed,  // `text` names the filter
     Disconnected,    // our DISCONNECT completed (or failed: the connection is gone either way)

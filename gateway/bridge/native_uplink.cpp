@@ -156,16 +156,38 @@ Result<int> NativeUplink::publish(const Message& message) {
     GW_TRY(n, take_id_locked(message.qos == QoS::AtLeastOnce ? Slot::Puback : Slot::Pubrec));
     id = p::PacketId{n};
   }
+  queue_publish_locked(message, id, false);
+  return static_cast<int>(id);
+}
+
+Result<int> NativeUplink::publish_with_id(const Message& message, std::uint16_t packet_id, Attempt attempt) {
+  std::lock_guard lock(mu_);
+  if (!connected_) return fail(std::errc::not_connected);
+  if (packet_id == 0 || message.qos == QoS::AtMostOnce || slots_[packet_id] != Slot::Free) {
+    return fail(std::errc::invalid_argument);
+  }
+  ++used_;
+  const p::PacketId id{packet_id};
+  if (attempt == Attempt::Release) {
+    slots_[packet_id] = Slot::Pubcomp;
+    queue_locked(p::Pubrel{.packet_id = id});
+  } else {
+    slots_[packet_id] = message.qos == QoS::AtLeastOnce ? Slot::Puback : Slot::Pubrec;
+    queue_publish_locked(message, id, attempt == Attempt::Again);
+  }
+  return static_cast<int>(packet_id);
+}
+
+void NativeUplink::queue_publish_locked(const Message& message, p::PacketId id, bool dup) {
   queue_locked(p::PublishView{.message = message,
                               .qos = message.qos,
                               .retain = message.retain,
-                              .dup = false,
+                              .dup = dup,
                               .packet_id = id,
                               .message_expiry = message.props.message_expiry,
                               .subscription_ids = {},
                               .topic_alias = std::nullopt,
                               .omit_topic = false});
-  return static_cast<int>(id);
 }
 
 Result<void> NativeUplink::subscribe(const std::string& filter, QoS qos) {
@@ -383,10 +405,15 @@ void NativeUplink::on_packet(p::Packet&& packet, std::vector<LinkEvent>& events)
               events.push_back(std::move(e));
               return;
             }
-            std::lock_guard lock(mu_);
-            if (id == 0 || (slots_[id] != Slot::Pubrec && slots_[id] != Slot::Pubcomp)) return;
-            slots_[id] = Slot::Pubcomp;
-            if (phase_ == Phase::Connected) queue_locked(p::Pubrel{.packet_id = a.packet_id});
+            {
+              std::lock_guard lock(mu_);
+              if (id == 0 || (slots_[id] != Slot::Pubrec && slots_[id] != Slot::Pubcomp)) return;
+              slots_[id] = Slot::Pubcomp;
+              if (phase_ == Phase::Connected) queue_locked(p::Pubrel{.packet_id = a.packet_id});
+            }
+            LinkEvent e = event(LinkEvent::Kind::Received);
+            e.token = id;
+            events.push_back(std::move(e));
           },
           [&](const p::Pubcomp& a) {
             const auto id = static_cast<std::uint16_t>(a.packet_id);

@@ -68,6 +68,8 @@ class NativeUplink final : public UplinkClient {
   // Errors: std::errc::not_connected (before Connected, after ConnectionLost or disconnect()),
   // std::errc::resource_unavailable_try_again when all 65,535 packet identifiers are in flight.
   Result<int> publish(const Message& message) override;
+  Result<int> publish_with_id(const Message& message, std::uint16_t packet_id, Attempt attempt) override;
+  [[nodiscard]] bool can_resume() const override { return true; }
   // Errors: as publish(); std::errc::invalid_argument for an invalid filter.
   Result<void> subscribe(const std::string& filter, QoS qos) override;
   // Errors: std::errc::not_connected.
@@ -112,6 +114,7 @@ class NativeUplink final : public UplinkClient {
   template <class P>
   void queue_locked(const P& packet);
   void wake_writer_locked();
+  void queue_publish_locked(const Message& message, broker::protocol::PacketId id, bool dup);
   Result<std::uint16_t> take_id_locked(Slot slot);
 
   const BridgeOptions& options_;

@@ -16,12 +16,23 @@ namespace gw::bridge {
 namespace {
 
 // Schema history (PRAGMA user_version):
-//   1: outbox + dead_letters.
+//   1: outbox + dead_letters; exchanges, created when missing (an older gateway ignores it).
 // A newer file is refused (SchemaTooNew); an older one is migrated in open(), in one transaction.
 constexpr std::int64_t kSchemaVersion = 1;
 // PRAGMA application_id: "GWOB", so that `file` and open() can tell an outbox from another
 // SQLite database.
 constexpr std::int64_t kApplicationId = 0x47574f42;
+
+// The uplink session's unfinished QoS 2 exchanges (Outbox::record_exchange). Not in
+// kCreateSchema: added to files made before it, without a version step, so that an older gateway
+// can still open the file (it neither needs nor touches the table).
+constexpr const char* kCreateExchanges = R"sql(
+CREATE TABLE IF NOT EXISTS exchanges (
+  packet_id INTEGER PRIMARY KEY,  -- 1..65535
+  row_id    INTEGER NOT NULL,     -- outbox id; the row may be gone
+  released  INTEGER NOT NULL      -- 1: PUBREC came, PUBREL is what goes again
+);
+)sql";
 
 constexpr const char* kCreateSchema = R"sql(
 BEGIN IMMEDIATE;
@@ -198,10 +209,12 @@ Result<std::unique_ptr<Outbox>> Outbox::open(OutboxOptions options, const core::
   // its high-water mark on a small disk.
   GW_TRY_VOID(exec_sql(db.get(), "PRAGMA journal_size_limit=16777216"));
   GW_TRY_VOID(prepare_schema(db.get()));
+  GW_TRY_VOID(exec_sql(db.get(), kCreateExchanges));
 
   auto outbox = std::make_unique<Outbox>(Key{}, std::move(options), clock, disk, std::move(db));
   GW_TRY_VOID(outbox->prepare_statements());
   GW_TRY_VOID(outbox->load_totals());
+  GW_TRY_VOID(outbox->load_exchanges());
   sqlite3_busy_timeout(outbox->db_.get(), 0);
   return outbox;
 }
@@ -263,6 +276,9 @@ Result<void> Outbox::prepare_statements() {
        " FROM dead_letters WHERE id = ?1"},
       // Ids reserved ahead of rows never written (write-behind); AUTOINCREMENT keeps the
       // maximum of this and every id inserted.
+      {&exchange_put_,
+       "INSERT OR REPLACE INTO exchanges (packet_id, row_id, released) VALUES (?1, ?2, ?3)"},
+      {&exchange_delete_, "DELETE FROM exchanges WHERE packet_id = ?1"},
       {&seq_update_, "UPDATE sqlite_sequence SET seq = ?1 WHERE name = 'outbox' AND seq < ?1"},
       {&seq_insert_,
        "INSERT INTO sqlite_sequence (name, seq) SELECT 'outbox', ?1"
@@ -272,6 +288,67 @@ Result<void> Outbox::prepare_statements() {
     GW_TRY(prepared, Statement::prepare(db, sql));
     *stmt = std::move(prepared);
   }
+  return {};
+}
+
+Result<void> Outbox::load_exchanges() {
+  GW_TRY(rows, Statement::prepare(db_.get(),
+                                  "SELECT e.packet_id, e.row_id, e.released, o.priority FROM exchanges e"
+                                  " LEFT JOIN outbox o ON o.id = e.row_id ORDER BY e.row_id"));
+  ResetGuard guard(rows);
+  for (;;) {
+    GW_TRY(row, rows.step());
+    if (!row) break;
+    const auto packet_id = rows.column_int64(0);
+    if (packet_id < 1 || packet_id > 65535) continue;  // not ours to interpret
+    SessionExchange e{.packet_id = static_cast<std::uint16_t>(packet_id),
+                      .row = static_cast<std::uint64_t>(rows.column_int64(1)),
+                      .released = rows.column_int64(2) != 0,
+                      .row_exists = !rows.column_is_null(3)};
+    // In flight until the session says what becomes of it: next() does not send it anew.
+    if (e.row_exists) {
+      inflight_.emplace(e.row, static_cast<int>(rows.column_int64(3)));
+      held_.insert(e.row);
+    }
+    recovered_.push_back(e);
+  }
+  return {};
+}
+
+Result<void> Outbox::record_exchange(const SessionExchange& exchange) {
+  GW_TRY_VOID(resync_if_stale());
+  GW_TRY_VOID(begin_if_needed());
+  ResetGuard guard(exchange_put_);
+  auto ok = [&]() -> Result<void> {
+    GW_TRY_VOID(exchange_put_.bind(1, static_cast<std::int64_t>(exchange.packet_id)));
+    GW_TRY_VOID(exchange_put_.bind(2, static_cast<std::int64_t>(exchange.row)));
+    GW_TRY_VOID(exchange_put_.bind(3, std::int64_t{exchange.released ? 1 : 0}));
+    return exchange_put_.run();
+  }();
+  if (!ok) return fail(failed(ok.error()));
+  note_write();
+  return {};
+}
+
+Result<void> Outbox::forget_exchange(std::uint16_t packet_id) {
+  GW_TRY_VOID(resync_if_stale());
+  GW_TRY_VOID(begin_if_needed());
+  ResetGuard guard(exchange_delete_);
+  auto ok = [&]() -> Result<void> {
+    GW_TRY_VOID(exchange_delete_.bind(1, static_cast<std::int64_t>(packet_id)));
+    return exchange_delete_.run();
+  }();
+  if (!ok) return fail(failed(ok.error()));
+  note_write();
+  return {};
+}
+
+Result<void> Outbox::forget_exchanges() {
+  GW_TRY_VOID(resync_if_stale());
+  GW_TRY_VOID(begin_if_needed());
+  auto ok = exec_sql(db_.get(), "DELETE FROM exchanges");
+  if (!ok) return fail(failed(ok.error()));
+  note_write();
   return {};
 }
 
@@ -336,7 +413,7 @@ std::error_code Outbox::failed(std::error_code ec) {
     pending_appends_ = 0;
     stale_ = true;
     // Acks in the lost transaction are undone: their rows exist again, below the cursors.
-    release_inflight();
+    release_inflight({held_.begin(), held_.end()});
   }
   return ec;
 }
@@ -459,6 +536,7 @@ void Outbox::forget(std::uint64_t id, std::uint64_t size) {
   --rows_;
   bytes_ -= size;
   inflight_.erase(id);
+  if (!held_.empty()) held_.erase(id);
   if (rows_ == 0) oldest_hint_.reset();
   note_write();
 }
@@ -683,6 +761,7 @@ Result<void> Outbox::fetch_after(int priority, Cursor& cursor, std::size_t max, 
       ++seen;
       const auto id = static_cast<std::uint64_t>(select_after_.column_int64(0));
       cursor.after = id;
+      if (!held_.empty() && held_.contains(id)) continue;  // resumed by the session, not sent anew
       auto stored = read_row(select_after_, now, false);
       if (!stored) {
         corrupt.push_back(id);
@@ -698,6 +777,7 @@ Result<void> Outbox::fetch_after(int priority, Cursor& cursor, std::size_t max, 
     const StoredMessage& r = it->second.row;
     if (r.priority != priority || (r.expires_at && *r.expires_at <= now)) continue;
     cursor.after = it->first;
+    if (!held_.empty() && held_.contains(it->first)) continue;
     inflight_.emplace(it->first, priority);
     out.push_back(sendable(it->second, now));
   }
@@ -707,12 +787,23 @@ Result<void> Outbox::fetch_after(int priority, Cursor& cursor, std::size_t max, 
 Result<bool> Outbox::fetch_one(std::uint64_t id, int priority, std::int64_t now,
                                std::vector<StoredMessage>& out,
                                std::vector<std::uint64_t>& corrupt) {
+  bool bad = false;
+  GW_TRY(found, lookup(id, now, bad));
+  if (bad) {
+    corrupt.push_back(id);
+    return true;
+  }
+  if (!found) return false;  // acked, dropped or expired meanwhile
+  inflight_.emplace(id, priority);
+  out.push_back(std::move(*found));
+  return true;
+}
+
+Result<std::optional<StoredMessage>> Outbox::lookup(std::uint64_t id, std::int64_t now, bool& corrupt) {
   if (const auto it = deferred_.find(id); it != deferred_.end()) {
     const StoredMessage& r = it->second.row;
-    if (r.expires_at && *r.expires_at <= now) return false;  // expire() drops it
-    inflight_.emplace(id, priority);
-    out.push_back(sendable(it->second, now));
-    return true;
+    if (r.expires_at && *r.expires_at <= now) return std::optional<StoredMessage>{};  // expire() drops it
+    return std::optional<StoredMessage>{sendable(it->second, now)};
   }
   ResetGuard guard(select_one_);
   auto bound = select_one_.bind(1, static_cast<std::int64_t>(id));
@@ -720,15 +811,19 @@ Result<bool> Outbox::fetch_one(std::uint64_t id, int priority, std::int64_t now,
   if (!bound) return fail(failed(bound.error()));
   auto row = select_one_.step();
   if (!row) return fail(failed(row.error()));
-  if (!*row) return false;  // acked, dropped or expired meanwhile
+  if (!*row) return std::optional<StoredMessage>{};
   auto stored = read_row(select_one_, now, false);
   if (!stored) {
-    corrupt.push_back(id);
-    return true;
+    corrupt = true;
+    return std::optional<StoredMessage>{};
   }
-  inflight_.emplace(id, priority);
-  out.push_back(std::move(*stored));
-  return true;
+  return std::optional<StoredMessage>{std::move(*stored)};
+}
+
+Result<std::optional<StoredMessage>> Outbox::read(std::uint64_t id) {
+  GW_TRY_VOID(resync_if_stale());
+  bool corrupt = false;  // next() sets a corrupt row aside; here it is as good as gone
+  return lookup(id, clock_.wall_ms(), corrupt);
 }
 
 Result<void> Outbox::ack(std::uint64_t id) {
@@ -747,6 +842,7 @@ Result<void> Outbox::ack(std::uint64_t id) {
   if (!row) return fail(failed(row.error()));
   if (!*row) {
     inflight_.erase(id);
+    held_.erase(id);
     return fail(OutboxErrc::NotFound);
   }
   forget(id, static_cast<std::uint64_t>(delete_one_.column_int64(0)));
@@ -757,17 +853,29 @@ Result<void> Outbox::ack(std::uint64_t id) {
 Result<void> Outbox::nack(std::uint64_t id) {
   const auto it = inflight_.find(id);
   if (it == inflight_.end()) return fail(OutboxErrc::NotFound);
-  cursors_[it->second].redo.insert(id);
+  // A held row above the cursor (release_inflight reset it) comes with the scan anyway.
+  auto& cursor = cursors_[it->second];
+  if (id <= cursor.after) cursor.redo.insert(id);
   inflight_.erase(it);
+  held_.erase(id);
   return {};
 }
 
-void Outbox::release_inflight() {
+void Outbox::release_inflight(const std::vector<std::uint64_t>& keep) {
   for (auto& [priority, cursor] : cursors_) {
     cursor.after = 0;
     cursor.redo.clear();
   }
-  inflight_.clear();
+  std::unordered_map<std::uint64_t, int> kept;
+  std::unordered_set<std::uint64_t> held;
+  for (const auto id : keep) {
+    if (const auto it = inflight_.find(id); it != inflight_.end()) {
+      kept.emplace(*it);
+      held.insert(id);
+    }
+  }
+  inflight_ = std::move(kept);
+  held_ = std::move(held);
 }
 
 Result<std::size_t> Outbox::expire() {

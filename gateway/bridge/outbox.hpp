@@ -58,6 +58,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/clock.hpp"
@@ -120,6 +121,9 @@ class Outbox {
   // Up to `max` sendable rows in send order, marked in flight. Errors: sqlite codes (nothing is
   // then marked in flight).
   Result<std::vector<StoredMessage>> next(std::size_t max);
+  // One row as next() would return it, without changing what is in flight; nullopt when it is
+  // gone or expired. Errors: sqlite codes.
+  Result<std::optional<StoredMessage>> read(std::uint64_t id);
   // Deletes the row: only on the cloud's acknowledgement. Errors: OutboxErrc::NotFound (already
   // gone: expired, dropped or acked), sqlite codes.
   Result<void> ack(std::uint64_t id);
@@ -127,9 +131,31 @@ class Outbox {
   // it with a retryable reason). Errors: OutboxErrc::NotFound if `id` is not in flight.
   Result<void> nack(std::uint64_t id);
   // Makes every in-flight row sendable again (after a reconnect). In-flight rows acked later are
-  // still deleted normally.
-  void release_inflight();
+  // still deleted normally. The rows in `keep` stay in flight and next() skips them: a resumed
+  // session sends them again itself (MQTT 5 §4.4); nack() makes one sendable in its place, ack()
+  // deletes it.
+  void release_inflight(const std::vector<std::uint64_t>& keep = {});
   [[nodiscard]] std::size_t inflight() const { return inflight_.size(); }
+
+  // The uplink session's unfinished QoS 2 exchanges, kept so that a restarted gateway can
+  // continue them with their packet identifiers (MQTT 5 §4.4) instead of sending a different
+  // message under an identifier the server still holds.
+  struct SessionExchange {
+    std::uint16_t packet_id = 0;
+    std::uint64_t row = 0;    // outbox id
+    bool released = false;    // PUBREC came: PUBREL is what goes again
+    bool row_exists = true;   // recovered_exchanges(): false when the row is gone meanwhile
+  };
+  // Records or updates one in the open transaction; flush() before the PUBLISH leaves, so that a
+  // crash cannot forget an identifier the server may hold. Errors: sqlite codes.
+  Result<void> record_exchange(const SessionExchange& exchange);
+  // Errors: sqlite codes.
+  Result<void> forget_exchange(std::uint16_t packet_id);
+  // All of them (the server has no session). Errors: sqlite codes.
+  Result<void> forget_exchanges();
+  // What open() found, by row id. Their rows are held in flight (next() skips them)
+  // until nack(), ack() or release_inflight() without them.
+  [[nodiscard]] const std::vector<SessionExchange>& recovered_exchanges() const { return recovered_; }
 
   // Deletes rows whose Message Expiry has passed (DropReason::Expired) and, with max_age, rows
   // older than that (DropReason::MaxAge). Returns how many rows went. Errors: sqlite codes.
@@ -162,6 +188,7 @@ class Outbox {
 
   Result<void> prepare_statements();
   Result<void> load_totals();
+  Result<void> load_exchanges();
   Result<void> resync_if_stale();
   Result<void> begin_if_needed();
   void begin_batch();
@@ -191,6 +218,9 @@ class Outbox {
 
   Result<void> fetch_after(int priority, Cursor& cursor, std::size_t max, std::int64_t now,
                            std::vector<StoredMessage>& out, std::vector<std::uint64_t>& corrupt);
+  // One row by id as next() would send it; nullopt when gone or expired, or (with `corrupt` set)
+  // when it does not decode.
+  Result<std::optional<StoredMessage>> lookup(std::uint64_t id, std::int64_t now, bool& corrupt);
   Result<bool> fetch_one(std::uint64_t id, int priority, std::int64_t now,
                          std::vector<StoredMessage>& out, std::vector<std::uint64_t>& corrupt);
   Result<void> move_to_dead_letters(std::uint64_t id, std::string_view reason);
@@ -206,6 +236,8 @@ class Outbox {
   Statement insert_, select_after_, select_one_, delete_one_, drop_lowest_, purge_aged_, oldest_;
   Statement expire_, dead_insert_, dead_list_, dead_get_, dead_delete_, dead_trim_, replay_insert_;
   Statement seq_update_, seq_insert_;
+  Statement exchange_put_, exchange_delete_;
+  std::vector<SessionExchange> recovered_;
 
   // Running totals of the file (committed + open transaction).
   std::uint64_t rows_ = 0;
@@ -228,6 +260,8 @@ class Outbox {
   // Send cursors by priority, highest first, and what is in flight (id → priority).
   std::map<int, Cursor, std::greater<>> cursors_;
   std::unordered_map<std::uint64_t, int> inflight_;
+  // In flight across release_inflight(keep): next() skips them until nack(), ack() or a drop.
+  std::unordered_set<std::uint64_t> held_;
 
   // Free disk: the last probe answer, when it was taken, and bytes appended since.
   std::optional<std::uint64_t> disk_free_;

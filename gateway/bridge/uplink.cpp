@@ -271,6 +271,10 @@ Result<int> Uplink::publish(const Message& message) {
   return opts.token;
 }
 
+Result<int> Uplink::publish_with_id(const Message&, std::uint16_t, Attempt) {
+  return fail(std::errc::operation_not_supported);
+}
+
 Result<void> Uplink::subscribe(const std::string& filter, QoS qos) {
   MQTTAsync_responseOptions opts = MQTTAsync_responseOptions_initializer;
   opts.onSuccess5 = &Uplink::on_subscribe_success;

@@ -62,6 +62,10 @@ class Uplink final : public UplinkClient {
   // that SendDone / SendFailed will carry (0 for QoS 0, whose outcomes arrive in send order).
   // Errors: "paho" codes (Disconnected, MaxMessagesInflight, ...): nothing was sent.
   Result<int> publish(const Message& message) override;
+  // Paho chooses its packet identifiers and reports no PUBREC: an exchange cannot be continued on a
+  // new connection. Always std::errc::operation_not_supported.
+  Result<int> publish_with_id(const Message& message, std::uint16_t packet_id, Attempt attempt) override;
+  [[nodiscard]] bool can_resume() const override { return false; }
   // SUBSCRIBE with No Local (our own publications never come back). Reports SubscribeFailed only.
   Result<void> subscribe(const std::string& filter, QoS qos) override;
   // DISCONNECT (reason 0: the will is discarded); reports Disconnected.

@@ -1,9 +1,10 @@
 // bridge::UplinkClient: the bridge's link to the remote broker, one connection from the first
 // CONNECT to the connection's end, whatever MQTT client implements it (BridgeOptions::client):
 // Uplink over Paho MQTT C, or NativeUplink over Asio and the project's own codec. The Bridge
-// makes a new one for every connection attempt, so no in-flight state or request token crosses
-// from one connection to the next: after a reconnect the outbox alone decides what is sent again,
-// and a late event of an old connection is recognised by its generation and ignored.
+// makes a new one for every connection attempt, so no request token crosses from one connection
+// to the next, and a late event of an old connection is recognised by its generation and ignored.
+// What was in flight is sent again after a reconnect: with a client that can_resume() and a
+// resumed session, as the same exchanges (publish_with_id()); otherwise as new PUBLISHes, in outbox order.
 //
 // Every request is asynchronous; its outcome arrives as a LinkEvent through the LinkSink, from
 // the client's own thread, possibly before the request call returns.
@@ -38,6 +39,21 @@ class UplinkClient {
   // that SendDone / SendFailed will carry (0 for QoS 0, whose outcomes arrive in send order).
   // Errors (nothing was sent): not connected, no packet identifier or buffer left.
   virtual Result<int> publish(const Message& message) = 0;
+  // What publish_with_id() sends.
+  enum class Attempt : std::uint8_t {
+    First,    // the PUBLISH, DUP 0
+    Again,    // the PUBLISH again, DUP 1: an exchange of an earlier connection (MQTT 5 §4.4)
+    Release,  // only the PUBREL: the server answered the PUBLISH with PUBREC earlier
+  };
+  // A QoS 1/2 PUBLISH (or its PUBREL) with the caller's packet identifier: to continue an
+  // exchange on a resumed session (CONNACK Session Present 1), or to start one whose identifier
+  // was recorded before it leaves. The outcome arrives as for publish(), with `packet_id` as the
+  // token. Errors: as publish(); std::errc::invalid_argument for identifier 0, QoS 0 or an
+  // identifier in use on this connection; std::errc::operation_not_supported when !can_resume().
+  virtual Result<int> publish_with_id(const Message& message, std::uint16_t packet_id, Attempt attempt) = 0;
+  // True when the client implements publish_with_id() and reports Received; packet identifiers
+  // are then the tokens.
+  [[nodiscard]] virtual bool can_resume() const = 0;
   // SUBSCRIBE with No Local (our own publications never come back). Reports SubscribeFailed only.
   virtual Result<void> subscribe(const std::string& filter, QoS qos) = 0;
   // DISCONNECT (reason 0: the will is discarded); reports Disconnected.

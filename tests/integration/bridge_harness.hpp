@@ -97,9 +97,14 @@ class LocalSide {
     core_.run([this] { server_.reset(); });
   }
 
+  // With the client under test (bridge_client_under_test()).
   Result<void> start_bridge(bridge::BridgeOptions options) {
+    options.client = bridge_client_under_test();
+    return start_bridge_with_own_client(std::move(options));
+  }
+  // With options.client as it is.
+  Result<void> start_bridge_with_own_client(bridge::BridgeOptions options) {
     return core_.run([&]() -> Result<void> {
-      options.client = bridge_client_under_test();
       bridge_ = std::make_unique<bridge::Bridge>(core_.io(), server_->broker(), std::move(options), clock_);
       return bridge_->start();
     });
@@ -180,6 +185,16 @@ class TcpProxy {
       }
     });
   }
+  // From now on, the open connections and those accepted later lose every packet of MQTT control
+  // packet `type` (e.g. 7, PUBCOMP) that the server sends; the other packets pass. 0: none.
+  void drop_answers_of_type(int type) {
+    run([this, type] {
+      drop_type_ = type;
+      for (auto& weak : pipes_) {
+        if (auto p = weak.lock()) p->drop_type = type;
+      }
+    });
+  }
 
  private:
   struct Pipe {
@@ -187,6 +202,34 @@ class TcpProxy {
     asio::ip::tcp::socket a, b;
     std::array<char, 16384> ab{}, ba{};
     bool drop_answers = false;  // io thread only: b → a bytes are read and discarded
+    int drop_type = 0;          // io thread only: b → a packets of this type are discarded
+    std::vector<char> partial;  // b → a bytes of an incomplete packet (with drop_type)
+    std::vector<char> kept;     // b → a packets being written (with drop_type)
+    // Moves the complete packets of `partial` that are not of drop_type into `kept`.
+    void filter() {
+      kept.clear();
+      std::size_t at = 0;
+      for (;;) {
+        std::size_t length = 0;
+        std::size_t i = at + 1;
+        int shift = 0;
+        bool complete = false;
+        while (i < partial.size() && shift <= 21) {
+          const auto byte = static_cast<unsigned char>(partial[i++]);
+          length |= static_cast<std::size_t>(byte & 0x7F) << shift;
+          shift += 7;
+          if ((byte & 0x80) == 0) {
+            complete = true;
+            break;
+          }
+        }
+        if (!complete || partial.size() - i < length) break;
+        const int type = static_cast<unsigned char>(partial[at]) >> 4;
+        if (type != drop_type) kept.insert(kept.end(), partial.begin() + at, partial.begin() + i + length);
+        at = i + length;
+      }
+      partial.erase(partial.begin(), partial.begin() + at);
+    }
     void close() {
       asio::error_code ec;
       a.close(ec);
@@ -229,6 +272,7 @@ class TcpProxy {
       asio::ip::tcp::no_delay nd(true);
       pipe->a.set_option(nd, cec);
       pipe->b.set_option(nd, cec);
+      pipe->drop_type = drop_type_;
       pipes_.push_back(pipe);
       relay(pipe, pipe->a, pipe->b, pipe->ab, false);
       relay(pipe, pipe->b, pipe->a, pipe->ba, true);
@@ -244,6 +288,22 @@ class TcpProxy {
       }
       if (answers && pipe->drop_answers) {
         relay(pipe, from, to, buf, answers);
+        return;
+      }
+      if (answers && pipe->drop_type != 0) {
+        pipe->partial.insert(pipe->partial.end(), buf.data(), buf.data() + n);
+        pipe->filter();
+        if (pipe->kept.empty()) {
+          relay(pipe, from, to, buf, answers);
+          return;
+        }
+        asio::async_write(to, asio::buffer(pipe->kept), [pipe, &from, &to, &buf, answers](asio::error_code wec, std::size_t) {
+          if (wec) {
+            pipe->close();
+            return;
+          }
+          relay(pipe, from, to, buf, answers);
+        });
         return;
       }
       asio::async_write(to, asio::buffer(buf.data(), n), [pipe, &from, &to, &buf, answers](asio::error_code wec, std::size_t) {
@@ -263,6 +323,7 @@ class TcpProxy {
   std::thread thread_;
   std::vector<std::weak_ptr<Pipe>> pipes_;  // io thread only
   bool refusing_ = false;                   // io thread only
+  int drop_type_ = 0;                       // io thread only: for pipes accepted later
 };
 
 // A Paho MQTTAsync (MQTT 5) client on the cloud side that records what it receives.

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <set>
+#include <string>
 #include <mutex>
 #include <vector>
 
@@ -17,6 +19,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using Kind = LinkEvent::Kind;
+using Attempt = UplinkClient::Attempt;
 
 // Records what the uplink reports, from its I/O thread.
 class RecordingSink final : public LinkSink {
@@ -212,6 +215,57 @@ TEST(NativeUplink, PublishesAtEveryQosAndReportsEachAcknowledgement) {
     ASSERT_EQ(got[static_cast<std::size_t>(i)].props.user.size(), 1u);
     EXPECT_EQ(got[static_cast<std::size_t>(i)].props.user[0].value, std::to_string(i));
   }
+}
+
+TEST(NativeUplink, ResumeContinuesExchangesWithTheirOwnIdentifiers) {
+  test::MosquittoProcess cloud;
+  const auto options = options_for({cloud.uri()});
+  auto sub = connect_to(options, "native-resume-sub");
+  ASSERT_TRUE(sub.sink->wait_for(Kind::Connected));
+  ASSERT_TRUE(sub.link->subscribe("r/#", QoS::ExactlyOnce));
+  auto pub = connect_to(options, "native-resume-pub");
+  ASSERT_TRUE(pub.sink->wait_for(Kind::Connected));
+  ASSERT_TRUE(test::wait_until([&] {
+    (void)pub.link->publish(Message{.topic = "r/probe", .payload = "p", .qos = QoS::AtMostOnce, .retain = false, .props = {}});
+    return !sub.sink->messages().empty();
+  }, 10s));
+
+  const auto token_of = [](const Result<int>& r) { return r ? *r : -1; };
+  const auto message = [](std::string topic, QoS qos) {
+    return Message{.topic = std::move(topic), .payload = "x", .qos = qos, .retain = false, .props = {}};
+  };
+  // A PUBLISH again with its identifier (DUP), at QoS 1 and 2; a PUBREL again for identifier 3.
+  EXPECT_EQ(token_of(pub.link->publish_with_id(message("r/one", QoS::AtLeastOnce), 1, Attempt::Again)), 1);
+  EXPECT_EQ(token_of(pub.link->publish_with_id(message("r/two", QoS::ExactlyOnce), 2, Attempt::Again)), 2);
+  EXPECT_EQ(token_of(pub.link->publish_with_id(message("r/released", QoS::ExactlyOnce), 3, Attempt::Release)), 3);
+  // Identifiers in use, 0 and QoS 0 cannot be resumed; publish() takes the next free identifier.
+  EXPECT_EQ(pub.link->publish_with_id(message("r/again", QoS::AtLeastOnce), 1, Attempt::Again).error(), std::errc::invalid_argument);
+  EXPECT_EQ(pub.link->publish_with_id(message("r/zero", QoS::AtLeastOnce), 0, Attempt::First).error(), std::errc::invalid_argument);
+  EXPECT_EQ(pub.link->publish_with_id(message("r/q0", QoS::AtMostOnce), 9, Attempt::First).error(), std::errc::invalid_argument);
+  EXPECT_EQ(token_of(pub.link->publish(message("r/new", QoS::AtLeastOnce))), 4);
+  // A new exchange with the caller's identifier (recorded before it leaves).
+  EXPECT_EQ(token_of(pub.link->publish_with_id(message("r/chosen", QoS::ExactlyOnce), 65535, Attempt::First)), 65535);
+
+  const auto done = [&](int token) {
+    for (const auto& e : pub.sink->events()) {
+      if (e.kind == Kind::SendDone && e.token == token) return true;
+    }
+    return false;
+  };
+  ASSERT_TRUE(test::wait_until([&] { return done(1) && done(2) && done(3) && done(4) && done(65535); }, 10s));
+  // PUBREC for the QoS 2 PUBLISH is reported before its PUBCOMP; a resumed PUBREL has none.
+  std::vector<int> received;
+  for (const auto& e : pub.sink->events()) {
+    if (e.kind == Kind::Received) received.push_back(e.token);
+  }
+  EXPECT_EQ(received, (std::vector<int>{2, 65535}));
+  // The messages arrive; the PUBREL alone delivers nothing.
+  ASSERT_TRUE(test::wait_until([&] {
+    std::set<std::string> topics;
+    for (const auto& m : sub.sink->messages()) topics.insert(m.topic);
+    return topics.count("r/one") + topics.count("r/two") + topics.count("r/new") + topics.count("r/chosen") == 4;
+  }, 10s));
+  for (const auto& m : sub.sink->messages()) EXPECT_NE(m.topic, "r/released");
 }
 
 TEST(NativeUplink, NoLocalKeepsItsOwnPublicationsFromComingBack) {

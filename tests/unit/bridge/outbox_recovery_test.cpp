@@ -140,6 +140,64 @@ TEST_F(OutboxRecovery, MakesInflightRowsPendingWhenReopened) {
   EXPECT_EQ(next_ids(*outbox, 10), (Ids{2, 3}));
 }
 
+TEST_F(OutboxRecovery, RecoversRecordedExchangesAndHoldsTheirRows) {
+  {
+    auto outbox = open();
+    for (int i = 0; i < 4; ++i) add(*outbox, make_message("t", "p"));
+    ASSERT_TRUE(outbox->flush());
+    ASSERT_EQ(next_ids(*outbox, 4), (Ids{1, 2, 3, 4}));
+    ASSERT_TRUE(outbox->record_exchange({.packet_id = 65535, .row = 2, .released = false, .row_exists = true}));
+    ASSERT_TRUE(outbox->record_exchange({.packet_id = 65534, .row = 3, .released = false, .row_exists = true}));
+    ASSERT_TRUE(outbox->record_exchange({.packet_id = 65533, .row = 4, .released = false, .row_exists = true}));
+    ASSERT_TRUE(outbox->flush());
+    // PUBREC for 3; PUBCOMP for 4, forgotten with its row in one commit.
+    ASSERT_TRUE(outbox->record_exchange({.packet_id = 65534, .row = 3, .released = true, .row_exists = true}));
+    ASSERT_TRUE(outbox->forget_exchange(65533));
+    ASSERT_TRUE(outbox->ack(4));
+    ASSERT_TRUE(outbox->flush());
+    // Row 2 expires or is dropped while its exchange is recorded.
+    exec_raw(options().path, "DELETE FROM outbox WHERE id = 2");
+    EXPECT_TRUE(outbox->recovered_exchanges().empty());  // a new file had none
+  }
+  auto outbox = open();
+  const auto& got = outbox->recovered_exchanges();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].packet_id, 65535);
+  EXPECT_EQ(got[0].row, 2u);
+  EXPECT_FALSE(got[0].released);
+  EXPECT_FALSE(got[0].row_exists);
+  EXPECT_EQ(got[1].packet_id, 65534);
+  EXPECT_EQ(got[1].row, 3u);
+  EXPECT_TRUE(got[1].released);
+  EXPECT_TRUE(got[1].row_exists);
+  // Row 3 is held for the session: not sent anew until the bridge gives it up.
+  EXPECT_EQ(next_ids(*outbox, 10), (Ids{1}));
+  auto row = outbox->read(3);
+  ASSERT_TRUE(row);
+  ASSERT_TRUE(row->has_value());
+  EXPECT_EQ((*row)->id, 3u);
+  ASSERT_TRUE(outbox->forget_exchanges());
+  ASSERT_TRUE(outbox->nack(3));
+  EXPECT_EQ(next_ids(*outbox, 10), (Ids{3}));
+  ASSERT_TRUE(outbox->flush());
+  auto reopened = open();
+  EXPECT_TRUE(reopened->recovered_exchanges().empty());
+}
+
+TEST_F(OutboxRecovery, AddsTheExchangesTableToAnOlderFile) {
+  {
+    auto outbox = open();
+    add(*outbox, make_message("t", "p"));
+    ASSERT_TRUE(outbox->flush());
+  }
+  exec_raw(options().path, "DROP TABLE exchanges");
+  auto outbox = open();
+  ASSERT_TRUE(outbox);
+  EXPECT_TRUE(outbox->recovered_exchanges().empty());
+  ASSERT_TRUE(outbox->record_exchange({.packet_id = 7, .row = 1, .released = false, .row_exists = true}));
+  ASSERT_TRUE(outbox->flush());
+}
+
 TEST_F(OutboxRecovery, NeverReusesIdsWhenLastRowIsAckedAndReopened) {
   {
     auto outbox = open();

@@ -121,6 +121,44 @@ TEST_F(OutboxTest, ReturnsInflightRowsAgainWhenReleased) {
   EXPECT_EQ(next_ids(*outbox, 10), (Ids{2, 1, 3}));
 }
 
+TEST_F(OutboxTest, KeepsHeldRowsInFlightAcrossARelease) {
+  auto outbox = open();
+  for (int i = 0; i < 4; ++i) add(*outbox, make_message("t", "p"));
+  ASSERT_EQ(next_ids(*outbox, 10), (Ids{1, 2, 3, 4}));
+  outbox->release_inflight({2, 4, 99});  // 99 was never in flight: ignored
+  EXPECT_EQ(outbox->inflight(), 2u);
+  EXPECT_EQ(next_ids(*outbox, 10), (Ids{1, 3}));  // a resumed session sends 2 and 4 itself
+  EXPECT_EQ(stats_of(*outbox).rows, 4u);
+  ASSERT_TRUE(outbox->ack(2));
+  EXPECT_EQ(outbox->inflight(), 3u);  // 1, 3 and 4
+  EXPECT_EQ(stats_of(*outbox).rows, 3u);
+}
+
+TEST_F(OutboxTest, ReturnsNackedHeldRowOnceInItsPlace) {
+  auto outbox = open();
+  for (int i = 0; i < 3; ++i) add(*outbox, make_message("t", "p"));
+  ASSERT_EQ(next_ids(*outbox, 10), (Ids{1, 2, 3}));
+  outbox->release_inflight({1, 2});
+  // Released before any next(): the cursor is at the start, the scan finds them.
+  ASSERT_TRUE(outbox->nack(1));
+  EXPECT_EQ(next_ids(*outbox, 10), (Ids{1, 3}));
+  // Passed by the scan while held: it comes back below the cursor, once.
+  ASSERT_TRUE(outbox->nack(2));
+  EXPECT_EQ(next_ids(*outbox, 10), (Ids{2}));
+  EXPECT_EQ(next_ids(*outbox, 10), Ids{});
+}
+
+TEST_F(OutboxTest, HeldRowsStayHeldAcrossASecondRelease) {
+  auto outbox = open();
+  for (int i = 0; i < 2; ++i) add(*outbox, make_message("t", "p"));
+  ASSERT_EQ(next_ids(*outbox, 10), (Ids{1, 2}));
+  outbox->release_inflight({1});
+  outbox->release_inflight({1});  // another connection attempt failed before CONNACK
+  EXPECT_EQ(next_ids(*outbox, 10), (Ids{2}));
+  outbox->release_inflight();
+  EXPECT_EQ(next_ids(*outbox, 10), (Ids{1, 2}));
+}
+
 TEST_F(OutboxTest, ReturnsNackedRowInSendOrderWhenNacked) {
   auto outbox = open();
   for (int i = 0; i < 4; ++i) add(*outbox, make_message("t", "p"));
