@@ -1,6 +1,8 @@
 #include "gateway/bridge/bridge_loop.hpp"
 
 #include <algorithm>
+#include <iterator>
+#include <random>
 #include <string>
 #include <utility>
 
@@ -70,7 +72,7 @@ BridgeLoop::BridgeLoop(const BridgeOptions& options, core::Clock& clock,
   for (const auto& e : outbox_->recovered_exchanges()) {
     unfinished_.emplace_back(e.packet_id, Exchange{.row = e.row_exists ? e.row : 0, .order = ++send_order_,
                                                    .qos = QoS::ExactlyOnce, .released = e.released,
-                                                   .recorded = true, .sent = {}});
+                                                   .recorded = true});
   }
 }
 
@@ -286,21 +288,13 @@ void BridgeLoop::on_send_result(const LinkEvent& event) {
 void BridgeLoop::keep_unfinished() {
   std::size_t qos2 = 0;
   for (auto& [token, ex] : tokens_) {
-    if (ex.sent || ex.recorded) {
-      unfinished_.emplace_back(static_cast<std::uint16_t>(token), std::move(ex));
+    if (resumable_link_ || ex.recorded) {
+      unfinished_.emplace_back(static_cast<std::uint16_t>(token), ex);
     } else if (ex.qos == QoS::ExactlyOnce) {
       ++qos2;
     }
   }
-  if (qos2 > 0 && !unresumable_logged_) {
-    unresumable_logged_ = true;
-    log_->warn("{} QoS 2 exchanges were unfinished when the connection ended: this MQTT client "
-               "sends them again as new PUBLISHes with new packet identifiers, and a server that "
-               "kept the session and still holds one of those identifiers takes a different "
-               "message for its retransmission; bridge.client native continues them as the same "
-               "exchanges (MQTT 5 section 4.4)",
-               qos2);
-  }
+  if (qos2 > 0) warn_unresumable(qos2);
   std::vector<std::uint64_t> keep;
   keep.reserve(unfinished_.size());
   for (const auto& [packet_id, ex] : unfinished_) {
@@ -309,17 +303,29 @@ void BridgeLoop::keep_unfinished() {
   outbox_->release_inflight(keep);
 }
 
+void BridgeLoop::warn_unresumable(std::size_t qos2) {
+  if (unresumable_logged_) return;
+  unresumable_logged_ = true;
+  log_->warn("{} QoS 2 exchanges were unfinished when the connection ended: this MQTT client "
+             "sends them again as new PUBLISHes with new packet identifiers, and a server that "
+             "kept the session and still holds one of those identifiers takes a different "
+             "message for its retransmission; bridge.client native continues them as the same "
+             "exchanges (MQTT 5 section 4.4)",
+             qos2);
+}
+
 void BridgeLoop::resume_unfinished() {
   if (unfinished_.empty()) return;
   auto unfinished = std::move(unfinished_);
   unfinished_.clear();
-  std::sort(unfinished.begin(), unfinished.end(),
-            [](const auto& a, const auto& b) { return a.second.order < b.second.order; });
-  bool recorded = false;
-  for (const auto& [packet_id, ex] : unfinished) recorded = recorded || ex.recorded;
+  std::stable_sort(unfinished.begin(), unfinished.end(),
+                   [](const auto& a, const auto& b) { return a.second.order < b.second.order; });
   if (!limits_.session_present || !link_->can_resume()) {
     // The server has no session, or this client cannot continue one: new PUBLISHes, in order.
-    if (recorded) {
+    std::size_t recorded = 0;
+    for (const auto& [packet_id, ex] : unfinished) recorded += ex.recorded ? 1 : 0;
+    if (recorded > 0) {
+      if (limits_.session_present) warn_unresumable(recorded);
       auto ok = outbox_->forget_exchanges();
       if (!ok) log_->error("outbox: forgetting QoS 2 exchanges failed: {}", ok.error().message());
     }
@@ -328,62 +334,93 @@ void BridgeLoop::resume_unfinished() {
     }
     return;
   }
+  // Every one at once, before the status message and SUBSCRIBE take identifiers of their own.
+  // They were in flight together under the server's Receive Maximum; a server that lowered it
+  // since may see more (logged).
   const std::size_t window =
       std::min<std::size_t>(limits_.receive_maximum == 0 ? 65535 : limits_.receive_maximum, options_.max_inflight);
   std::uint64_t resumed = 0;
-  for (auto& [packet_id, ex] : unfinished) {
-    auto attempt = ex.released ? UplinkClient::Attempt::Release : UplinkClient::Attempt::Again;
-    if (attempt == UplinkClient::Attempt::Again && !ex.sent) recover_message(ex);
-    if (!ex.sent && attempt == UplinkClient::Attempt::Again) {
-      // Recorded before a restart, and its row is gone (dropped, expired, dead-lettered): a
-      // PUBREL frees the identifier the server may hold.
-      attempt = UplinkClient::Attempt::Release;
-      ex.row = 0;
+  for (std::size_t i = 0; i < unfinished.size(); ++i) {
+    auto& [packet_id, ex] = unfinished[i];
+    if (!resume(packet_id, ex)) {
+      // The connection is already gone: the rest wait for the next one.
+      unfinished_.assign(std::make_move_iterator(unfinished.begin() + static_cast<std::ptrdiff_t>(i)),
+                         std::make_move_iterator(unfinished.end()));
+      break;
     }
-    // A server that lowered its Receive Maximum or Maximum QoS meanwhile gets new PUBLISHes.
-    bool resume = inflight() < window;
-    if (attempt == UplinkClient::Attempt::Again && ex.sent->qos > limits_.maximum_qos) resume = false;
-    if (resume) {
-      static const Message kRelease{.topic = {}, .payload = {}, .qos = QoS::ExactlyOnce, .retain = false, .props = {}};
-      const Message& m = attempt == UplinkClient::Attempt::Release && !ex.sent ? kRelease : *ex.sent;
-      auto token = link_->publish_with_id(m, packet_id, attempt);
-      if (token) {
-        tokens_[*token] = std::move(ex);
-        ++resumed;
-        continue;
-      }
-    }
-    if (ex.recorded) (void)outbox_->forget_exchange(packet_id);
-    if (ex.row != 0) (void)outbox_->nack(ex.row);  // NotFound: dropped or expired meanwhile
+    ++resumed;
   }
   if (resumed > 0) {
     counters_.resumed += resumed;
-    counters_.sent += resumed;
-    log_->info("session resumed: {} unacknowledged exchanges continue with their packet identifiers",
-               resumed);
+    log_->info("session resumed: {} unacknowledged exchanges continue with their packet identifiers{}",
+               resumed, inflight() > window ? fmt::format(" (more than the Receive Maximum {} now allows)", window)
+                                             : std::string());
   }
 }
 
-void BridgeLoop::recover_message(Exchange& ex) {
-  if (ex.row == 0) return;
-  auto row = outbox_->read(ex.row);
+bool BridgeLoop::resume(std::uint16_t packet_id, Exchange& ex) {
+  static const Message kRelease{.topic = {}, .payload = {}, .qos = QoS::ExactlyOnce, .retain = false, .props = {}};
+  Message m;
+  bool again = !ex.released;
+  if (again) {
+    // Rebuilt from its row: the remaining Message Expiry, today's route.
+    const Rebuilt r = rebuild(ex, m);
+    const bool allowed = ex.qos <= limits_.maximum_qos;
+    if (r != Rebuilt::Ok || !allowed) {
+      if (r == Rebuilt::Ok || r == Rebuilt::Error) (void)outbox_->nack(ex.row);  // sent anew
+      if (ex.qos != QoS::ExactlyOnce) {
+        // The server keeps nothing for a QoS 1 PUBLISH it received: nothing to finish.
+        if (ex.recorded) (void)outbox_->forget_exchange(packet_id);
+        return true;
+      }
+      // A PUBREL frees the identifier the server may hold (it answers PUBCOMP either way).
+      again = false;
+      ex.row = 0;
+      ex.released = true;
+      if (ex.recorded) {
+        auto ok = outbox_->record_exchange({.packet_id = packet_id, .row = 0, .released = true, .row_exists = false});
+        if (!ok) log_->error("outbox: recording QoS 2 exchange {} failed: {}", packet_id, ok.error().message());
+      }
+    } else {
+      m.qos = ex.qos;  // the exchange's QoS, whatever the route says today
+    }
+  }
+  auto token = link_->publish_with_id(again ? m : kRelease, packet_id,
+                                      again ? UplinkClient::Attempt::Again : UplinkClient::Attempt::Release);
+  if (!token) return false;
+  if (again) ++counters_.sent;
+  tokens_[*token] = ex;
+  return true;
+}
+
+BridgeLoop::Rebuilt BridgeLoop::rebuild(const Exchange& ex, Message& out) {
+  if (ex.row == 0) return Rebuilt::Gone;
+  bool corrupt = false;
+  auto row = outbox_->read(ex.row, corrupt);
   if (!row) {
     log_->error("outbox read of {} failed: {}", ex.row, row.error().message());
-    return;
+    return Rebuilt::Error;
   }
-  if (!*row) return;  // gone
-  StoredMessage& stored = **row;
-  if (!prepare(stored)) return;  // dead-lettered under today's routes and limits
-  ex.sent = std::move(stored.message);
-  ex.qos = ex.sent->qos;
+  if (corrupt) {
+    dead_letter(ex.row, "corrupt row: cannot be decoded");
+    return Rebuilt::Gone;
+  }
+  if (!*row || !prepare(**row)) return Rebuilt::Gone;  // expired, dropped or dead-lettered
+  out = std::move((*row)->message);
+  return Rebuilt::Ok;
 }
 
 std::uint16_t BridgeLoop::take_packet_id() {
-  // Downwards from 65535, away from the client's own allocator (upwards from 1, for the status
-  // message and SUBSCRIBE); an identifier of ours still in flight is skipped.
+  // Downwards, away from the client's own allocator (upwards from 1, for the status message and
+  // SUBSCRIBE), from a random start: identifiers of a run whose records a power cut lost are not
+  // the first ones taken again. One of ours in flight or staged is skipped.
+  if (next_packet_id_ == 0) {
+    std::random_device random;
+    next_packet_id_ = static_cast<std::uint16_t>(1 + random() % 65535);
+  }
   for (;;) {
     next_packet_id_ = next_packet_id_ <= 1 ? 65535 : static_cast<std::uint16_t>(next_packet_id_ - 1);
-    if (!tokens_.contains(next_packet_id_)) return next_packet_id_;
+    if (!tokens_.contains(next_packet_id_) && !staged_ids_.contains(next_packet_id_)) return next_packet_id_;
   }
 }
 
@@ -409,7 +446,7 @@ void BridgeLoop::pump() {
     auto rows = outbox_->next(want);
     if (!rows) {
       log_->error("outbox read failed: {}", rows.error().message());
-      return;
+      break;
     }
     if (rows->empty()) {
       backlog_maybe_ = false;
@@ -425,6 +462,7 @@ void BridgeLoop::pump() {
       }
     }
   }
+  publish_staged();
 }
 
 std::optional<std::size_t> BridgeLoop::prepare(StoredMessage& stored) {
@@ -496,40 +534,63 @@ bool BridgeLoop::send(StoredMessage& stored, bool& rate_limited) {
     return true;
   }
 
-  // A QoS 2 exchange is recorded, with its packet identifier, before its PUBLISH leaves: after a
-  // crash the server may still hold that identifier (awaiting PUBREL).
+  // A QoS 2 exchange is recorded, with its packet identifier, and committed before its PUBLISH
+  // leaves: after a crash the server may still hold that identifier (awaiting PUBREL). One commit
+  // per round: the PUBLISHes wait in staged_ (what follows one waits too, to keep the order).
   const bool record = m.qos == QoS::ExactlyOnce && link_->can_resume();
-  Result<int> token = fail(std::errc::operation_not_supported);
+  if (!record && staged_.empty()) return transmit(stored.id, m, std::nullopt, now);
+  std::optional<std::uint16_t> packet_id;
   if (record) {
-    const std::uint16_t packet_id = take_packet_id();
-    auto recorded = outbox_->record_exchange({.packet_id = packet_id, .row = stored.id, .released = false, .row_exists = true});
-    if (recorded) recorded = outbox_->flush();
-    if (!recorded) {
-      log_->error("outbox: recording QoS 2 exchange {} failed: {}", packet_id, recorded.error().message());
+    packet_id = take_packet_id();
+    auto ok = outbox_->record_exchange({.packet_id = *packet_id, .row = stored.id, .released = false, .row_exists = true});
+    if (!ok) {
+      log_->error("outbox: recording QoS 2 exchange {} failed: {}", *packet_id, ok.error().message());
       (void)outbox_->nack(stored.id);
       hold_until_ = now + kRefusalHold;
       return false;
     }
-    token = link_->publish_with_id(m, packet_id, UplinkClient::Attempt::First);
-    if (!token) (void)outbox_->forget_exchange(packet_id);
-  } else {
-    token = link_->publish(m);
+    staged_ids_.insert(*packet_id);
   }
+  staged_.push_back(Staged{.row = stored.id, .message = std::move(m), .packet_id = packet_id});
+  return true;
+}
+
+void BridgeLoop::publish_staged() {
+  if (staged_.empty()) return;
+  auto staged = std::move(staged_);
+  staged_.clear();
+  staged_ids_.clear();
+  const auto now = clock_.steady();
+  auto committed = outbox_->flush();
+  if (!committed) log_->error("outbox: committing QoS 2 exchanges failed: {}", committed.error().message());
+  bool stop = !committed;
+  for (auto& st : staged) {
+    if (stop || state_ != State::Connected) {
+      if (st.packet_id && committed) (void)outbox_->forget_exchange(*st.packet_id);
+      (void)outbox_->nack(st.row);  // back in its place, sent later
+      continue;
+    }
+    if (!transmit(st.row, st.message, st.packet_id, now)) stop = true;
+  }
+  if (!committed) hold_until_ = now + kRefusalHold;
+}
+
+bool BridgeLoop::transmit(std::uint64_t row, Message& m, std::optional<std::uint16_t> packet_id, time_point now) {
+  auto token = packet_id ? link_->publish_with_id(m, *packet_id, UplinkClient::Attempt::First) : link_->publish(m);
   if (!token) {
-    refused(stored.id, token.error(), now);
-    (void)outbox_->nack(stored.id);
+    refused(row, token.error(), now);
+    if (packet_id) (void)outbox_->forget_exchange(*packet_id);
+    (void)outbox_->nack(row);
     // Disconnected: ConnectionLost follows. Anything else: try again shortly, not in a loop.
     hold_until_ = now + kPahoRetry;
     return false;
   }
   if (inflight() == 0) last_progress_ = now;
   if (m.qos == QoS::AtMostOnce) {
-    qos0_.push_back(stored.id);
+    qos0_.push_back(row);
   } else {
-    Exchange& ex = tokens_[*token];
-    ex = Exchange{.row = stored.id, .order = ++send_order_, .qos = m.qos, .released = false,
-                  .recorded = record, .sent = {}};
-    if (link_->can_resume()) ex.sent = std::move(m);
+    tokens_[*token] = Exchange{.row = row, .order = ++send_order_, .qos = m.qos, .released = false,
+                               .recorded = packet_id.has_value()};
   }
   ++counters_.sent;
   counters_.inflight_high_water = std::max<std::uint64_t>(counters_.inflight_high_water, inflight());
@@ -562,6 +623,7 @@ void BridgeLoop::connect() {
     return;
   }
   link_ = std::move(*link);
+  resumable_link_ = link_->can_resume();
   auto ok = link_->connect(will_qos_, will_retain_);
   if (!ok) {
     log_->error("connect request refused: {}", ok.error().message());

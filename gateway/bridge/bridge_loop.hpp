@@ -17,6 +17,7 @@
 #include <string>
 #include <system_error>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/clock.hpp"
@@ -55,9 +56,19 @@ class BridgeLoop {
   void resume_unfinished();
   // On the end of a connection: keeps what resume_unfinished() needs, releases the rest.
   void keep_unfinished();
-  // Rebuilds the PUBLISH of an exchange recovered from the outbox (after a restart) from its row.
+  void warn_unresumable(std::size_t qos2);
   struct Exchange;
-  void recover_message(Exchange& ex);
+  // Continues one exchange on the new connection; false when the client refused (not connected).
+  bool resume(std::uint16_t packet_id, Exchange& ex);
+  enum class Rebuilt : std::uint8_t { Ok, Gone, Corrupt, Error };
+  // The exchange's PUBLISH from its row, as send() would make it (Gone: expired, dropped or
+  // dead-lettered meanwhile; Error: the read failed).
+  Rebuilt rebuild(const Exchange& ex, Message& out);
+  // Commits the QoS 2 records of this round, then sends what waited for them.
+  void publish_staged();
+  // Hands one PUBLISH to the client (with `packet_id`: a recorded QoS 2 exchange); false when the
+  // client refused it (the row is made sendable again).
+  bool transmit(std::uint64_t row, Message& m, std::optional<std::uint16_t> packet_id, time_point now);
   // A packet identifier for a recorded QoS 2 exchange, not one of ours in flight.
   std::uint16_t take_packet_id();
   void flush();
@@ -82,7 +93,7 @@ class BridgeLoop {
   void wait_events(Pred done, time_point deadline);
   // The birth/offline status counts too: it takes a slot of the server's Receive Maximum.
   [[nodiscard]] std::uint64_t inflight() const {
-    return tokens_.size() + qos0_.size() + (status_token_ ? 1 : 0);
+    return tokens_.size() + qos0_.size() + staged_.size() + (status_token_ ? 1 : 0);
   }
   [[nodiscard]] int stored_priority(const UpstreamRoute& route) const;
 
@@ -112,25 +123,33 @@ class BridgeLoop {
   Backoff backoff_;
 
   // Sending.
-  // A QoS 1/2 PUBLISH waiting for its acknowledgement. With a client that can resume, the
-  // PUBLISH as sent is kept too: after a reconnect with Session Present 1 it continues as the same
-  // exchange (UplinkClient::resume), so the server never takes a new message for a retransmission
-  // of an old one that still holds the same packet identifier.
+  // A QoS 1/2 PUBLISH waiting for its acknowledgement. With a client that can resume, a
+  // reconnect that finds the session continues it as the same exchange (UplinkClient::
+  // publish_with_id), rebuilt from its row, so the server never takes a new message for a
+  // retransmission of an old one that still holds the same packet identifier.
   struct Exchange {
-    std::uint64_t row = 0;        // outbox id
-    std::uint64_t order = 0;      // send order
+    std::uint64_t row = 0;     // outbox id; 0: none (a PUBREL that only frees the identifier)
+    std::uint64_t order = 0;   // send order
     QoS qos = QoS::AtLeastOnce;
-    bool released = false;        // the server answered PUBREC: PUBREL is what goes again
-    bool recorded = false;        // in the outbox's exchanges (QoS 2 with a client that can resume)
-    std::optional<Message> sent;  // only when the client can resume
+    bool released = false;     // the server answered PUBREC: PUBREL is what goes again
+    bool recorded = false;     // in the outbox's exchanges (QoS 2 with a client that can resume)
   };
   std::unordered_map<int, Exchange> tokens_;  // QoS 1/2 token → exchange
   // The exchanges of the connection that ended, by packet identifier, until a CONNACK says
   // whether the session was resumed. Their rows stay in flight in the outbox meanwhile.
   std::vector<std::pair<std::uint16_t, Exchange>> unfinished_;
   std::uint64_t send_order_ = 0;
-  std::uint16_t next_packet_id_ = 0;  // take_packet_id()
+  std::uint16_t next_packet_id_ = 0;  // take_packet_id(); 0: not started
   bool unresumable_logged_ = false;
+  bool resumable_link_ = false;  // the current (or last) client can_resume()
+  // PUBLISHes of this pump round waiting for the commit of their QoS 2 records, in send order.
+  struct Staged {
+    std::uint64_t row = 0;
+    Message message;
+    std::optional<std::uint16_t> packet_id;  // recorded QoS 2
+  };
+  std::vector<Staged> staged_;
+  std::unordered_set<std::uint16_t> staged_ids_;
   std::deque<std::uint64_t> qos0_;                 // QoS 0 ids, in send order
   std::optional<int> status_token_;                // the birth / offline status PUBLISH
   bool status_done_ = false;

@@ -156,7 +156,7 @@ Result<int> NativeUplink::publish(const Message& message) {
     GW_TRY(n, take_id_locked(message.qos == QoS::AtLeastOnce ? Slot::Puback : Slot::Pubrec));
     id = p::PacketId{n};
   }
-  queue_publish_locked(message, id, false);
+  queue_publish_locked(message, id, Attempt::First);
   return static_cast<int>(id);
 }
 
@@ -173,21 +173,38 @@ Result<int> NativeUplink::publish_with_id(const Message& message, std::uint16_t 
     queue_locked(p::Pubrel{.packet_id = id});
   } else {
     slots_[packet_id] = message.qos == QoS::AtLeastOnce ? Slot::Puback : Slot::Pubrec;
-    queue_publish_locked(message, id, attempt == Attempt::Again);
+    queue_publish_locked(message, id, attempt);
   }
   return static_cast<int>(packet_id);
 }
 
-void NativeUplink::queue_publish_locked(const Message& message, p::PacketId id, bool dup) {
-  queue_locked(p::PublishView{.message = message,
-                              .qos = message.qos,
-                              .retain = message.retain,
-                              .dup = dup,
-                              .packet_id = id,
-                              .message_expiry = message.props.message_expiry,
-                              .subscription_ids = {},
-                              .topic_alias = std::nullopt,
-                              .omit_topic = false});
+void NativeUplink::queue_publish_locked(const Message& message, p::PacketId id, Attempt attempt) {
+  p::PublishView view{.message = message,
+                      .qos = message.qos,
+                      .retain = message.retain,
+                      .dup = attempt == Attempt::Again,
+                      .packet_id = id,
+                      .message_expiry = message.props.message_expiry,
+                      .subscription_ids = {},
+                      .topic_alias = std::nullopt,
+                      .omit_topic = false};
+  // Topic aliases (MQTT 5 §3.3.2.3.4), the first alias_max_ topics of this connection, each sent in
+  // full once: what a metered link saves on every later message. A retransmission goes in full.
+  if (alias_max_ > 0 && attempt == Attempt::First && !message.topic.empty()) {
+    if (const auto it = aliases_.find(message.topic); it != aliases_.end()) {
+      view.topic_alias = it->second;
+      view.omit_topic = true;
+    } else if (aliases_.size() < alias_max_) {
+      // The alias property makes this first PUBLISH 3 bytes longer than the bridge checked.
+      view.topic_alias = static_cast<std::uint16_t>(aliases_.size() + 1);
+      if (!max_packet_ || p::encoded_size(view, kV5) <= *max_packet_) {
+        aliases_.emplace(message.topic, *view.topic_alias);
+      } else {
+        view.topic_alias.reset();
+      }
+    }
+  }
+  queue_locked(view);
 }
 
 Result<void> NativeUplink::subscribe(const std::string& filter, QoS qos) {
@@ -331,6 +348,8 @@ void NativeUplink::on_connack(const p::Connack& connack, std::vector<LinkEvent>&
   {
     std::lock_guard lock(mu_);
     connected_ = true;
+    alias_max_ = e.limits.topic_alias_maximum;
+    max_packet_ = e.limits.max_packet_size;
   }
   arm_ping();
   events.push_back(std::move(e));

@@ -9,8 +9,11 @@
 // everything queued in one write, and reports every acknowledgement decoded from one read
 // together. TCP_NODELAY is on.
 //
+// Topic aliases: the first topics up to the server's Topic Alias Maximum get one each; a topic is
+// then sent in full once per connection.
+//
 // Not yet: mqtts:// (TLS; config/ refuses the combination, create() fails with
-// std::errc::protocol_not_supported), MQTT 5 enhanced authentication, topic aliases.
+// std::errc::protocol_not_supported), MQTT 5 enhanced authentication.
 //
 // Threads: one I/O thread per NativeUplink runs its own asio::io_context from create() to the
 // destructor; every LinkEvent and remote message is reported from it.
@@ -27,6 +30,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -114,7 +118,7 @@ class NativeUplink final : public UplinkClient {
   template <class P>
   void queue_locked(const P& packet);
   void wake_writer_locked();
-  void queue_publish_locked(const Message& message, broker::protocol::PacketId id, bool dup);
+  void queue_publish_locked(const Message& message, broker::protocol::PacketId id, Attempt attempt);
   Result<std::uint16_t> take_id_locked(Slot slot);
 
   const BridgeOptions& options_;
@@ -150,7 +154,9 @@ class NativeUplink final : public UplinkClient {
   bool disconnect_reported_ = false;
   std::vector<LinkEvent> read_events_;  // what one read brought, reported together
 
-  std::mutex mu_;  // guards: out_, out_qos0_, write_pending_, connected_, slots_, next_id_, used_, sub_filters_
+  // guards: out_, out_qos0_, write_pending_, connected_, slots_, next_id_, used_, sub_filters_,
+  // alias_max_, max_packet_, aliases_
+  std::mutex mu_;
   std::vector<std::byte> out_;
   std::size_t out_qos0_ = 0;     // QoS 0 PUBLISHes in out_
   bool write_pending_ = false;  // a write is in progress or posted
@@ -159,6 +165,9 @@ class NativeUplink final : public UplinkClient {
   std::uint16_t next_id_ = 0;
   std::size_t used_ = 0;
   std::unordered_map<std::uint16_t, std::string> sub_filters_;  // SUBSCRIBE id → filter
+  std::uint16_t alias_max_ = 0;                 // the server's Topic Alias Maximum
+  std::optional<std::uint32_t> max_packet_;     // the server's Maximum Packet Size
+  std::unordered_map<std::string, std::uint16_t> aliases_;  // topic → alias, this connection
 };
 
 }  // namespace gw::bridge

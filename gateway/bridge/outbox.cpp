@@ -28,9 +28,10 @@ constexpr std::int64_t kApplicationId = 0x47574f42;
 // can still open the file (it neither needs nor touches the table).
 constexpr const char* kCreateExchanges = R"sql(
 CREATE TABLE IF NOT EXISTS exchanges (
-  packet_id INTEGER PRIMARY KEY,  -- 1..65535
-  row_id    INTEGER NOT NULL,     -- outbox id; the row may be gone
-  released  INTEGER NOT NULL      -- 1: PUBREC came, PUBREL is what goes again
+  packet_id  INTEGER PRIMARY KEY,  -- 1..65535
+  row_id     INTEGER NOT NULL,     -- outbox id; the row may be gone (0: no row)
+  released   INTEGER NOT NULL,     -- 1: PUBREC came, PUBREL is what goes again
+  sent_order INTEGER NOT NULL      -- increasing: the order in which they went (MQTT 5 §4.6)
 );
 )sql";
 
@@ -274,11 +275,13 @@ Result<void> Outbox::prepare_statements() {
        "INSERT INTO outbox (" GW_OUTBOX_COLUMNS
        ") SELECT ?2, route, priority, topic, payload, qos, retain, props, ?3, expires_at, size"
        " FROM dead_letters WHERE id = ?1"},
+      {&exchange_put_,
+       "INSERT OR REPLACE INTO exchanges (packet_id, row_id, released, sent_order) VALUES (?1, ?2, 0,"
+       " (SELECT coalesce(max(sent_order), 0) + 1 FROM exchanges))"},
+      {&exchange_release_, "UPDATE exchanges SET released = 1, row_id = ?2 WHERE packet_id = ?1"},
+      {&exchange_delete_, "DELETE FROM exchanges WHERE packet_id = ?1"},
       // Ids reserved ahead of rows never written (write-behind); AUTOINCREMENT keeps the
       // maximum of this and every id inserted.
-      {&exchange_put_,
-       "INSERT OR REPLACE INTO exchanges (packet_id, row_id, released) VALUES (?1, ?2, ?3)"},
-      {&exchange_delete_, "DELETE FROM exchanges WHERE packet_id = ?1"},
       {&seq_update_, "UPDATE sqlite_sequence SET seq = ?1 WHERE name = 'outbox' AND seq < ?1"},
       {&seq_insert_,
        "INSERT INTO sqlite_sequence (name, seq) SELECT 'outbox', ?1"
@@ -294,7 +297,7 @@ Result<void> Outbox::prepare_statements() {
 Result<void> Outbox::load_exchanges() {
   GW_TRY(rows, Statement::prepare(db_.get(),
                                   "SELECT e.packet_id, e.row_id, e.released, o.priority FROM exchanges e"
-                                  " LEFT JOIN outbox o ON o.id = e.row_id ORDER BY e.row_id"));
+                                  " LEFT JOIN outbox o ON o.id = e.row_id ORDER BY e.sent_order"));
   ResetGuard guard(rows);
   for (;;) {
     GW_TRY(row, rows.step());
@@ -318,12 +321,13 @@ Result<void> Outbox::load_exchanges() {
 Result<void> Outbox::record_exchange(const SessionExchange& exchange) {
   GW_TRY_VOID(resync_if_stale());
   GW_TRY_VOID(begin_if_needed());
-  ResetGuard guard(exchange_put_);
+  // A new exchange goes last in send order; PUBREC keeps its place.
+  Statement& st = exchange.released ? exchange_release_ : exchange_put_;
+  ResetGuard guard(st);
   auto ok = [&]() -> Result<void> {
-    GW_TRY_VOID(exchange_put_.bind(1, static_cast<std::int64_t>(exchange.packet_id)));
-    GW_TRY_VOID(exchange_put_.bind(2, static_cast<std::int64_t>(exchange.row)));
-    GW_TRY_VOID(exchange_put_.bind(3, std::int64_t{exchange.released ? 1 : 0}));
-    return exchange_put_.run();
+    GW_TRY_VOID(st.bind(1, static_cast<std::int64_t>(exchange.packet_id)));
+    GW_TRY_VOID(st.bind(2, static_cast<std::int64_t>(exchange.row)));
+    return st.run();
   }();
   if (!ok) return fail(failed(ok.error()));
   note_write();
@@ -412,8 +416,12 @@ std::error_code Outbox::failed(std::error_code ec) {
     pending_writes_ = 0;
     pending_appends_ = 0;
     stale_ = true;
-    // Acks in the lost transaction are undone: their rows exist again, below the cursors.
-    release_inflight({held_.begin(), held_.end()});
+    // Acks in the lost transaction are undone: their rows exist again, below the cursors, and
+    // come again. What is in flight stays so: its acknowledgement is still to come.
+    std::vector<std::uint64_t> keep;
+    keep.reserve(inflight_.size());
+    for (const auto& [id, priority] : inflight_) keep.push_back(id);
+    release_inflight(keep);
   }
   return ec;
 }
@@ -820,9 +828,8 @@ Result<std::optional<StoredMessage>> Outbox::lookup(std::uint64_t id, std::int64
   return std::optional<StoredMessage>{std::move(*stored)};
 }
 
-Result<std::optional<StoredMessage>> Outbox::read(std::uint64_t id) {
+Result<std::optional<StoredMessage>> Outbox::read(std::uint64_t id, bool& corrupt) {
   GW_TRY_VOID(resync_if_stale());
-  bool corrupt = false;  // next() sets a corrupt row aside; here it is as good as gone
   return lookup(id, clock_.wall_ms(), corrupt);
 }
 

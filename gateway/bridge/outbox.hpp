@@ -122,8 +122,8 @@ class Outbox {
   // then marked in flight).
   Result<std::vector<StoredMessage>> next(std::size_t max);
   // One row as next() would return it, without changing what is in flight; nullopt when it is
-  // gone or expired. Errors: sqlite codes.
-  Result<std::optional<StoredMessage>> read(std::uint64_t id);
+  // gone or expired, or (with `corrupt` set) when it does not decode. Errors: sqlite codes.
+  Result<std::optional<StoredMessage>> read(std::uint64_t id, bool& corrupt);
   // Deletes the row: only on the cloud's acknowledgement. Errors: OutboxErrc::NotFound (already
   // gone: expired, dropped or acked), sqlite codes.
   Result<void> ack(std::uint64_t id);
@@ -146,14 +146,15 @@ class Outbox {
     bool released = false;    // PUBREC came: PUBREL is what goes again
     bool row_exists = true;   // recovered_exchanges(): false when the row is gone meanwhile
   };
-  // Records or updates one in the open transaction; flush() before the PUBLISH leaves, so that a
-  // crash cannot forget an identifier the server may hold. Errors: sqlite codes.
+  // Records a new one (`released` false: last in send order), or marks one released (with `row`,
+  // 0 when its row is given up), in the open transaction; flush() before the PUBLISH leaves, so
+  // that a crash cannot forget an identifier the server may hold. Errors: sqlite codes.
   Result<void> record_exchange(const SessionExchange& exchange);
   // Errors: sqlite codes.
   Result<void> forget_exchange(std::uint16_t packet_id);
   // All of them (the server has no session). Errors: sqlite codes.
   Result<void> forget_exchanges();
-  // What open() found, by row id. Their rows are held in flight (next() skips them)
+  // What open() found, in send order. Their rows are held in flight (next() skips them)
   // until nack(), ack() or release_inflight() without them.
   [[nodiscard]] const std::vector<SessionExchange>& recovered_exchanges() const { return recovered_; }
 
@@ -236,7 +237,7 @@ class Outbox {
   Statement insert_, select_after_, select_one_, delete_one_, drop_lowest_, purge_aged_, oldest_;
   Statement expire_, dead_insert_, dead_list_, dead_get_, dead_delete_, dead_trim_, replay_insert_;
   Statement seq_update_, seq_insert_;
-  Statement exchange_put_, exchange_delete_;
+  Statement exchange_put_, exchange_release_, exchange_delete_;
   std::vector<SessionExchange> recovered_;
 
   // Running totals of the file (committed + open transaction).

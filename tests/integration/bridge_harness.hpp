@@ -168,6 +168,8 @@ class TcpProxy {
   }
   [[nodiscard]] std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
   [[nodiscard]] std::string uri() const { return "mqtt://127.0.0.1:" + std::to_string(port()); }
+  // Bytes relayed from clients to the server so far, over all connections.
+  [[nodiscard]] std::uint64_t upstream_bytes() const { return upstream_bytes_.load(); }
 
   void cut() {
     run([this] {
@@ -279,13 +281,14 @@ class TcpProxy {
     });
   }
 
-  static void relay(std::shared_ptr<Pipe> pipe, asio::ip::tcp::socket& from, asio::ip::tcp::socket& to,
+  void relay(std::shared_ptr<Pipe> pipe, asio::ip::tcp::socket& from, asio::ip::tcp::socket& to,
                     std::array<char, 16384>& buf, bool answers) {
-    from.async_read_some(asio::buffer(buf), [pipe, &from, &to, &buf, answers](asio::error_code ec, std::size_t n) {
+    from.async_read_some(asio::buffer(buf), [this, pipe, &from, &to, &buf, answers](asio::error_code ec, std::size_t n) {
       if (ec) {
         pipe->close();
         return;
       }
+      if (!answers) upstream_bytes_ += n;
       if (answers && pipe->drop_answers) {
         relay(pipe, from, to, buf, answers);
         return;
@@ -297,7 +300,7 @@ class TcpProxy {
           relay(pipe, from, to, buf, answers);
           return;
         }
-        asio::async_write(to, asio::buffer(pipe->kept), [pipe, &from, &to, &buf, answers](asio::error_code wec, std::size_t) {
+        asio::async_write(to, asio::buffer(pipe->kept), [this, pipe, &from, &to, &buf, answers](asio::error_code wec, std::size_t) {
           if (wec) {
             pipe->close();
             return;
@@ -306,7 +309,7 @@ class TcpProxy {
         });
         return;
       }
-      asio::async_write(to, asio::buffer(buf.data(), n), [pipe, &from, &to, &buf, answers](asio::error_code wec, std::size_t) {
+      asio::async_write(to, asio::buffer(buf.data(), n), [this, pipe, &from, &to, &buf, answers](asio::error_code wec, std::size_t) {
         if (wec) {
           pipe->close();
           return;
@@ -324,6 +327,7 @@ class TcpProxy {
   std::vector<std::weak_ptr<Pipe>> pipes_;  // io thread only
   bool refusing_ = false;                   // io thread only
   int drop_type_ = 0;                       // io thread only: for pipes accepted later
+  std::atomic<std::uint64_t> upstream_bytes_{0};
 };
 
 // A Paho MQTTAsync (MQTT 5) client on the cloud side that records what it receives.

@@ -172,8 +172,10 @@ TEST_F(OutboxRecovery, RecoversRecordedExchangesAndHoldsTheirRows) {
   EXPECT_TRUE(got[1].row_exists);
   // Row 3 is held for the session: not sent anew until the bridge gives it up.
   EXPECT_EQ(next_ids(*outbox, 10), (Ids{1}));
-  auto row = outbox->read(3);
+  bool corrupt = false;
+  auto row = outbox->read(3, corrupt);
   ASSERT_TRUE(row);
+  EXPECT_FALSE(corrupt);
   ASSERT_TRUE(row->has_value());
   EXPECT_EQ((*row)->id, 3u);
   ASSERT_TRUE(outbox->forget_exchanges());
