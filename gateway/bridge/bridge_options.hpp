@@ -57,7 +57,7 @@ struct DownstreamRoute {
 };
 
 // TLS for mqtts:// servers (ignored for mqtt://), the same for both clients (ClientKind). SNI is
-// the host of the server URI.
+// the host of the server URI (Paho sends it for an IP address too, the native client does not).
 struct TlsOptions {
   std::string ca_file;    // PEM trust store; empty = the system's default trust store
   std::string cert_file;  // client certificate (PEM); empty = no client certificate
