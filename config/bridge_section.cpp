@@ -449,15 +449,6 @@ void check_bridge(const br::BridgeOptions& b, const YAML::Node& node, const Curs
                  "the password is sent in clear text to the mqtt:// servers; use mqtts://");
   }
 
-  if (b.client == br::ClientKind::Native && any_tls) {
-    const auto tls_server = std::find_if(b.servers.begin(), b.servers.end(), is_tls);
-    at.key("client", kNoMark)
-        .error(value_mark(node, "client"),
-               "native supports mqtt:// servers only; servers[" +
-                   std::to_string(tls_server - b.servers.begin()) +
-                   "] is mqtts:// (TLS needs client: paho)");
-  }
-
   check_names(b.upstream, "upstream", node, at);
   check_names(b.downstream, "downstream", node, at);
 
@@ -761,8 +752,7 @@ const Schema<br::BridgeOptions>& bridge_schema() {
           field("client", &B::client,
                 Enum<br::ClientKind>{{{"paho", br::ClientKind::Paho},
                                       {"native", br::ClientKind::Native}}},
-                "MQTT client of the uplink: paho (Paho MQTT C) or native (the gateway's own, "
-                "mqtt:// only)."),
+                "MQTT client of the uplink: paho (Paho MQTT C) or native (the gateway's own)."),
       },
       check_bridge};
   return schema;

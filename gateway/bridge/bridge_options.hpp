@@ -56,7 +56,8 @@ struct DownstreamRoute {
   friend bool operator==(const DownstreamRoute&, const DownstreamRoute&) = default;
 };
 
-// TLS for mqtts:// servers (ignored for mqtt://). Paho sets SNI to the host of the server URI.
+// TLS for mqtts:// servers (ignored for mqtt://), the same for both clients (ClientKind). SNI is
+// the host of the server URI (Paho sends it for an IP address too, the native client does not).
 struct TlsOptions {
   std::string ca_file;    // PEM trust store; empty = the system's default trust store
   std::string cert_file;  // client certificate (PEM); empty = no client certificate
@@ -88,7 +89,7 @@ enum class ReplayOrder : std::uint8_t {
 // Which MQTT client implementation carries the uplink (UplinkClient).
 enum class ClientKind : std::uint8_t {
   Paho,    // Paho MQTT C (MQTTAsync): mqtt:// and mqtts://
-  Native,  // NativeUplink: Asio and the project's codec, one I/O thread; mqtt:// only
+  Native,  // NativeUplink: Asio and the project's codec, one I/O thread; mqtt:// and mqtts://
 };
 
 struct BridgeOptions {
@@ -161,7 +162,7 @@ struct BridgeOptions {
   };
   PahoLimits paho_limits;
 
-  // The MQTT client of the uplink. Native accepts mqtt:// servers only (config/ refuses mqtts://).
+  // The MQTT client of the uplink. Both speak mqtt:// and mqtts:// with the same `tls` settings.
   ClientKind client = ClientKind::Paho;
 
   friend bool operator==(const BridgeOptions&, const BridgeOptions&) = default;

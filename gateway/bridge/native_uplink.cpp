@@ -6,12 +6,14 @@
 
 #include <asio/connect.hpp>
 #include <asio/post.hpp>
+#include <asio/ssl/error.hpp>
 #include <asio/write.hpp>
 #include <fmt/format.h>
 
 #include "broker/protocol/topic_filter.hpp"
 #include "broker/protocol/topic_name.hpp"
 #include "gateway/bridge/paho_errc.hpp"
+#include "gateway/bridge/uplink_tls.hpp"
 
 namespace gw::bridge {
 
@@ -27,14 +29,18 @@ constexpr const char* kOfflinePayload = R"({"status":"offline"})";
 struct HostPort {
   std::string host;
   std::string port;
+  bool tls = false;
 };
 
-// "mqtt://host:port" (config/ writes the port out; 1883 when absent), host possibly "[v6]".
+// "mqtt://host:port" or "mqtts://host:port" (config/ writes the port out; 1883 / 8883 when
+// absent), host possibly "[v6]".
 Result<HostPort> parse_server(const std::string& uri) {
-  constexpr std::string_view kScheme = "mqtt://";
-  if (!uri.starts_with(kScheme)) return fail(std::errc::protocol_not_supported);
-  std::string_view rest = std::string_view(uri).substr(kScheme.size());
+  constexpr std::string_view kPlain = "mqtt://";
+  constexpr std::string_view kTls = "mqtts://";
   HostPort hp;
+  hp.tls = uri.starts_with(kTls);
+  if (!hp.tls && !uri.starts_with(kPlain)) return fail(std::errc::protocol_not_supported);
+  std::string_view rest = std::string_view(uri).substr(hp.tls ? kTls.size() : kPlain.size());
   std::size_t colon = std::string_view::npos;
   if (rest.starts_with('[')) {
     const auto close = rest.find(']');
@@ -45,7 +51,8 @@ Result<HostPort> parse_server(const std::string& uri) {
     colon = rest.rfind(':');
     hp.host = std::string(rest.substr(0, colon));
   }
-  hp.port = colon == std::string_view::npos ? std::string("1883") : std::string(rest.substr(colon + 1));
+  hp.port = colon == std::string_view::npos ? std::string(hp.tls ? "8883" : "1883")
+                                            : std::string(rest.substr(colon + 1));
   if (hp.host.empty() || hp.port.empty()) return fail(std::errc::invalid_argument);
   return hp;
 }
@@ -251,6 +258,19 @@ Result<void> NativeUplink::disconnect(std::chrono::milliseconds timeout) {
 
 // --- I/O thread: connecting ---------------------------------------------------------------------------
 
+// One branch, no wrapper: an mqtt:// server's bytes go straight between the socket and the buffers.
+template <class Handler>
+void NativeUplink::async_read_some(Handler&& handler) {
+  if (tls_ != nullptr) return tls_->async_read_some(asio::buffer(in_), std::forward<Handler>(handler));
+  socket_.async_read_some(asio::buffer(in_), std::forward<Handler>(handler));
+}
+
+template <class Handler>
+void NativeUplink::async_write_all(const std::vector<std::byte>& bytes, Handler&& handler) {
+  if (tls_ != nullptr) return asio::async_write(*tls_, asio::buffer(bytes), std::forward<Handler>(handler));
+  asio::async_write(socket_, asio::buffer(bytes), std::forward<Handler>(handler));
+}
+
 void NativeUplink::try_server(std::size_t index) {
   const std::uint64_t attempt = ++attempt_;
   if (index >= options_.servers.size()) {
@@ -267,18 +287,32 @@ void NativeUplink::try_server(std::size_t index) {
   server_ = index;
   server_uri_ = options_.servers[index];
   auto hp = parse_server(server_uri_);  // checked in create()
+  host_ = hp->host;
+  tls_ = nullptr;
+  tls_handshaking_ = false;
+  if (hp->tls && !tls_context_built_) {
+    tls_context_built_ = true;
+    auto context = make_uplink_tls_context(options_.tls, tls_problem_);
+    if (context) tls_context_ = std::move(*context);
+  }
+  if (hp->tls && !tls_context_) return server_failed(attempt, "TLS: " + tls_problem_);
   connect_timer_.expires_after(options_.connect_timeout);
   connect_timer_.async_wait([this, attempt](std::error_code ec) {
     if (ec || attempt != attempt_) return;
-    server_failed(attempt, "no CONNACK within the connect timeout");
+    server_failed(attempt, tls_handshaking_ ? "TLS handshake not finished within the connect timeout"
+                                            : "no CONNACK within the connect timeout");
   });
   resolver_.async_resolve(
-      hp->host, hp->port, [this, attempt](std::error_code ec, const tcp::resolver::results_type& results) {
+      hp->host, hp->port, [this, attempt, tls = hp->tls](std::error_code ec, const tcp::resolver::results_type& results) {
         if (attempt != attempt_) return;
         if (ec) return server_failed(attempt, "resolve: " + ec.message());
-        asio::async_connect(socket_, results, [this, attempt](std::error_code cec, const tcp::endpoint&) {
+        asio::async_connect(socket_, results, [this, attempt, tls](std::error_code cec, const tcp::endpoint&) {
           if (attempt != attempt_) return;
           if (cec) return server_failed(attempt, "TCP connect: " + cec.message());
+          if (!tls) return on_tcp_connected(attempt);
+          // The TLS stream over the connected socket; a new one per server (see tls_streams_).
+          tls_streams_.push_back(std::make_unique<TlsStream>(socket_, *tls_context_));
+          tls_ = tls_streams_.back().get();
           on_tcp_connected(attempt);
         });
       });
@@ -295,6 +329,27 @@ void NativeUplink::server_failed(std::uint64_t attempt, const std::string& why) 
 void NativeUplink::on_tcp_connected(std::uint64_t attempt) {
   std::error_code ignored;
   socket_.set_option(tcp::no_delay(true), ignored);
+  if (tls_ == nullptr) return send_connect(attempt);
+  (void)set_server_name(tls_->native_handle(), host_);
+  tls_handshaking_ = true;
+  tls_->async_handshake(asio::ssl::stream_base::client,
+                        [this, attempt](std::error_code ec) { on_tls_handshake(attempt, ec); });
+}
+
+void NativeUplink::on_tls_handshake(std::uint64_t attempt, std::error_code ec) {
+  if (attempt != attempt_) return;
+  tls_handshaking_ = false;
+  if (ec) return server_failed(attempt, "TLS handshake failed: " + tls_failure(tls_->native_handle(), ec));
+  // As Paho: the name is checked after the handshake (also without verify_peer), and nothing,
+  // least of all the password in CONNECT, is sent to a server that fails it.
+  if (options_.tls.verify_hostname && !certificate_names_host(tls_->native_handle(), host_)) {
+    return server_failed(attempt, "TLS: the server certificate does not name '" + host_ +
+                                      "' (tls.verify_hostname)");
+  }
+  send_connect(attempt);
+}
+
+void NativeUplink::send_connect(std::uint64_t attempt) {
   p::Connect c;
   c.version = kV5;
   c.client_id = client_id_;
@@ -317,8 +372,10 @@ void NativeUplink::on_tcp_connected(std::uint64_t attempt) {
   }
   connect_bytes_.clear();
   p::encode(c, kV5, connect_bytes_);
-  asio::async_write(socket_, asio::buffer(connect_bytes_), [this, attempt](std::error_code ec, std::size_t) {
-    if (ec) server_failed(attempt, "write CONNECT: " + ec.message());
+  async_write_all(connect_bytes_, [this, attempt](std::error_code ec, std::size_t) {
+    // Over TLS 1.3 a server that refuses our certificate does so after our side of the handshake
+    // ended: its alert reaches the read started below, which reports the failure with it.
+    if (ec && tls_ == nullptr) server_failed(attempt, "write CONNECT: " + ec.message());
   });
   decoder_ = p::StreamDecoder(p::DecodeOptions{.version = kV5, .maximum_packet_size = options_.max_packet_size});
   start_read();
@@ -358,12 +415,17 @@ void NativeUplink::on_connack(const p::Connack& connack, std::vector<LinkEvent>&
 // --- I/O thread: the connection -----------------------------------------------------------------------
 
 void NativeUplink::start_read() {
-  socket_.async_read_some(asio::buffer(in_), [this, attempt = attempt_](std::error_code ec, std::size_t n) {
+  async_read_some([this, attempt = attempt_](std::error_code ec, std::size_t n) {
     if (attempt != attempt_) return;
     if (ec) {
-      if (phase_ == Phase::Connecting) return server_failed(attempt, "read: " + ec.message());
+      if (phase_ == Phase::Connecting) {
+        return server_failed(attempt, tls_ != nullptr ? "TLS: " + tls_failure(tls_->native_handle(), ec)
+                                                      : "read: " + ec.message());
+      }
       if (phase_ == Phase::Closing) return finish_disconnect();
-      return lose(ec == asio::error::eof ? std::string("closed by the server") : ec.message());
+      // Without TLS close_notify, a server that closes the TCP connection truncates the stream.
+      const bool closed = ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
+      return lose(closed ? std::string("closed by the server") : ec.message());
     }
     auto& events = read_events_;
     // A packet may end this attempt (lose() -> the next server): the rest of these bytes belong
@@ -514,7 +576,7 @@ void NativeUplink::write_queued() {
     writing_qos0_ = out_qos0_;
     out_qos0_ = 0;
   }
-  asio::async_write(socket_, asio::buffer(writing_), [this](std::error_code ec, std::size_t) {
+  async_write_all(writing_, [this](std::error_code ec, std::size_t) {
     if (ec) {
       {
         std::lock_guard lock(mu_);

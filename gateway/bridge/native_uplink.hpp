@@ -9,16 +9,20 @@
 // everything queued in one write, and reports every acknowledgement decoded from one read
 // together. TCP_NODELAY is on.
 //
+// mqtts:// servers: TCP connect, the TLS client handshake (asio::ssl over OpenSSL, with the
+// TlsOptions mapped as the Paho Uplink maps them, see uplink_tls.hpp), then CONNECT, all within
+// the server's connect_timeout; a TLS failure fails that server like a TCP one and the next is
+// tried. An mqtt:// server's reads and writes go to the socket directly, as without TLS.
+//
 // Topic aliases: the first topics up to the server's Topic Alias Maximum get one each; a topic is
 // then sent in full once per connection.
 //
-// Not yet: mqtts:// (TLS; config/ refuses the combination, create() fails with
-// std::errc::protocol_not_supported), MQTT 5 enhanced authentication.
+// Not yet: MQTT 5 enhanced authentication.
 //
 // Threads: one I/O thread per NativeUplink runs its own asio::io_context from create() to the
 // destructor; every LinkEvent and remote message is reported from it.
-// Ownership: owns the I/O thread, the socket and the buffers; borrows the options, which must
-// outlive it (the BridgeLoop's). The destructor stops and joins the I/O thread, so no event
+// Ownership: owns the I/O thread, the socket, the TLS context and streams, and the buffers;
+// borrows the options, which must outlive it (the BridgeLoop's). The destructor stops and joins the I/O thread, so no event
 // follows it.
 // Thread safety: one owner thread calls the public members; never destroy it from the sink.
 #pragma once
@@ -40,6 +44,8 @@
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/ssl/context.hpp>
+#include <asio/ssl/stream.hpp>
 #include <asio/steady_timer.hpp>
 
 #include "broker/protocol/codec.hpp"
@@ -55,7 +61,9 @@ class NativeUplink final : public UplinkClient {
 
  public:
   // Starts the I/O thread; connects only on connect(). Errors: std::errc::invalid_argument when
-  // there are no servers, std::errc::protocol_not_supported for a server that is not mqtt://.
+  // there are no servers, std::errc::protocol_not_supported for a server that is neither mqtt://
+  // nor mqtts://. TLS files are read on connect(): a file that does not load fails each mqtts://
+  // server of the attempt.
   static Result<std::unique_ptr<NativeUplink>> create(const BridgeOptions& options,
                                                       std::string client_id,
                                                       std::uint64_t generation,
@@ -64,7 +72,7 @@ class NativeUplink final : public UplinkClient {
   NativeUplink(const NativeUplink&) = delete;
   NativeUplink& operator=(const NativeUplink&) = delete;
 
-  // Tries the servers in order, each bounded by connect_timeout (TCP + CONNACK); reports
+  // Tries the servers in order, each bounded by connect_timeout (TCP + TLS + CONNACK); reports
   // Connected, or ConnectFailed (`reason` = the CONNACK's reason code when a server refused,
   // which ends the attempt; otherwise `text` says why the last server failed).
   // Errors: std::errc::operation_in_progress when called twice.
@@ -99,6 +107,14 @@ class NativeUplink final : public UplinkClient {
   // I/O thread.
   void try_server(std::size_t index);
   void on_tcp_connected(std::uint64_t attempt);
+  void on_tls_handshake(std::uint64_t attempt, std::error_code ec);
+  void send_connect(std::uint64_t attempt);
+  // The read and write of the current server's stream: the TLS stream for mqtts://, else the
+  // socket itself (no extra layer for mqtt://).
+  template <class Handler>
+  void async_read_some(Handler&& handler);
+  template <class Handler>
+  void async_write_all(const std::vector<std::byte>& bytes, Handler&& handler);
   void server_failed(std::uint64_t attempt, const std::string& why);
   void start_read();
   void on_packet(broker::protocol::Packet&& packet, std::vector<LinkEvent>& events);
@@ -133,6 +149,20 @@ class NativeUplink final : public UplinkClient {
   asio::steady_timer ping_timer_;
   asio::steady_timer disconnect_timer_;
   std::thread thread_;
+
+  // TLS, I/O thread only. The context is built at the first mqtts:// server of the attempt (or
+  // why it could not be, tls_problem_). Each mqtts:// server gets a new stream over socket_;
+  // the streams of servers that failed are kept until the destructor, because their aborted
+  // operations still run their handlers (which use the stream) after the next server started.
+  // At most one per server.
+  using TlsStream = asio::ssl::stream<asio::ip::tcp::socket&>;
+  bool tls_context_built_ = false;
+  std::unique_ptr<asio::ssl::context> tls_context_;
+  std::string tls_problem_;
+  std::vector<std::unique_ptr<TlsStream>> tls_streams_;
+  TlsStream* tls_ = nullptr;  // the current server's; null for mqtt://
+  bool tls_handshaking_ = false;
+  std::string host_;          // of the current server, for SNI and the host name check
 
   // I/O thread only (or before the I/O thread sees them: set by connect() before it posts).
   QoS will_qos_ = QoS::AtLeastOnce;

@@ -1,6 +1,8 @@
 // NativeUplink against a real Mosquitto on loopback: CONNECT and the CONNACK limits, PUBLISH at
 // QoS 0/1/2 with their acknowledgements, SUBSCRIBE and remote messages, refused and failed
-// connects, the fallback server list, a lost connection (kill -9 and a frozen broker), DISCONNECT.
+// connects, the fallback server list, a lost connection (kill -9 and a frozen broker), DISCONNECT;
+// and the same over mqtts:// against Mosquitto's TLS listener: every TlsOptions switch, failing
+// servers skipped for the next one, mixed mqtt:// / mqtts:// lists, stalled and dead TLS peers.
 #include "gateway/bridge/native_uplink.hpp"
 
 #include <gtest/gtest.h>
@@ -13,6 +15,7 @@
 
 #include "tests/support/mosquitto_process.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/test_pki.hpp"
 
 namespace gw::bridge {
 namespace {
@@ -409,11 +412,273 @@ TEST(NativeUplink, DisconnectIsCleanAndDiscardsTheWill) {
   EXPECT_EQ(got[0].payload, R"({"status":"offline"})");
 }
 
-TEST(NativeUplink, CreateRefusesATlsServer) {
-  const auto options = options_for({"mqtts://127.0.0.1:8883"});
+TEST(NativeUplink, CreateRefusesAServerThatIsNeitherMqttNorMqtts) {
+  const auto options = options_for({"ws://127.0.0.1:8080"});
   auto link = NativeUplink::create(options, "x", 1, std::make_shared<RecordingSink>());
   ASSERT_FALSE(link);
   EXPECT_EQ(link.error(), std::errc::protocol_not_supported);
+}
+
+// --- mqtts:// against Mosquitto's TLS listener, with a throwaway PKI per test ------------------------
+
+class NativeUplinkTls : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ca_ = pki_.ca("test-ca");
+    server_ = pki_.issue(ca_, "server", test::kLoopbackSan);
+    client_ = pki_.issue(ca_, "client", "");
+  }
+
+  test::MosquittoProcess tls_cloud(const test::CertFiles& server, bool require_certificate = false) {
+    return test::MosquittoProcess({.max_packet_size = std::nullopt, .max_inflight_messages = std::nullopt,
+                                   .max_qos = std::nullopt, .retain_available = std::nullopt,
+                                   .tls = test::MosquittoTls{.ca_file = ca_.cert, .cert_file = server.cert,
+                                                             .key_file = server.key,
+                                                             .require_certificate = require_certificate}});
+  }
+
+  // Options trusting our CA only.
+  BridgeOptions tls_options(std::vector<std::string> servers) const {
+    auto o = options_for(std::move(servers));
+    o.tls.ca_file = ca_.cert;
+    return o;
+  }
+
+  // The text of the ConnectFailed that ends an attempt on `options`, or why there was none.
+  static std::string failure_of(const BridgeOptions& options, const std::string& client_id) {
+    auto c = connect_to(options, client_id);
+    auto failed = c.sink->wait_for(Kind::ConnectFailed);
+    if (!failed) return "no ConnectFailed";
+    if (c.sink->count(Kind::Connected) != 0) return "Connected as well";
+    return failed->text;
+  }
+
+  // The server an attempt on `options` connects to, or why it did not.
+  static std::string connected_to(const BridgeOptions& options, const std::string& client_id) {
+    auto c = connect_to(options, client_id);
+    auto connected = c.sink->wait_for(Kind::Connected);
+    if (!connected) {
+      auto failed = c.sink->wait_for(Kind::ConnectFailed, 0ms);
+      return "not connected: " + (failed ? failed->text : std::string("no event"));
+    }
+    return connected->limits.server_uri;
+  }
+
+  test::TestPki pki_;
+  test::CertFiles ca_;
+  test::CertFiles server_;
+  test::CertFiles client_;
+};
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+TEST_F(NativeUplinkTls, PublishesAtQos1OverTlsAndEachIsAcknowledged) {
+  auto cloud = tls_cloud(server_);
+  // The subscriber on the plain listener of the same broker.
+  // (An uplink borrows its options: they outlive it.)
+  const auto sub_options = options_for({cloud.plain_uri()});
+  auto sub = connect_to(sub_options, "tls-sub");
+  ASSERT_TRUE(sub.sink->wait_for(Kind::Connected)) << cloud.output();
+  ASSERT_TRUE(sub.link->subscribe("t/#", QoS::AtLeastOnce));
+
+  const auto pub_options = tls_options({cloud.uri()});
+  auto pub = connect_to(pub_options, "tls-pub");
+  auto connected = pub.sink->wait_for(Kind::Connected);
+  ASSERT_TRUE(connected) << cloud.output();
+  EXPECT_EQ(connected->limits.server_uri, cloud.uri());
+  ASSERT_TRUE(cloud.uri().starts_with("mqtts://"));
+  // The SUBACK has no success event: wait until a probe arrives.
+  ASSERT_TRUE(test::wait_until([&] {
+    (void)pub.link->publish(Message{.topic = "t/probe", .payload = "p", .qos = QoS::AtMostOnce, .retain = false, .props = {}});
+    return !sub.sink->messages().empty();
+  }, 10s));
+
+  // Bigger than one TLS record (16 KiB), so that a message spans records.
+  constexpr int kN = 200;
+  const std::string big(40 * 1024, 'x');
+  std::vector<int> tokens;
+  for (int i = 0; i < kN; ++i) {
+    auto token = pub.link->publish(Message{.topic = "t/" + std::to_string(i),
+                                           .payload = i % 50 == 0 ? big + std::to_string(i) : "m" + std::to_string(i),
+                                           .qos = QoS::AtLeastOnce, .retain = false, .props = {}});
+    ASSERT_TRUE(token) << token.error().message();
+    tokens.push_back(*token);
+  }
+  const auto acked = [&] {
+    std::vector<int> out;
+    for (const auto& e : pub.sink->events()) {
+      if (e.kind == Kind::SendDone && e.token != 0) out.push_back(e.token);
+    }
+    return out;
+  };
+  ASSERT_TRUE(test::wait_until([&] { return acked().size() >= tokens.size(); }, 10s)) << acked().size();
+  auto got_tokens = acked();
+  std::sort(got_tokens.begin(), got_tokens.end());
+  std::sort(tokens.begin(), tokens.end());
+  EXPECT_EQ(got_tokens, tokens);
+
+  const auto delivered = [&] {
+    std::vector<Message> out;
+    for (auto& m : sub.sink->messages()) {
+      if (m.topic != "t/probe") out.push_back(std::move(m));
+    }
+    return out;
+  };
+  ASSERT_TRUE(test::wait_until([&] { return delivered().size() >= kN; }, 10s)) << delivered().size();
+  const auto got = delivered();
+  ASSERT_EQ(got.size(), static_cast<std::size_t>(kN));
+  for (int i = 0; i < kN; ++i) {  // QoS 1 from one publisher: in order
+    EXPECT_EQ(got[static_cast<std::size_t>(i)].topic, "t/" + std::to_string(i));
+    EXPECT_EQ(got[static_cast<std::size_t>(i)].payload, i % 50 == 0 ? big + std::to_string(i) : "m" + std::to_string(i));
+  }
+  ASSERT_TRUE(pub.link->disconnect(2s));
+  EXPECT_TRUE(pub.sink->wait_for(Kind::Disconnected));
+  EXPECT_EQ(pub.sink->count(Kind::ConnectionLost), 0u);
+}
+
+TEST_F(NativeUplinkTls, SkipsAServerWhoseChainIsNotTrustedForTheNextOne) {
+  const auto rogue_ca = pki_.ca("rogue-ca");
+  auto rogue = tls_cloud(pki_.issue(rogue_ca, "rogue-server", test::kLoopbackSan));
+  auto good = tls_cloud(server_);
+
+  const auto text = failure_of(tls_options({rogue.uri()}), "tls-rogue");
+  EXPECT_TRUE(contains(text, rogue.uri() + ": TLS handshake failed: certificate verify failed")) << text;
+  // Its server sends its own certificate only: no chain to anything we trust.
+  EXPECT_TRUE(contains(text, "(unable to get local issuer certificate)")) << text;
+
+  EXPECT_EQ(connected_to(tls_options({rogue.uri(), good.uri()}), "tls-next"), good.uri());
+
+  // Control: the rogue server is refused for its chain only; trusting its CA, it is used.
+  auto trusting = tls_options({rogue.uri(), good.uri()});
+  trusting.tls.ca_file = rogue_ca.cert;
+  EXPECT_EQ(connected_to(trusting, "tls-trusting"), rogue.uri());
+  // And so it is with verify_peer off (the host name it names is right).
+  auto unverified = tls_options({rogue.uri(), good.uri()});
+  unverified.tls.verify_peer = false;
+  EXPECT_EQ(connected_to(unverified, "tls-unverified"), rogue.uri());
+}
+
+TEST_F(NativeUplinkTls, MixesMqttAndMqttsServersInOneList) {
+  const auto rogue_ca = pki_.ca("rogue-ca");
+  auto rogue = tls_cloud(pki_.issue(rogue_ca, "rogue-server", test::kLoopbackSan));
+  auto good = tls_cloud(server_);
+  // TLS refused, then plain TCP; plain TCP refused, then TLS.
+  EXPECT_EQ(connected_to(tls_options({rogue.uri(), good.plain_uri()}), "mixed-1"), good.plain_uri());
+  EXPECT_EQ(connected_to(tls_options({closed_server(), good.uri()}), "mixed-2"), good.uri());
+  // A plain server, given a TLS listener, fails (no CONNACK comes) and the next one is used.
+  auto plain_at_tls = tls_options({"mqtt://127.0.0.1:" + std::to_string(good.port()), good.uri()});
+  plain_at_tls.connect_timeout = 1s;
+  EXPECT_EQ(connected_to(plain_at_tls, "mixed-3"), good.uri());
+}
+
+TEST_F(NativeUplinkTls, ChecksTheHostNameOnlyWhenVerifyHostnameIsOn) {
+  auto other = tls_cloud(pki_.issue(ca_, "other-host", "DNS:cloud.example.invalid"));
+  auto verifying = tls_options({other.uri()});  // a trusted chain, the wrong name
+  ASSERT_TRUE(verifying.tls.verify_hostname);
+  const auto text = failure_of(verifying, "tls-name");
+  EXPECT_TRUE(contains(text, other.uri() + ": TLS: the server certificate does not name '127.0.0.1'")) << text;
+
+  auto lenient = verifying;
+  lenient.tls.verify_hostname = false;
+  EXPECT_EQ(connected_to(lenient, "tls-lenient"), other.uri());
+
+  // As Paho: the name is checked even when the chain is not.
+  auto unverified = verifying;
+  unverified.tls.verify_peer = false;
+  EXPECT_TRUE(contains(failure_of(unverified, "tls-name-2"), "does not name")) << failure_of(unverified, "tls-name-3");
+}
+
+TEST_F(NativeUplinkTls, MatchesAHostNameAsWellAsAnAddress) {
+  auto cloud = tls_cloud(server_);  // names IP:127.0.0.1 and DNS:localhost
+  const auto by_name = "mqtts://localhost:" + std::to_string(cloud.port());
+  EXPECT_EQ(connected_to(tls_options({by_name}), "tls-localhost"), by_name);
+}
+
+TEST_F(NativeUplinkTls, SendsTheClientCertificateAServerRequires) {
+  auto cloud = tls_cloud(server_, /*require_certificate=*/true);
+  const auto without = failure_of(tls_options({cloud.uri()}), "tls-nocert");
+  // TLS 1.3: the server refuses after our side of the handshake, with an alert.
+  EXPECT_TRUE(contains(without, cloud.uri() + ": TLS: tlsv13 alert certificate required")) << without;
+
+  auto with_cert = tls_options({cloud.uri()});
+  with_cert.tls.cert_file = client_.cert;
+  with_cert.tls.key_file = client_.key;
+  EXPECT_EQ(connected_to(with_cert, "tls-cert"), cloud.uri());
+
+  // The key in cert_file when key_file is empty.
+  auto combined = tls_options({cloud.uri()});
+  combined.tls.cert_file = pki_.combined(client_);
+  EXPECT_EQ(connected_to(combined, "tls-combined"), cloud.uri());
+
+  // An encrypted key: the right password loads it, a wrong one fails the server with the reason.
+  auto encrypted = tls_options({cloud.uri()});
+  encrypted.tls.cert_file = client_.cert;
+  encrypted.tls.key_file = pki_.encrypt(client_.key, "s3cret");
+  encrypted.tls.key_password = "s3cret";
+  EXPECT_EQ(connected_to(encrypted, "tls-encrypted"), cloud.uri());
+  encrypted.tls.key_password = "wrong";
+  const auto wrong = failure_of(encrypted, "tls-wrong-password");
+  EXPECT_TRUE(contains(wrong, "TLS: cannot load the private key from '" + encrypted.tls.key_file + "'")) << wrong;
+
+  // A client certificate from another CA is refused by the server.
+  const auto rogue_ca = pki_.ca("rogue-ca");
+  const auto rogue_client = pki_.issue(rogue_ca, "rogue-client", "");
+  auto rogue = tls_options({cloud.uri()});
+  rogue.tls.cert_file = rogue_client.cert;
+  rogue.tls.key_file = rogue_client.key;
+  const auto refused = failure_of(rogue, "tls-rogue-cert");
+  EXPECT_TRUE(contains(refused, cloud.uri() + ": TLS: tlsv1 alert unknown ca")) << refused;
+}
+
+TEST_F(NativeUplinkTls, AMissingCaFileFailsEachTlsServerButNotAPlainOne) {
+  auto cloud = tls_cloud(server_);
+  auto options = tls_options({cloud.uri(), cloud.plain_uri()});
+  options.tls.ca_file = pki_.dir().path().string() + "/missing.pem";
+  EXPECT_EQ(connected_to(options, "tls-missing-ca"), cloud.plain_uri());
+  options.servers = {cloud.uri()};
+  const auto text = failure_of(options, "tls-missing-ca-2");
+  EXPECT_TRUE(contains(text, "TLS: cannot read '" + options.tls.ca_file + "'")) << text;
+}
+
+TEST_F(NativeUplinkTls, BoundsAStalledHandshakeByTheConnectTimeout) {
+  auto frozen = tls_cloud(server_);
+  auto good = tls_cloud(server_);
+  auto options = tls_options({frozen.uri(), good.uri()});
+  options.connect_timeout = 1s;
+  frozen.pause();  // the kernel accepts the TCP connection; no ServerHello comes
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(connected_to(options, "tls-stalled"), good.uri());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+  options.servers = {frozen.uri()};
+  const auto text = failure_of(options, "tls-stalled-2");
+  EXPECT_TRUE(contains(text, "TLS handshake not finished within the connect timeout")) << text;
+  // Destroyed in the middle of a handshake: returns.
+  {
+    auto c = connect_to(options, "tls-destroyed");
+  }
+  frozen.resume();
+}
+
+TEST_F(NativeUplinkTls, ReportsConnectionLostAndDisconnectsWithinItsTimeoutFromADeadServer) {
+  auto cloud = tls_cloud(server_);
+  const auto options = tls_options({cloud.uri()});
+  {
+    auto c = connect_to(options, "tls-killed");
+    ASSERT_TRUE(c.sink->wait_for(Kind::Connected));
+    cloud.kill();
+    auto lost = c.sink->wait_for(Kind::ConnectionLost);
+    ASSERT_TRUE(lost);
+    EXPECT_EQ(lost->text, "closed by the server");
+  }
+  cloud.start();
+  auto c = connect_to(options, "tls-frozen");
+  ASSERT_TRUE(c.sink->wait_for(Kind::Connected)) << cloud.output();
+  cloud.pause();  // never answers the DISCONNECT, never closes
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(c.link->disconnect(500ms));
+  EXPECT_TRUE(c.sink->wait_for(Kind::Disconnected, 5s));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+  cloud.resume();
 }
 
 }  // namespace

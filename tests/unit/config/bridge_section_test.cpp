@@ -427,11 +427,19 @@ TEST(BridgeSection, RefusesAnUnknownClient) {
             "t.yaml:5:11: error: bridge.client: '1' is not one of paho, native\n");
 }
 
-TEST(BridgeSection, RefusesTheNativeClientWithATlsServer) {
-  EXPECT_EQ(errors("bridge:\n  servers: [mqtt://a:1883, mqtts://b]\n  client: native\n"
-                   "  upstream:\n    - {name: t, local: a/#}\n"),
-            "t.yaml:3:11: error: bridge.client: native supports mqtt:// servers only; servers[1] "
-            "is mqtts:// (TLS needs client: paho)\n");
+TEST(BridgeSection, AcceptsTheNativeClientWithTlsServers) {
+  // Mixed lists too: the native client speaks both mqtt:// and mqtts://.
+  const std::string yaml =
+      "bridge:\n  servers: [mqtt://a:1883, mqtts://b]\n  client: native\n"
+      "  tls: {ca_file: /etc/gw/ca.pem, verify_hostname: false}\n"
+      "  upstream:\n    - {name: t, local: a/#}\n";
+  EXPECT_EQ(errors(yaml), "");
+  const br::BridgeOptions b = loaded(yaml);
+  EXPECT_EQ(b.client, br::ClientKind::Native);
+  EXPECT_EQ(b.servers, (std::vector<std::string>{"mqtt://a:1883", "mqtts://b:8883"}));
+  EXPECT_EQ(b.tls.ca_file, "/etc/gw/ca.pem");
+  EXPECT_FALSE(b.tls.verify_hostname);
+  EXPECT_TRUE(b.tls.verify_peer);
 }
 
 TEST(BridgeSection, ReportsAnUnknownKeyWithASuggestionAtEveryLevel) {
