@@ -752,7 +752,7 @@ const Schema<br::BridgeOptions>& bridge_schema() {
           field("client", &B::client,
                 Enum<br::ClientKind>{{{"paho", br::ClientKind::Paho},
                                       {"native", br::ClientKind::Native}}},
-                "MQTT client of the uplink: paho (Paho MQTT C) or native (the gateway's own)."),
+                "MQTT client of the uplink: native (the gateway's own) or paho (Paho MQTT C)."),
       },
       check_bridge};
   return schema;

@@ -535,10 +535,14 @@ bool BridgeLoop::send(StoredMessage& stored, bool& rate_limited) {
   }
 
   // A QoS 2 exchange is recorded, with its packet identifier, and committed before its PUBLISH
-  // leaves: after a crash the server may still hold that identifier (awaiting PUBREL). One commit
-  // per round: the PUBLISHes wait in staged_ (what follows one waits too, to keep the order).
+  // leaves: after a crash the server may still hold that identifier (awaiting PUBREL). So is a
+  // row whose id goes out as its sequence number: a crash must not hand that number out again
+  // (write-behind may not have written it yet). One commit per round: the PUBLISHes wait in
+  // staged_ (what follows one waits too, to keep the order).
   const bool record = m.qos == QoS::ExactlyOnce && link_->can_resume();
-  if (!record && staged_.empty()) return transmit(stored.id, m, std::nullopt, now);
+  if (!record && staged_.empty() && options_.sequence_property.empty()) {
+    return transmit(stored.id, m, std::nullopt, now);
+  }
   std::optional<std::uint16_t> packet_id;
   if (record) {
     packet_id = take_packet_id();

@@ -162,8 +162,9 @@ struct BridgeOptions {
   };
   PahoLimits paho_limits;
 
-  // The MQTT client of the uplink. Both speak mqtt:// and mqtts:// with the same `tls` settings.
-  ClientKind client = ClientKind::Paho;
+  // The MQTT client of the uplink. Both speak mqtt:// and mqtts:// with the same `tls` settings;
+  // only the native one continues exchanges on a resumed session and uses topic aliases.
+  ClientKind client = ClientKind::Native;
 
   friend bool operator==(const BridgeOptions&, const BridgeOptions&) = default;
 };

@@ -628,19 +628,19 @@ void NativeUplink::lose(const std::string& why) {
     connected_ = false;
   }
   close_socket();
+  // After what the same read decoded before (lose() from on_packet): acknowledgements first.
   if (closing) {
     if (!disconnect_reported_) {
       disconnect_reported_ = true;
-      std::vector<LinkEvent> events{event(LinkEvent::Kind::Disconnected)};
-      report(events);
+      read_events_.push_back(event(LinkEvent::Kind::Disconnected));
+      report(read_events_);
     }
     return;
   }
   LinkEvent e = event(LinkEvent::Kind::ConnectionLost);
   e.text = why;
-  std::vector<LinkEvent> events;
-  events.push_back(std::move(e));
-  report(events);
+  read_events_.push_back(std::move(e));
+  report(read_events_);
 }
 
 void NativeUplink::finish_disconnect() {

@@ -170,6 +170,8 @@ class TcpProxy {
   [[nodiscard]] std::string uri() const { return "mqtt://127.0.0.1:" + std::to_string(port()); }
   // Bytes relayed from clients to the server so far, over all connections.
   [[nodiscard]] std::uint64_t upstream_bytes() const { return upstream_bytes_.load(); }
+  // Server packets lost so far by drop_answers_of_type().
+  [[nodiscard]] std::uint64_t dropped_answers() const { return dropped_answers_.load(); }
 
   void cut() {
     run([this] {
@@ -207,8 +209,10 @@ class TcpProxy {
     int drop_type = 0;          // io thread only: b → a packets of this type are discarded
     std::vector<char> partial;  // b → a bytes of an incomplete packet (with drop_type)
     std::vector<char> kept;     // b → a packets being written (with drop_type)
-    // Moves the complete packets of `partial` that are not of drop_type into `kept`.
-    void filter() {
+    // Moves the complete packets of `partial` that are not of drop_type into `kept`; returns how
+    // many it dropped.
+    std::uint64_t filter() {
+      std::uint64_t dropped = 0;
       kept.clear();
       std::size_t at = 0;
       for (;;) {
@@ -227,10 +231,15 @@ class TcpProxy {
         }
         if (!complete || partial.size() - i < length) break;
         const int type = static_cast<unsigned char>(partial[at]) >> 4;
-        if (type != drop_type) kept.insert(kept.end(), partial.begin() + at, partial.begin() + i + length);
+        if (type != drop_type) {
+          kept.insert(kept.end(), partial.begin() + at, partial.begin() + i + length);
+        } else {
+          ++dropped;
+        }
         at = i + length;
       }
       partial.erase(partial.begin(), partial.begin() + at);
+      return dropped;
     }
     void close() {
       asio::error_code ec;
@@ -295,7 +304,7 @@ class TcpProxy {
       }
       if (answers && pipe->drop_type != 0) {
         pipe->partial.insert(pipe->partial.end(), buf.data(), buf.data() + n);
-        pipe->filter();
+        dropped_answers_ += pipe->filter();
         if (pipe->kept.empty()) {
           relay(pipe, from, to, buf, answers);
           return;
@@ -328,6 +337,7 @@ class TcpProxy {
   bool refusing_ = false;                   // io thread only
   int drop_type_ = 0;                       // io thread only: for pipes accepted later
   std::atomic<std::uint64_t> upstream_bytes_{0};
+  std::atomic<std::uint64_t> dropped_answers_{0};
 };
 
 // A Paho MQTTAsync (MQTT 5) client on the cloud side that records what it receives.

@@ -411,8 +411,8 @@ TEST(BridgeSection, ReportsValuesOutOfTheirRanges) {
   }
 }
 
-TEST(BridgeSection, ChoosesThePahoClientUnlessTheNativeOneIsAsked) {
-  EXPECT_EQ(loaded(bridge()).client, br::ClientKind::Paho);
+TEST(BridgeSection, ChoosesTheNativeClientUnlessPahoIsAsked) {
+  EXPECT_EQ(loaded(bridge()).client, br::ClientKind::Native);
   const std::string route = "  upstream:\n    - {name: t, local: a/#}\n";
   EXPECT_EQ(loaded("bridge:\n  servers: [mqtt://127.0.0.1:1883]\n  client: native\n" + route).client,
             br::ClientKind::Native);
