@@ -434,7 +434,9 @@ void BridgeLoop::dead_letter(std::uint64_t id, const std::string& reason) {
 }
 
 void BridgeLoop::pump() {
-  if (state_ != State::Connected || !backlog_maybe_) return;
+  // unfinished_ while connected: resuming them failed, the connection is gone (ConnectionLost
+  // follows); nothing new may take an identifier they hold.
+  if (state_ != State::Connected || !backlog_maybe_ || !unfinished_.empty()) return;
   const auto now = clock_.steady();
   if (hold_until_ > now) return;
   const std::size_t window =
@@ -535,14 +537,16 @@ bool BridgeLoop::send(StoredMessage& stored, bool& rate_limited) {
   }
 
   // A QoS 2 exchange is recorded, with its packet identifier, and committed before its PUBLISH
-  // leaves: after a crash the server may still hold that identifier (awaiting PUBREL). So is a
-  // row whose id goes out as its sequence number: a crash must not hand that number out again
-  // (write-behind may not have written it yet). One commit per round: the PUBLISHes wait in
-  // staged_ (what follows one waits too, to keep the order).
+  // leaves: after a crash the server may still hold that identifier (awaiting PUBREL). So is the
+  // id of a row that goes out as its sequence number: a crash must not hand that number out
+  // again (write-behind may not have written it yet); one commit reserves the next ids in a
+  // block. One commit per round: the PUBLISHes wait in staged_ (what follows one waits too, to
+  // keep the order).
   const bool record = m.qos == QoS::ExactlyOnce && link_->can_resume();
-  if (!record && staged_.empty() && options_.sequence_property.empty()) {
-    return transmit(stored.id, m, std::nullopt, now);
-  }
+  const bool id_durable = options_.sequence_property.empty() || outbox_->id_durable(stored.id);
+  if (!record && id_durable && staged_.empty()) return transmit(stored.id, m, std::nullopt, now);
+  if (staged_.empty()) staged_rollbacks_ = outbox_->rollbacks();
+  if (!id_durable) outbox_->make_id_durable(stored.id);
   std::optional<std::uint16_t> packet_id;
   if (record) {
     packet_id = take_packet_id();
@@ -566,11 +570,14 @@ void BridgeLoop::publish_staged() {
   staged_ids_.clear();
   const auto now = clock_.steady();
   auto committed = outbox_->flush();
-  if (!committed) log_->error("outbox: committing QoS 2 exchanges failed: {}", committed.error().message());
+  // A rollback since the first was staged took their records (or ids) with it, and the flush
+  // then had nothing left to commit.
+  if (committed && outbox_->rollbacks() != staged_rollbacks_) committed = fail(std::errc::io_error);
+  if (!committed) log_->error("outbox: committing before sending failed: {}", committed.error().message());
   bool stop = !committed;
   for (auto& st : staged) {
     if (stop || state_ != State::Connected) {
-      if (st.packet_id && committed) (void)outbox_->forget_exchange(*st.packet_id);
+      if (st.packet_id) (void)outbox_->forget_exchange(*st.packet_id);
       (void)outbox_->nack(st.row);  // back in its place, sent later
       continue;
     }

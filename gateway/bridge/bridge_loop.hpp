@@ -150,6 +150,7 @@ class BridgeLoop {
   };
   std::vector<Staged> staged_;
   std::unordered_set<std::uint16_t> staged_ids_;
+  std::uint64_t staged_rollbacks_ = 0;  // outbox rollbacks() when the first was staged
   std::deque<std::uint64_t> qos0_;                 // QoS 0 ids, in send order
   std::optional<int> status_token_;                // the birth / offline status PUBLISH
   bool status_done_ = false;

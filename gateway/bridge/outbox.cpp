@@ -376,6 +376,7 @@ Result<void> Outbox::load_totals() {
   next_id_ = std::max({next_id_, static_cast<std::uint64_t>(seq) + 1,
                        static_cast<std::uint64_t>(max_dead) + 1});
   persisted_seq_ = static_cast<std::uint64_t>(seq);
+  durable_seq_ = persisted_seq_;
   {
     // One index seek per distinct priority, instead of SELECT DISTINCT's scan of every row.
     GW_TRY(prios, Statement::prepare(db, "SELECT min(priority) FROM outbox WHERE priority > ?1"));
@@ -416,6 +417,7 @@ std::error_code Outbox::failed(std::error_code ec) {
     pending_writes_ = 0;
     pending_appends_ = 0;
     stale_ = true;
+    ++rollbacks_;
     // Acks in the lost transaction are undone: their rows exist again, below the cursors, and
     // come again. What is in flight stays so: its acknowledgement is still to come.
     std::vector<std::uint64_t> keep;
@@ -465,7 +467,15 @@ Result<void> Outbox::flush() {
   batch_open_ = false;
   pending_writes_ = 0;
   pending_appends_ = 0;
+  durable_seq_ = persisted_seq_;
   return {};
+}
+
+void Outbox::make_id_durable(std::uint64_t id) {
+  // reserve_ids() writes id + kIdReserve at the next flush(): a block of ids ahead, so that one
+  // commit covers the next kIdReserve rows.
+  durable_wanted_ = std::max(durable_wanted_, id);
+  begin_batch();
 }
 
 Result<void> Outbox::write_deferred() {
@@ -495,9 +505,12 @@ std::map<std::uint64_t, Outbox::Deferred>::iterator Outbox::give_up_deferred(
 }
 
 Result<void> Outbox::reserve_ids() {
-  if (max_unwritten_ <= persisted_seq_) return {};
+  std::uint64_t want = max_unwritten_ > persisted_seq_ ? max_unwritten_ + kIdReserve : 0;
+  if (durable_wanted_ > 0) want = std::max(want, durable_wanted_ + kIdReserve);
+  durable_wanted_ = 0;
+  if (want <= persisted_seq_) return {};
   GW_TRY_VOID(begin_if_needed());
-  const auto seq = static_cast<std::int64_t>(max_unwritten_ + kIdReserve);
+  const auto seq = static_cast<std::int64_t>(want);
   for (Statement* stmt : {&seq_update_, &seq_insert_}) {
     ResetGuard guard(*stmt);
     auto bound = stmt->bind(1, seq);
@@ -739,6 +752,7 @@ Result<std::vector<StoredMessage>> Outbox::next(std::size_t max) {
     // everything, the cursors are back at 0 and the rows come again without help.)
     for (const auto& m : out) {
       inflight_.erase(m.id);
+      held_.erase(m.id);  // a rollback (failed()) holds what is in flight, these too
       auto& cursor = cursors_[m.priority];
       if (m.id <= cursor.after) cursor.redo.insert(m.id);
     }

@@ -121,6 +121,15 @@ class Outbox {
   // Up to `max` sendable rows in send order, marked in flight. Errors: sqlite codes (nothing is
   // then marked in flight).
   Result<std::vector<StoredMessage>> next(std::size_t max);
+  // True when `id` cannot be handed out again after a crash: committed in the file (as a row or
+  // as a reserved id). With write-behind, a new row's id may not be yet.
+  [[nodiscard]] bool id_durable(std::uint64_t id) const { return id <= durable_seq_; }
+  // Has the next flush() make `id` and the next kIdReserve ids durable.
+  void make_id_durable(std::uint64_t id);
+  // Transactions SQLite rolled back (on SQLITE_FULL, IOERR, ...): what was written since the last
+  // flush() is gone, including what a caller was about to rely on.
+  [[nodiscard]] std::uint64_t rollbacks() const { return rollbacks_; }
+
   // One row as next() would return it, without changing what is in flight; nullopt when it is
   // gone or expired, or (with `corrupt` set) when it does not decode. Errors: sqlite codes.
   Result<std::optional<StoredMessage>> read(std::uint64_t id, bool& corrupt);
@@ -273,6 +282,9 @@ class Outbox {
   std::map<std::uint64_t, Deferred> deferred_;
   std::uint64_t deferred_bytes_ = 0;  // the sum of their sizes
   std::uint64_t persisted_seq_ = 0;  // ids up to this are reserved in the file (sqlite_sequence)
+  std::uint64_t durable_seq_ = 0;    // ... and committed
+  std::uint64_t durable_wanted_ = 0;  // make_id_durable(): reserve past it at the next flush()
+  std::uint64_t rollbacks_ = 0;
   std::uint64_t max_unwritten_ = 0;  // highest id given up without ever being written
 
   std::string props_buf_;  // reused by append: no allocation per message in the steady state

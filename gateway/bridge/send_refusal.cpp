@@ -1,5 +1,7 @@
 #include "gateway/bridge/send_refusal.hpp"
 
+#include <system_error>
+
 #include "gateway/bridge/paho_errc.hpp"
 
 namespace gw::bridge {
@@ -18,6 +20,9 @@ SendRefusal classify_send_refusal(const std::error_code& ec) noexcept {
   if (ec == PahoErrc::MaxBufferedMessages) return SendRefusal::BufferFull;
   if (ec == PahoErrc::MaxMessagesInflight) return SendRefusal::InflightFull;
   if (ec == PahoErrc::Disconnected) return SendRefusal::Disconnected;
+  // The native client's (NativeUplink).
+  if (ec == std::errc::not_connected) return SendRefusal::Disconnected;
+  if (ec == std::errc::resource_unavailable_try_again) return SendRefusal::InflightFull;
   return SendRefusal::Other;
 }
 

@@ -32,8 +32,8 @@
 #   CLOUD=mosquitto   (default) the cloud is Mosquitto; CLOUD=gateway: a second `edge-gateway run`
 #                     (its broker only), which shows the bridge's own ceiling rather than the
 #                     cloud broker's. The outage is the same as with Mosquitto (below)
-#   CLIENT=paho       (default) the bridge's MQTT client (bridge.client); CLIENT=native: the
-#                     gateway's own client (gateway/bridge/native_uplink.hpp)
+#   CLIENT=native     (default, as bridge.client) the gateway's own MQTT client
+#                     (gateway/bridge/native_uplink.hpp); CLIENT=paho: Paho MQTT C
 #   RSS_TOLERANCE_KIB=10240
 #   TIMEOUT=1500      seconds; the whole run is bounded by it (each phase gets what is left)
 #   OUT=DIR           keep the logs, the RSS samples (rss.csv) and the configurations there
@@ -74,7 +74,7 @@ payload="${PAYLOAD:-$def_payload}"
 cloud_inflight="${CLOUD_INFLIGHT:-}"
 bridge_inflight="${BRIDGE_INFLIGHT:-}"
 cloud_kind="${CLOUD:-mosquitto}"
-bridge_client="${CLIENT:-paho}"
+bridge_client="${CLIENT:-native}"
 offer_rate="${PUBLISH_RATE:-$def_rate}"
 tolerance_kib="${RSS_TOLERANCE_KIB:-10240}"
 timeout_s="${TIMEOUT:-1500}"

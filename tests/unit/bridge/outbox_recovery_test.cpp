@@ -200,6 +200,27 @@ TEST_F(OutboxRecovery, AddsTheExchangesTableToAnOlderFile) {
   ASSERT_TRUE(outbox->flush());
 }
 
+TEST_F(OutboxRecovery, MakesIdsDurableInABlockBeforeTheRowsAreWritten) {
+  std::uint64_t first = 0;
+  {
+    auto outbox = open();
+    first = add(*outbox, make_message("t", "p"));  // write-behind: not in the file yet
+    EXPECT_FALSE(outbox->id_durable(first));
+    outbox->make_id_durable(first);
+    EXPECT_FALSE(outbox->id_durable(first));  // not before the commit
+    ASSERT_TRUE(outbox->flush());
+    EXPECT_TRUE(outbox->id_durable(first));
+    EXPECT_TRUE(outbox->id_durable(first + 4000));  // the block ahead
+    EXPECT_FALSE(outbox->id_durable(first + 100'000));
+    ASSERT_EQ(next_ids(*outbox, 1), Ids{first});
+    ASSERT_TRUE(outbox->ack(first));
+    // Killed here: nothing more is committed.
+  }
+  auto outbox = open();
+  EXPECT_GT(add(*outbox, make_message("t", "q")), first + 4000);  // never handed out again
+  EXPECT_EQ(outbox->rollbacks(), 0u);
+}
+
 TEST_F(OutboxRecovery, NeverReusesIdsWhenLastRowIsAckedAndReopened) {
   {
     auto outbox = open();

@@ -17,6 +17,13 @@ TEST(SendRefusal, ClassifiesPahoReturnCodes) {
   EXPECT_EQ(classify_send_refusal(paho_error(MQTTASYNC_NO_MORE_MSGIDS)), SendRefusal::Other);
 }
 
+TEST(SendRefusal, ClassifiesTheNativeClientsErrors) {
+  EXPECT_EQ(classify_send_refusal(std::make_error_code(std::errc::not_connected)), SendRefusal::Disconnected);
+  EXPECT_EQ(classify_send_refusal(std::make_error_code(std::errc::resource_unavailable_try_again)),
+            SendRefusal::InflightFull);
+  EXPECT_EQ(classify_send_refusal(std::make_error_code(std::errc::invalid_argument)), SendRefusal::Other);
+}
+
 TEST(SendRefusal, CodesOfAnotherDomainAreOther) {
   // -3 is Paho's Disconnected, but only in the "paho" domain.
   EXPECT_EQ(classify_send_refusal(std::error_code(-3, std::generic_category())), SendRefusal::Other);
