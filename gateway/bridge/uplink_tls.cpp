@@ -1,8 +1,6 @@
 #include "gateway/bridge/uplink_tls.hpp"
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
+#include <utility>
 
 #include <asio/error.hpp>
 #include <asio/ip/address.hpp>
@@ -11,59 +9,38 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "broker/net/openssl_util.hpp"
+
 namespace gw::bridge {
 
 namespace {
 
-// The last failure in OpenSSL's error queue, which is left empty so that the next call does not
-// report a stale error.
-std::string openssl_reason() {
-  unsigned long last = 0;
-  while (const unsigned long e = ERR_get_error()) last = e;
-  if (last == 0) return "unknown OpenSSL error";
-  const char* reason = ERR_reason_error_string(last);
-  return reason != nullptr ? reason : "OpenSSL error " + std::to_string(last);
-}
+using broker::net::take_openssl_reason;
 
 // A readable file, or why not, before OpenSSL's less helpful "system lib".
 bool readable(const std::string& path, std::string& problem) {
-  std::ifstream in(path, std::ios::binary);
-  if (in) return true;
-  problem = "cannot read '" + path + "': " + std::strerror(errno);
+  auto why = broker::net::unreadable(path);
+  if (!why) return true;
+  problem = std::move(*why);
   return false;
-}
-
-// The password of an encrypted key. Always installed, so that OpenSSL never falls back to
-// prompting on a terminal for a key that needs one and has none configured.
-int key_password(char* buf, int size, int /*rwflag*/, void* user) {
-  const auto* password = static_cast<const std::string*>(user);
-  if (password == nullptr || password->empty() || password->size() > static_cast<std::size_t>(size)) {
-    return 0;
-  }
-  std::memcpy(buf, password->data(), password->size());
-  return static_cast<int>(password->size());
 }
 
 bool load_identity(SSL_CTX* ctx, const TlsOptions& o, std::string& problem) {
   if (!readable(o.cert_file, problem)) return false;
   if (SSL_CTX_use_certificate_chain_file(ctx, o.cert_file.c_str()) != 1) {
-    problem = "no certificate in '" + o.cert_file + "': " + openssl_reason();
+    problem = "no certificate in '" + o.cert_file + "': " + take_openssl_reason();
     return false;
   }
   const std::string& key_file = o.key_file.empty() ? o.cert_file : o.key_file;
   if (!readable(key_file, problem)) return false;
-  SSL_CTX_set_default_passwd_cb(ctx, key_password);
-  SSL_CTX_set_default_passwd_cb_userdata(ctx, const_cast<std::string*>(&o.key_password));
-  const int loaded = SSL_CTX_use_PrivateKey_file(ctx, key_file.c_str(), SSL_FILETYPE_PEM);
-  // The options outlive this call but not necessarily the context: the password is needed now only.
-  SSL_CTX_set_default_passwd_cb_userdata(ctx, nullptr);
+  const int loaded = broker::net::use_private_key_file(ctx, key_file, o.key_password);
   if (loaded != 1) {
-    problem = "cannot load the private key from '" + key_file + "': " + openssl_reason() +
+    problem = "cannot load the private key from '" + key_file + "': " + take_openssl_reason() +
               (o.key_password.empty() ? " (an encrypted key needs key_password)" : "");
     return false;
   }
   if (SSL_CTX_check_private_key(ctx) != 1) {
-    openssl_reason();
+    take_openssl_reason();
     problem = "the private key in '" + key_file + "' does not belong to the certificate in '" +
               o.cert_file + "'";
     return false;
@@ -91,11 +68,11 @@ Result<std::unique_ptr<asio::ssl::context>> make_uplink_tls_context(const TlsOpt
   if (!options.ca_file.empty()) {
     if (!readable(options.ca_file, problem)) return fail(std::errc::invalid_argument);
     if (SSL_CTX_load_verify_locations(ctx, options.ca_file.c_str(), nullptr) != 1) {
-      problem = "no CA certificate in '" + options.ca_file + "': " + openssl_reason();
+      problem = "no CA certificate in '" + options.ca_file + "': " + take_openssl_reason();
       return fail(std::errc::invalid_argument);
     }
   } else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
-    problem = "cannot load the system's trust store: " + openssl_reason();
+    problem = "cannot load the system's trust store: " + take_openssl_reason();
     return fail(std::errc::invalid_argument);
   }
   SSL_CTX_set_verify(ctx, options.verify_peer ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nullptr);

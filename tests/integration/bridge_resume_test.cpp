@@ -72,18 +72,30 @@ void expect_a_and_c_once(LocalSide& local, CloudClient& sub) {
   EXPECT_EQ(local.stats().resumed, 1u);
 }
 
+// A cloud behind a proxy, a subscriber to cloud/# there, and a connected bridge with the native
+// client to the proxy.
+struct Rig {
+  Rig(std::uint16_t cloud_port, const std::string& cloud_uri) : proxy(cloud_port), sub(cloud_uri, "sub") {}
+  void start() {
+    ASSERT_TRUE(sub.connect());
+    ASSERT_TRUE(sub.subscribe("cloud/#", 2));
+    ASSERT_TRUE(local.start_bridge_with_own_client(resume_options(proxy.uri(), dir.path().string())));
+    ASSERT_TRUE(wait_until([&] { return local.stats().connected; }, 20s));
+  }
+  TcpProxy proxy;
+  CloudClient sub;
+  TempDir dir;
+  LocalSide local;
+};
+
 TEST(UplinkResume, HeldQos2IdentifierIsContinuedSoANewMessageIsNotLost) {
   GatewayProcess cloud;
   ASSERT_TRUE(cloud.ready());
-  const std::string cloud_uri = "mqtt://127.0.0.1:" + cloud.port_str();
-  TcpProxy proxy(cloud.port());
-  CloudClient sub(cloud_uri, "sub");
-  ASSERT_TRUE(sub.connect());
-  ASSERT_TRUE(sub.subscribe("cloud/#", 2));
-  TempDir dir;
-  LocalSide local;
-  ASSERT_TRUE(local.start_bridge_with_own_client(resume_options(proxy.uri(), dir.path().string())));
-  ASSERT_TRUE(wait_until([&] { return local.stats().connected; }, 20s));
+  Rig rig(cloud.port(), "mqtt://127.0.0.1:" + cloud.port_str());
+  ASSERT_NO_FATAL_FAILURE(rig.start());
+  TcpProxy& proxy = rig.proxy;
+  CloudClient& sub = rig.sub;
+  LocalSide& local = rig.local;
 
   // The cloud delivers A and holds its identifier until PUBREL; the PUBREC never comes back.
   proxy.drop_answers();
@@ -102,14 +114,11 @@ TEST(UplinkResume, HeldQos2IdentifierIsContinuedSoANewMessageIsNotLost) {
 
 // PUBREC comes back, PUBREL goes out, the cloud delivers; its PUBCOMP is lost, then the link.
 void lost_pubcomp_case(std::uint16_t cloud_port, const std::string& cloud_uri) {
-  TcpProxy proxy(cloud_port);
-  CloudClient sub(cloud_uri, "sub");
-  ASSERT_TRUE(sub.connect());
-  ASSERT_TRUE(sub.subscribe("cloud/#", 2));
-  TempDir dir;
-  LocalSide local;
-  ASSERT_TRUE(local.start_bridge_with_own_client(resume_options(proxy.uri(), dir.path().string())));
-  ASSERT_TRUE(wait_until([&] { return local.stats().connected; }, 20s));
+  Rig rig(cloud_port, cloud_uri);
+  ASSERT_NO_FATAL_FAILURE(rig.start());
+  TcpProxy& proxy = rig.proxy;
+  CloudClient& sub = rig.sub;
+  LocalSide& local = rig.local;
 
   proxy.drop_answers_of_type(kPubcomp);
   local.publish("dev/a", "A", QoS::ExactlyOnce);
