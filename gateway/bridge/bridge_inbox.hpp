@@ -10,7 +10,8 @@
 //
 // Ownership: shared (std::shared_ptr) by the Bridge, the local subscription handlers and every
 // Uplink callback context, so a late producer never touches a destroyed object.
-// Thread safety: every member is safe from any thread.
+// Thread safety: every member is safe from any thread, except set_driver() and wait_and_take(),
+// which are the bridge thread's.
 #pragma once
 
 #include <atomic>
@@ -66,7 +67,12 @@ class BridgeInbox final : public LinkSink, public broker::LocalBacklog {
     std::deque<LinkEvent> events;
     bool stop = false;
   };
+  // Bridge thread: the link whose handlers wait_and_take() runs while it waits (nullptr: none,
+  // the condition variable alone). Set it to nullptr before that link is destroyed.
+  void set_driver(LinkDriver* driver);
   // Bridge thread: waits until something arrives or `timeout` passes, then takes everything.
+  // With a driver, its ready handlers run first, and it waits by running them. After a batch
+  // with stop = true, only a push ends a wait (stop stays true in every later batch).
   void wait_and_take(std::chrono::nanoseconds timeout, Batch& out);
 
   [[nodiscard]] std::uint64_t dropped_full() const { return dropped_full_.load(); }
@@ -74,11 +80,17 @@ class BridgeInbox final : public LinkSink, public broker::LocalBacklog {
  private:
   const std::size_t capacity_;
   const RemoteHandler on_remote_;
-  std::mutex mu_;  // guards: local_, events_, stop_
+  // With mu_ held: wakes a wait_and_take() that waits by running the driver's handlers.
+  void wake_driver_locked();
+
+  std::mutex mu_;  // guards: local_, events_, stop_, stop_taken_, driver_, waiting_
   std::condition_variable cv_;
   std::deque<LocalItem> local_;
   std::deque<LinkEvent> events_;
   bool stop_ = false;
+  bool stop_taken_ = false;       // a wait_and_take() returned stop = true
+  LinkDriver* driver_ = nullptr;  // set by the bridge thread; other threads only wake it
+  bool waiting_ = false;          // the bridge thread runs the driver, waiting for a push
   std::atomic<std::uint64_t> dropped_full_{0};
   // Back-pressure: local_.size() for the core thread's reads without the lock, and whether the
   // core waits for the next take.

@@ -25,6 +25,24 @@ constexpr auto kLogInterval = 10s;     // rate limit of repeating warnings
 constexpr auto kRefusalHold = 1s;      // pause after the remote refused a PUBLISH (retryable)
 constexpr auto kPahoRetry = 10ms;      // pause after Paho refused a send
 constexpr std::size_t kRetired = 8;     // Uplink contexts kept after destruction
+
+// A round of PUBLISHes leaves in one write when it ends (UplinkClient::hold_sends), if the link is
+// still the one held: a link dropped meanwhile is gone with what it held.
+class SendRound {
+ public:
+  explicit SendRound(const std::unique_ptr<UplinkClient>& link) : link_(link), held_(link.get()) {
+    if (held_ != nullptr) held_->hold_sends();
+  }
+  ~SendRound() {
+    if (held_ != nullptr && link_.get() == held_) held_->release_sends();
+  }
+  SendRound(const SendRound&) = delete;
+  SendRound& operator=(const SendRound&) = delete;
+
+ private:
+  const std::unique_ptr<UplinkClient>& link_;
+  UplinkClient* const held_;
+};
 constexpr std::size_t kRateBatch = 16;  // rows fetched at a time when rate-limited
 
 constexpr const char* kOnline = R"({"status":"online"})";
@@ -76,7 +94,7 @@ BridgeLoop::BridgeLoop(const BridgeOptions& options, core::Clock& clock,
   }
 }
 
-BridgeLoop::~BridgeLoop() = default;
+BridgeLoop::~BridgeLoop() { release_link(); }
 
 BridgeStats BridgeLoop::snapshot() const {
   std::lock_guard lock(snapshot_mu_);
@@ -218,6 +236,8 @@ void BridgeLoop::on_connected(const LinkEvent& event) {
       limits_.max_packet_size ? std::to_string(*limits_.max_packet_size) : std::string("none"),
       qos_name(limits_.maximum_qos), limits_.retain_available, limits_.topic_alias_maximum);
 
+  // The resumed exchanges, SUBSCRIBEs and the birth message leave in one write.
+  const SendRound round(link_);
   // Before anything takes a packet identifier on the new connection.
   resume_unfinished();
   // The session may be new (Session Present 0): subscribe every time, it is idempotent.
@@ -442,28 +462,31 @@ void BridgeLoop::pump() {
   const std::size_t window =
       std::min<std::size_t>(limits_.receive_maximum == 0 ? 65535 : limits_.receive_maximum, options_.max_inflight);
   bool rate_limited = false;
-  while (inflight() < window && !rate_limited) {
-    std::size_t want = window - inflight();
-    if (!limiter_.unlimited()) want = std::min(want, kRateBatch);
-    auto rows = outbox_->next(want);
-    if (!rows) {
-      log_->error("outbox read failed: {}", rows.error().message());
-      break;
-    }
-    if (rows->empty()) {
-      backlog_maybe_ = false;
-      break;
-    }
-    for (std::size_t i = 0; i < rows->size(); ++i) {
-      if (rate_limited || state_ != State::Connected) {
-        (void)outbox_->nack((*rows)[i].id);  // back in its place, sent later
-        continue;
+  {
+    const SendRound round(link_);
+    while (inflight() < window && !rate_limited) {
+      std::size_t want = window - inflight();
+      if (!limiter_.unlimited()) want = std::min(want, kRateBatch);
+      auto rows = outbox_->next(want);
+      if (!rows) {
+        log_->error("outbox read failed: {}", rows.error().message());
+        break;
       }
-      if (!send((*rows)[i], rate_limited)) {
-        rate_limited = true;  // stop this round; the row was put back
+      if (rows->empty()) {
+        backlog_maybe_ = false;
+        break;
+      }
+      for (std::size_t i = 0; i < rows->size(); ++i) {
+        if (rate_limited || state_ != State::Connected) {
+          (void)outbox_->nack((*rows)[i].id);  // back in its place, sent later
+          continue;
+        }
+        if (!send((*rows)[i], rate_limited)) {
+          rate_limited = true;  // stop this round; the row was put back
+        }
       }
     }
-  }
+  }  // what was not staged is on the wire before the commit of what was
   publish_staged();
 }
 
@@ -575,6 +598,7 @@ void BridgeLoop::publish_staged() {
   if (committed && outbox_->rollbacks() != staged_rollbacks_) committed = fail(std::errc::io_error);
   if (!committed) log_->error("outbox: committing before sending failed: {}", committed.error().message());
   bool stop = !committed;
+  const SendRound round(link_);
   for (auto& st : staged) {
     if (stop || state_ != State::Connected) {
       if (st.packet_id) (void)outbox_->forget_exchange(*st.packet_id);
@@ -634,6 +658,7 @@ void BridgeLoop::connect() {
     return;
   }
   link_ = std::move(*link);
+  inbox_->set_driver(link_->driver());
   resumable_link_ = link_->can_resume();
   auto ok = link_->connect(will_qos_, will_retain_);
   if (!ok) {
@@ -646,14 +671,18 @@ void BridgeLoop::connect() {
   connect_deadline_ = clock_.steady() + options_.connect_timeout * static_cast<int>(options_.servers.size() + 1);
 }
 
+void BridgeLoop::release_link() {
+  if (!link_) return;
+  inbox_->set_driver(nullptr);
+  retired_.push_back(link_->callback_context());
+  if (retired_.size() > kRetired) retired_.pop_front();
+  // Paho may call back (onFailure for pending requests) from inside destroy: those events
+  // carry the old generation and are ignored.
+  link_.reset();
+}
+
 void BridgeLoop::drop_link(bool reconnect) {
-  if (link_) {
-    retired_.push_back(link_->callback_context());
-    if (retired_.size() > kRetired) retired_.pop_front();
-    // Paho may call back (onFailure for pending requests) from inside destroy: those events
-    // carry the old generation and are ignored.
-    link_.reset();
-  }
+  release_link();
   generation_ = 0;
   state_ = State::Idle;
   counters_.connected = false;
@@ -755,10 +784,7 @@ void BridgeLoop::shutdown() {
       }
     }
   }
-  if (link_) {
-    retired_.push_back(link_->callback_context());
-    link_.reset();
-  }
+  release_link();
   generation_ = 0;
   state_ = State::Idle;
   counters_.connected = false;

@@ -1,11 +1,13 @@
-// bridge::LinkEvent and LinkSink: what the Paho callbacks of an Uplink report. The callbacks run on
-// Paho's threads; they copy what they need into a LinkEvent (or a Message) and hand it to the
-// sink, which queues it for the bridge thread (or posts it to the core) and returns at once.
+// bridge::LinkEvent and LinkSink: what an uplink client reports. Paho's callbacks (Uplink) run on
+// Paho's threads, a NativeUplink's handlers on its I/O thread or its owner's (LinkDriver); they
+// copy what they need into a LinkEvent (or a Message) and hand it to the sink, which queues it
+// for the bridge thread (or posts it to the core) and returns at once.
 //
 // Ownership: value types. Thread safety: LinkSink implementations must accept calls from any
 // thread, including from inside Uplink calls made by the bridge thread.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -62,6 +64,24 @@ class LinkSink {
 
  protected:
   ~LinkSink() = default;
+};
+
+// The I/O of a link that runs on its owner's thread instead of one of its own (NativeUplink,
+// Threading::Owner): BridgeInbox::wait_and_take() runs the link's handlers while it waits for
+// work, and a push into the inbox wakes it. A PUBLISH acknowledgement then reaches the bridge's
+// logic on the thread that reads it, with no hand-off between threads.
+class LinkDriver {
+ public:
+  // Owner thread: runs one ready handler, blocking until one is ready or `deadline` passes.
+  virtual void run_one_until(std::chrono::steady_clock::time_point deadline) = 0;
+  // Owner thread: runs every handler that is ready, without blocking.
+  virtual void poll() = 0;
+  // Any thread but the owner's while it runs a handler: makes a run_one_until() in progress (or
+  // the next) return. (From a handler it does nothing: the run ends with the handler.)
+  virtual void wake() = 0;
+
+ protected:
+  ~LinkDriver() = default;
 };
 
 }  // namespace gw::bridge

@@ -4,6 +4,8 @@
 #include <span>
 #include <utility>
 
+#include <sys/socket.h>
+
 #include <asio/connect.hpp>
 #include <asio/post.hpp>
 #include <asio/ssl/error.hpp>
@@ -24,6 +26,7 @@ namespace {
 
 constexpr auto kV5 = p::ProtocolVersion::V5;
 constexpr std::size_t kIds = 65536;  // packet identifiers 1..65535; slot 0 unused
+constexpr int kPollBudget = 16;      // handlers per LinkDriver::poll()
 constexpr const char* kOfflinePayload = R"({"status":"offline"})";
 
 struct HostPort {
@@ -89,7 +92,8 @@ NativeUplink::NativeUplink(Key, const BridgeOptions& options, std::string client
 Result<std::unique_ptr<NativeUplink>> NativeUplink::create(const BridgeOptions& options,
                                                            std::string client_id,
                                                            std::uint64_t generation,
-                                                           std::shared_ptr<LinkSink> sink) {
+                                                           std::shared_ptr<LinkSink> sink,
+                                                           Threading threading) {
   if (options.servers.empty()) return fail(std::errc::invalid_argument);
   for (const auto& uri : options.servers) {
     GW_TRY(hp, parse_server(uri));
@@ -97,8 +101,23 @@ Result<std::unique_ptr<NativeUplink>> NativeUplink::create(const BridgeOptions& 
   }
   auto link = std::make_unique<NativeUplink>(Key{}, options, std::move(client_id), generation,
                                              std::move(sink));
-  link->thread_ = std::thread([l = link.get()] { l->io_.run(); });
+  if (threading == Threading::OwnThread) link->thread_ = std::thread([l = link.get()] { l->io_.run(); });
   return link;
+}
+
+void NativeUplink::run_one_until(std::chrono::steady_clock::time_point deadline) { io_.run_one_until(deadline); }
+
+void NativeUplink::poll() {
+  // Bounded: each read starts the next, so a server that keeps sending would keep poll() going
+  // and the bridge from its own work.
+  for (int i = 0; i < kPollBudget && io_.poll_one() > 0; ++i) {
+  }
+}
+
+void NativeUplink::wake() {
+  // From a handler on the owner's thread the run ends with that handler anyway.
+  if (io_.get_executor().running_in_this_thread()) return;
+  asio::post(io_, [] {});
 }
 
 NativeUplink::~NativeUplink() {
@@ -148,9 +167,45 @@ void NativeUplink::queue_locked(const P& packet) {
 }
 
 void NativeUplink::wake_writer_locked() {
-  if (write_pending_) return;
+  if (write_pending_ || holds_ > 0) return;
+  // The bridge's round of PUBLISHes leaves from its own thread: no hand-off to the I/O thread and
+  // no wake-up of it per round, which at a window of 20 is much of the time a round takes.
+  if (send_now_locked()) return;
   write_pending_ = true;
   asio::post(io_, [this] { write_queued(); });
+}
+
+bool NativeUplink::send_now_locked() {
+  if (out_.empty()) return true;
+  if (direct_fd_ < 0 || !connected_ || write_pending_) return false;
+  const ssize_t n = ::send(direct_fd_, out_.data(), out_.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+  if (n <= 0) return false;
+  const auto sent = static_cast<std::size_t>(n);
+  if (sent < out_.size()) {
+    out_.erase(out_.begin(), out_.begin() + n);
+    return false;
+  }
+  out_.clear();
+  if (out_qos0_ > 0) {
+    // QoS 0 is done once written, in send order (token 0), reported by the I/O thread as there.
+    asio::post(io_, [this, count = out_qos0_] {
+      std::vector<LinkEvent> events(count, event(LinkEvent::Kind::SendDone));
+      report(events);
+    });
+    out_qos0_ = 0;
+  }
+  return true;
+}
+
+void NativeUplink::hold_sends() {
+  std::lock_guard lock(mu_);
+  ++holds_;
+}
+
+void NativeUplink::release_sends() {
+  std::lock_guard lock(mu_);
+  if (holds_ > 0) --holds_;
+  if (holds_ == 0 && !out_.empty()) wake_writer_locked();
 }
 
 Result<int> NativeUplink::publish(const Message& message) {
@@ -234,6 +289,7 @@ Result<void> NativeUplink::disconnect(std::chrono::milliseconds timeout) {
     std::lock_guard lock(mu_);
     if (!connected_) return fail(std::errc::not_connected);
     connected_ = false;  // nothing is sent after the DISCONNECT
+    direct_fd_ = -1;     // the DISCONNECT goes by the I/O thread, which then ends the connection
     p::encode(p::Disconnect{}, kV5, out_);
   }
   // The I/O thread enters Closing before it writes the DISCONNECT, so that the server closing the
@@ -405,6 +461,7 @@ void NativeUplink::on_connack(const p::Connack& connack, std::vector<LinkEvent>&
   {
     std::lock_guard lock(mu_);
     connected_ = true;
+    if (tls_ == nullptr) direct_fd_ = socket_.native_handle();
     alias_max_ = e.limits.topic_alias_maximum;
     max_packet_ = e.limits.max_packet_size;
   }
@@ -428,6 +485,8 @@ void NativeUplink::start_read() {
       return lose(closed ? std::string("closed by the server") : ec.message());
     }
     auto& events = read_events_;
+    // What the packets of one read answer (PUBACKs, PUBRECs, PUBCOMPs, PUBRELs) leaves in one write.
+    hold_sends();
     // A packet may end this attempt (lose() -> the next server): the rest of these bytes belong
     // to the old socket and are not decoded, and no read is started again for it.
     auto ok = decoder_.consume(std::span<const std::byte>(in_.data(), n), [&](p::Packet&& packet) {
@@ -435,6 +494,7 @@ void NativeUplink::start_read() {
       return attempt == attempt_ &&
              (phase_ == Phase::Connected || phase_ == Phase::Closing || phase_ == Phase::Connecting);
     });
+    release_sends();
     if (attempt != attempt_) {
       report(events);
       return;
@@ -490,7 +550,7 @@ void NativeUplink::on_packet(p::Packet&& packet, std::vector<LinkEvent>& events)
               std::lock_guard lock(mu_);
               if (id == 0 || (slots_[id] != Slot::Pubrec && slots_[id] != Slot::Pubcomp)) return;
               slots_[id] = Slot::Pubcomp;
-              if (phase_ == Phase::Connected) queue_locked(p::Pubrel{.packet_id = a.packet_id});
+              if (connected_) queue_locked(p::Pubrel{.packet_id = a.packet_id});  // not after DISCONNECT
             }
             LinkEvent e = event(LinkEvent::Kind::Received);
             e.token = id;
@@ -610,7 +670,7 @@ void NativeUplink::arm_ping() {
     ping_outstanding_ = true;
     {
       std::lock_guard lock(mu_);
-      queue_locked(p::Pingreq{});
+      if (connected_) queue_locked(p::Pingreq{});  // not after DISCONNECT
     }
     arm_ping();
   });
@@ -654,6 +714,10 @@ void NativeUplink::finish_disconnect() {
 }
 
 void NativeUplink::close_socket() {
+  {
+    std::lock_guard lock(mu_);
+    direct_fd_ = -1;
+  }
   std::error_code ignored;
   if (socket_.is_open()) {
     socket_.shutdown(tcp::socket::shutdown_both, ignored);

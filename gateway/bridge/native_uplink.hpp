@@ -4,10 +4,12 @@
 // PUBLISH QoS 0/1/2, SUBSCRIBE with No Local, PINGREQ, DISCONNECT) and reports the same
 // LinkEvents, so BridgeLoop cannot tell them apart.
 //
-// Batching is the point: publish() encodes the PUBLISH into a shared output buffer under a mutex
-// and wakes the I/O thread only when no write is already pending; the I/O thread writes
-// everything queued in one write, and reports every acknowledgement decoded from one read
-// together. TCP_NODELAY is on.
+// Batching is the point: publish() encodes the PUBLISH into a shared output buffer under a mutex.
+// Between hold_sends() and release_sends() (the bridge's round of PUBLISHes; the answers to the
+// packets of one read) the buffer only fills; then, when no write is pending, it leaves in one
+// non-blocking send() from the calling thread (plain TCP), and otherwise (TLS, a write in
+// progress, what a send() left) by one asynchronous write on the I/O thread. Every
+// acknowledgement decoded from one read is reported together. TCP_NODELAY is on.
 //
 // mqtts:// servers: TCP connect, the TLS client handshake (asio::ssl over OpenSSL, with the
 // TlsOptions mapped as the Paho Uplink maps them, see uplink_tls.hpp), then CONNECT, all within
@@ -19,8 +21,14 @@
 //
 // Not yet: MQTT 5 enhanced authentication.
 //
-// Threads: one I/O thread per NativeUplink runs its own asio::io_context from create() to the
-// destructor; every LinkEvent and remote message is reported from it.
+// Threads: with Threading::OwnThread, one I/O thread per NativeUplink runs its own
+// asio::io_context from create() to the destructor, and every LinkEvent and remote message is
+// reported from it. With Threading::Owner (the BridgeLoop's choice) there is no such thread: the
+// owner runs the io_context through LinkDriver while it waits, and the events are reported on
+// its thread; "the I/O thread" below then means the owner while it runs the handlers. The owner
+// then reads, keeps the connection alive (PINGREQ) and answers the server only while it waits in
+// BridgeInbox::wait_and_take(): work that blocks it for longer than 1.5 times the keep alive
+// makes the server close the connection.
 // Ownership: owns the I/O thread, the socket, the TLS context and streams, and the buffers;
 // borrows the options, which must outlive it (the BridgeLoop's). The destructor stops and joins the I/O thread, so no event
 // follows it.
@@ -54,20 +62,25 @@
 
 namespace gw::bridge {
 
-class NativeUplink final : public UplinkClient {
+class NativeUplink final : public UplinkClient, public LinkDriver {
   struct Key {
     explicit Key() = default;
   };
 
  public:
-  // Starts the I/O thread; connects only on connect(). Errors: std::errc::invalid_argument when
-  // there are no servers, std::errc::protocol_not_supported for a server that is neither mqtt://
-  // nor mqtts://. TLS files are read on connect(): a file that does not load fails each mqtts://
-  // server of the attempt.
+  // Where the connection's I/O runs: on an I/O thread of its own, or on the owner's thread,
+  // which then runs it through LinkDriver (driver() returns this) whenever it waits.
+  enum class Threading : std::uint8_t { OwnThread, Owner };
+
+  // Starts the I/O thread (Threading::OwnThread); connects only on connect(). Errors:
+  // std::errc::invalid_argument when there are no servers, std::errc::protocol_not_supported for
+  // a server that is neither mqtt:// nor mqtts://. TLS files are read on connect(): a file that
+  // does not load fails each mqtts:// server of the attempt.
   static Result<std::unique_ptr<NativeUplink>> create(const BridgeOptions& options,
                                                       std::string client_id,
                                                       std::uint64_t generation,
-                                                      std::shared_ptr<LinkSink> sink);
+                                                      std::shared_ptr<LinkSink> sink,
+                                                      Threading threading = Threading::OwnThread);
   ~NativeUplink() override;
   NativeUplink(const NativeUplink&) = delete;
   NativeUplink& operator=(const NativeUplink&) = delete;
@@ -84,8 +97,16 @@ class NativeUplink final : public UplinkClient {
   [[nodiscard]] bool can_resume() const override { return true; }
   // Errors: as publish(); std::errc::invalid_argument for an invalid filter.
   Result<void> subscribe(const std::string& filter, QoS qos) override;
+  void hold_sends() override;
+  void release_sends() override;
   // Errors: std::errc::not_connected.
   Result<void> disconnect(std::chrono::milliseconds timeout) override;
+
+  [[nodiscard]] LinkDriver* driver() override { return thread_.joinable() ? nullptr : this; }
+  // LinkDriver (Threading::Owner).
+  void run_one_until(std::chrono::steady_clock::time_point deadline) override;
+  void poll() override;
+  void wake() override;
 
   [[nodiscard]] std::uint64_t generation() const override { return context_->generation; }
   [[nodiscard]] std::shared_ptr<const void> callback_context() const override { return context_; }
@@ -130,10 +151,16 @@ class NativeUplink final : public UplinkClient {
   void report(std::vector<LinkEvent>& events);
   [[nodiscard]] LinkEvent event(LinkEvent::Kind kind) const;
 
-  // Any thread, with mu_ held: appends `packet` and wakes the I/O thread if no write is pending.
+  // Any thread, with mu_ held: appends `packet` and sends it (see wake_writer_locked()).
   template <class P>
   void queue_locked(const P& packet);
+  // Any thread, with mu_ held, unless sends are held or a write is pending: what out_ holds
+  // leaves at once, from the calling thread (send_now_locked()), or else the I/O thread is woken.
   void wake_writer_locked();
+  // With mu_ held: one non-blocking send() of out_ on the plain TCP socket while connected and no
+  // write is pending. True when out_ was sent in full; false leaves the rest in out_ (would
+  // block, TLS, not connected, or an error, which the I/O thread's write then reports).
+  bool send_now_locked();
   void queue_publish_locked(const Message& message, broker::protocol::PacketId id, Attempt attempt);
   Result<std::uint16_t> take_id_locked(Slot slot);
 
@@ -184,13 +211,17 @@ class NativeUplink final : public UplinkClient {
   bool disconnect_reported_ = false;
   std::vector<LinkEvent> read_events_;  // what one read brought, reported together
 
-  // guards: out_, out_qos0_, write_pending_, connected_, slots_, next_id_, used_, sub_filters_,
-  // alias_max_, max_packet_, aliases_
+  // guards: out_, out_qos0_, write_pending_, connected_, direct_fd_, holds_, slots_, next_id_,
+  // used_, sub_filters_, alias_max_, max_packet_, aliases_
   std::mutex mu_;
   std::vector<std::byte> out_;
   std::size_t out_qos0_ = 0;     // QoS 0 PUBLISHes in out_
   bool write_pending_ = false;  // a write is in progress or posted
   bool connected_ = false;      // publish() allowed
+  // The socket's descriptor for send_now_locked(): set at CONNACK on a plain TCP connection, -1
+  // before the socket is closed (under mu_, so no other thread sends on a closed or reused one).
+  int direct_fd_ = -1;
+  int holds_ = 0;  // hold_sends() not yet released (the owner's round, a read's answers)
   std::vector<Slot> slots_;     // by packet identifier
   std::uint16_t next_id_ = 0;
   std::size_t used_ = 0;

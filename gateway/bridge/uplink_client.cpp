@@ -12,7 +12,8 @@ Result<std::unique_ptr<UplinkClient>> make_uplink_client(const BridgeOptions& op
                                                          std::uint64_t generation,
                                                          std::shared_ptr<LinkSink> sink) {
   if (options.client == ClientKind::Native) {
-    GW_TRY(link, NativeUplink::create(options, std::move(client_id), generation, std::move(sink)));
+    GW_TRY(link, NativeUplink::create(options, std::move(client_id), generation, std::move(sink),
+                                      NativeUplink::Threading::Owner));
     return std::unique_ptr<UplinkClient>(std::move(link));
   }
   GW_TRY(link, Uplink::create(options, std::move(client_id), generation, std::move(sink)));

@@ -56,15 +56,25 @@ class UplinkClient {
   [[nodiscard]] virtual bool can_resume() const = 0;
   // SUBSCRIBE with No Local (our own publications never come back). Reports SubscribeFailed only.
   virtual Result<void> subscribe(const std::string& filter, QoS qos) = 0;
+  // Between hold_sends() and release_sends(), what publish() and publish_with_id() queue may wait
+  // and leave together at release_sends(): one write for a round of PUBLISHes instead of one
+  // each. Optional (the default sends at once); release_sends() must follow.
+  virtual void hold_sends() {}
+  virtual void release_sends() {}
   // DISCONNECT (reason 0: the will is discarded); reports Disconnected.
   virtual Result<void> disconnect(std::chrono::milliseconds timeout) = 0;
+
+  // The link's I/O when it runs on the owner's thread (see LinkDriver); nullptr when the client
+  // has threads of its own.
+  [[nodiscard]] virtual LinkDriver* driver() { return nullptr; }
 
   [[nodiscard]] virtual std::uint64_t generation() const = 0;
   // What the client's callbacks use; kept by the BridgeLoop after the client is gone.
   [[nodiscard]] virtual std::shared_ptr<const void> callback_context() const = 0;
 };
 
-// The client BridgeOptions::client names, for one connection attempt with `generation`.
+// The client BridgeOptions::client names, for one connection attempt with `generation`. The
+// native client runs its I/O on the caller's thread, through driver().
 // Errors: those of Uplink::create or NativeUplink::create.
 Result<std::unique_ptr<UplinkClient>> make_uplink_client(const BridgeOptions& options,
                                                          std::string client_id,

@@ -8,11 +8,14 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
 #include <set>
 #include <string>
 #include <mutex>
+#include <thread>
 #include <vector>
 
+#include "gateway/bridge/bridge_inbox.hpp"
 #include "tests/support/mosquitto_process.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/test_pki.hpp"
@@ -218,6 +221,122 @@ TEST(NativeUplink, PublishesAtEveryQosAndReportsEachAcknowledgement) {
     ASSERT_EQ(got[static_cast<std::size_t>(i)].props.user.size(), 1u);
     EXPECT_EQ(got[static_cast<std::size_t>(i)].props.user[0].value, std::to_string(i));
   }
+}
+
+// Forwards to a BridgeInbox and records the threads the events were reported on.
+class ThreadRecordingSink final : public LinkSink {
+ public:
+  explicit ThreadRecordingSink(std::shared_ptr<BridgeInbox> inbox) : inbox_(std::move(inbox)) {}
+  void on_link_event(LinkEvent&& event) override {
+    note();
+    inbox_->on_link_event(std::move(event));
+  }
+  void on_link_events(std::vector<LinkEvent>& events) override {
+    note();
+    inbox_->on_link_events(events);
+  }
+  void on_remote_message(std::uint64_t generation, Message&& message) override {
+    note();
+    inbox_->on_remote_message(generation, std::move(message));
+  }
+  std::set<std::thread::id> threads() {
+    std::lock_guard lock(mu_);
+    return threads_;
+  }
+
+ private:
+  void note() {
+    std::lock_guard lock(mu_);
+    threads_.insert(std::this_thread::get_id());
+  }
+  std::shared_ptr<BridgeInbox> inbox_;
+  std::mutex mu_;  // guards: threads_
+  std::set<std::thread::id> threads_;
+};
+
+TEST(NativeUplink, OnTheOwnersThreadTheConnectionRunsWhileTheInboxWaits) {
+  test::MosquittoProcess cloud;
+  const auto options = options_for({cloud.uri()});
+  auto sub = connect_to(options, "native-owner-sub");
+  ASSERT_TRUE(sub.sink->wait_for(Kind::Connected));
+  ASSERT_TRUE(sub.link->subscribe("o/#", QoS::AtLeastOnce));
+
+  auto inbox = std::make_shared<BridgeInbox>(64, nullptr);
+  auto sink = std::make_shared<ThreadRecordingSink>(inbox);
+  auto created = NativeUplink::create(options, "native-owner", 7, sink, NativeUplink::Threading::Owner);
+  ASSERT_TRUE(created) << created.error().message();
+  auto link = std::move(*created);
+  ASSERT_EQ(link->driver(), link.get());
+  inbox->set_driver(link->driver());
+  ASSERT_TRUE(link->connect(QoS::AtLeastOnce, true));
+
+  std::vector<LinkEvent> events;
+  auto run_until = [&](const std::function<bool()>& done) {
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    BridgeInbox::Batch batch;
+    while (!done() && std::chrono::steady_clock::now() < deadline) {
+      inbox->wait_and_take(100ms, batch);
+      for (auto& e : batch.events) events.push_back(std::move(e));
+      batch.events.clear();
+    }
+    return done();
+  };
+  auto count = [&](Kind kind, bool with_token) {
+    return static_cast<std::size_t>(std::count_if(events.begin(), events.end(), [&](const LinkEvent& e) {
+      return e.kind == kind && (e.token != 0) == with_token;
+    }));
+  };
+  ASSERT_TRUE(run_until([&] { return count(Kind::Connected, false) == 1; })) << cloud.output();
+  // The SUBACK has no success event: wait until a probe arrives. The probes go at QoS 1, so that
+  // every QoS 0 SendDone below is the round's, and the identifiers of probes still in flight
+  // differ from the round's.
+  ASSERT_TRUE(run_until([&] {
+    if (!sub.sink->messages().empty()) return true;
+    (void)link->publish(Message{.topic = "o/probe", .payload = "p", .qos = QoS::AtLeastOnce, .retain = false, .props = {}});
+    return false;
+  }));
+  events.clear();
+
+  // One round, as the bridge sends it: held, then released together.
+  constexpr int kMessages = 40;
+  std::set<int> tokens;
+  link->hold_sends();
+  for (int i = 0; i < kMessages; ++i) {
+    auto token = link->publish(Message{.topic = "o/" + std::to_string(i), .payload = std::to_string(i),
+                                       .qos = i % 4 == 0 ? QoS::AtMostOnce : QoS::AtLeastOnce,
+                                       .retain = false, .props = {}});
+    ASSERT_TRUE(token) << token.error().message();
+    if (*token != 0) tokens.insert(*token);
+  }
+  link->release_sends();
+  auto acked = [&] {
+    std::set<int> done;
+    for (const auto& e : events) {
+      if (e.kind == Kind::SendDone && tokens.count(e.token) > 0) done.insert(e.token);
+    }
+    return done;
+  };
+  ASSERT_TRUE(run_until([&] { return acked() == tokens && count(Kind::SendDone, false) >= kMessages / 4; }))
+      << acked().size() << " of " << tokens.size() << " acknowledged, " << count(Kind::SendDone, false)
+      << " QoS 0 written";
+  EXPECT_EQ(count(Kind::SendDone, false), static_cast<std::size_t>(kMessages / 4));
+
+  std::vector<std::string> got;
+  ASSERT_TRUE(test::wait_until([&] {
+    got.clear();
+    for (const auto& m : sub.sink->messages()) {
+      if (m.topic != "o/probe") got.push_back(m.payload);
+    }
+    return got.size() >= static_cast<std::size_t>(kMessages);
+  }, 10s)) << got.size();
+  ASSERT_EQ(got.size(), static_cast<std::size_t>(kMessages));
+  for (int i = 0; i < kMessages; ++i) EXPECT_EQ(got[static_cast<std::size_t>(i)], std::to_string(i));
+
+  ASSERT_TRUE(link->disconnect(2s));
+  ASSERT_TRUE(run_until([&] { return count(Kind::Disconnected, false) == 1; }));
+  EXPECT_EQ(sink->threads(), std::set<std::thread::id>{std::this_thread::get_id()})
+      << "every event was reported on the owner's thread";
+  inbox->set_driver(nullptr);
 }
 
 TEST(NativeUplink, ResumeContinuesExchangesWithTheirOwnIdentifiers) {
