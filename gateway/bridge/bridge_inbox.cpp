@@ -29,14 +29,6 @@ void BridgeInbox::request_stop() {
   cv_.notify_one();
 }
 
-void BridgeInbox::notify() {
-  {
-    std::lock_guard lock(mu_);
-    wake_driver_locked();
-  }
-  cv_.notify_one();
-}
-
 void BridgeInbox::wake_driver_locked() {
   if (!waiting_ || driver_ == nullptr) return;
   waiting_ = false;

@@ -48,8 +48,6 @@ class BridgeInbox final : public LinkSink, public broker::LocalBacklog {
   // Stops local pushes (they are refused from now on, without counting) and wakes the bridge
   // thread with stop_requested() = true.
   void request_stop();
-  // Wakes the bridge thread (e.g. after a state change it must look at).
-  void notify();
 
   // broker::LocalBacklog. `on_progress` runs on the bridge thread (it posts to the core); set
   // it before the bridge thread starts.

@@ -25,6 +25,7 @@ constexpr auto kLogInterval = 10s;     // rate limit of repeating warnings
 constexpr auto kRefusalHold = 1s;      // pause after the remote refused a PUBLISH (retryable)
 constexpr auto kPahoRetry = 10ms;      // pause after Paho refused a send
 constexpr std::size_t kRetired = 8;     // Uplink contexts kept after destruction
+constexpr std::size_t kRowsPerRound = 4096;  // outbox rows one pump() looks at, at most
 
 // A round of PUBLISHes leaves in one write when it ends (UplinkClient::hold_sends), if the link is
 // still the one held: a link dropped meanwhile is gone with what it held.
@@ -139,6 +140,7 @@ BridgeLoop::time_point BridgeLoop::next_deadline(time_point now) const {
   if (state_ == State::Connected) {
     if (inflight() > 0) earlier(last_progress_ + options_.stall_timeout);
     if (backlog_maybe_ && hold_until_ > now) earlier(hold_until_);
+    if (pump_again_) earlier(now);
   }
   earlier(next_stats_);
   return deadline;
@@ -454,6 +456,7 @@ void BridgeLoop::dead_letter(std::uint64_t id, const std::string& reason) {
 }
 
 void BridgeLoop::pump() {
+  pump_again_ = false;
   // unfinished_ while connected: resuming them failed, the connection is gone (ConnectionLost
   // follows); nothing new may take an identifier they hold.
   if (state_ != State::Connected || !backlog_maybe_ || !unfinished_.empty()) return;
@@ -462,9 +465,17 @@ void BridgeLoop::pump() {
   const std::size_t window =
       std::min<std::size_t>(limits_.receive_maximum == 0 ? 65535 : limits_.receive_maximum, options_.max_inflight);
   bool rate_limited = false;
+  // Bounded: rows that are dead-lettered or dropped instead of sent leave the window open, and a
+  // whole backlog of them must not keep this thread (which also reads the link and keeps it
+  // alive) from waiting; the next round comes at once (next_deadline).
+  std::size_t examined = 0;
   {
     const SendRound round(link_);
     while (inflight() < window && !rate_limited) {
+      if (examined >= kRowsPerRound) {
+        pump_again_ = true;
+        break;
+      }
       std::size_t want = window - inflight();
       if (!limiter_.unlimited()) want = std::min(want, kRateBatch);
       auto rows = outbox_->next(want);
@@ -476,6 +487,7 @@ void BridgeLoop::pump() {
         backlog_maybe_ = false;
         break;
       }
+      examined += rows->size();
       for (std::size_t i = 0; i < rows->size(); ++i) {
         if (rate_limited || state_ != State::Connected) {
           (void)outbox_->nack((*rows)[i].id);  // back in its place, sent later
@@ -779,8 +791,11 @@ void BridgeLoop::shutdown() {
     if (state_ == State::Connected) {
       disconnected_ = false;
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_.steady());
-      if (link_->disconnect(std::max(left, std::chrono::milliseconds(100)))) {
-        wait_events([this] { return disconnected_; }, deadline);
+      const auto grace = std::max(left, std::chrono::milliseconds(100));
+      if (link_->disconnect(grace)) {
+        // At least the grace, even past the deadline: a native link writes the DISCONNECT only
+        // while this thread waits, and without it the server publishes our will.
+        wait_events([this] { return disconnected_; }, std::max(deadline, clock_.steady() + grace));
       }
     }
   }

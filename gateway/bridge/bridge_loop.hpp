@@ -161,6 +161,7 @@ class BridgeLoop {
   time_point hold_until_{};  // no sending before (rate limit, remote refusal)
   RateLimiter limiter_;
   bool backlog_maybe_ = true;  // the outbox may have sendable rows
+  bool pump_again_ = false;    // the last pump() stopped at kRowsPerRound with the window open
 
   // Housekeeping.
   time_point next_expire_{};

@@ -340,6 +340,12 @@ void NativeUplink::try_server(std::size_t index) {
     return;
   }
   phase_ = Phase::Connecting;
+  {
+    // Nothing of an earlier server's connection goes to this one before its CONNECT.
+    std::lock_guard lock(mu_);
+    out_.clear();
+    out_qos0_ = 0;
+  }
   server_ = index;
   server_uri_ = options_.servers[index];
   auto hp = parse_server(server_uri_);  // checked in create()

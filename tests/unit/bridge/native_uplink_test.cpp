@@ -308,6 +308,14 @@ TEST(NativeUplink, OnTheOwnersThreadTheConnectionRunsWhileTheInboxWaits) {
     ASSERT_TRUE(token) << token.error().message();
     if (*token != 0) tokens.insert(*token);
   }
+  // Held: nothing of the round leaves while the owner runs the connection for 200 ms.
+  const auto held_until = std::chrono::steady_clock::now() + 200ms;
+  for (auto now = std::chrono::steady_clock::now(); now < held_until; now = std::chrono::steady_clock::now()) {
+    BridgeInbox::Batch idle;
+    inbox->wait_and_take(std::chrono::duration_cast<std::chrono::nanoseconds>(held_until - now), idle);
+    for (auto& e : idle.events) events.push_back(std::move(e));
+  }
+  for (const auto& m : sub.sink->messages()) EXPECT_EQ(m.topic, "o/probe") << "the held round was sent";
   link->release_sends();
   auto acked = [&] {
     std::set<int> done;
