@@ -26,6 +26,7 @@ constexpr auto kRefusalHold = 1s;      // pause after the remote refused a PUBLI
 constexpr auto kPahoRetry = 10ms;      // pause after Paho refused a send
 constexpr std::size_t kRetired = 8;     // Uplink contexts kept after destruction
 constexpr std::size_t kRowsPerRound = 4096;  // outbox rows one pump() looks at, at most
+constexpr std::size_t kRateBatch = 16;  // rows fetched at a time when rate-limited
 
 // A round of PUBLISHes leaves in one write when it ends (UplinkClient::hold_sends), if the link is
 // still the one held: a link dropped meanwhile is gone with what it held.
@@ -44,7 +45,6 @@ class SendRound {
   const std::unique_ptr<UplinkClient>& link_;
   UplinkClient* const held_;
 };
-constexpr std::size_t kRateBatch = 16;  // rows fetched at a time when rate-limited
 
 constexpr const char* kOnline = R"({"status":"online"})";
 constexpr const char* kOffline = R"({"status":"offline"})";

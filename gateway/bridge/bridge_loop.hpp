@@ -82,9 +82,9 @@ class BridgeLoop {
   void refused(std::uint64_t id, const std::error_code& ec, time_point now);
   void dead_letter(std::uint64_t id, const std::string& reason);
   void connect();
-  // Ends the current connection (if any): releases what was in flight, schedules a reconnect.
   // Forgets the link (and its driver in the inbox), keeping its callback context.
   void release_link();
+  // Ends the current connection (if any): releases what was in flight, schedules a reconnect.
   void drop_link(bool reconnect);
   void housekeeping(time_point now);
   void publish_stats(time_point now, bool force);

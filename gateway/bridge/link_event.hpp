@@ -74,7 +74,7 @@ class LinkDriver {
  public:
   // Owner thread: runs one ready handler, blocking until one is ready or `deadline` passes.
   virtual void run_one_until(std::chrono::steady_clock::time_point deadline) = 0;
-  // Owner thread: runs every handler that is ready, without blocking.
+  // Owner thread: runs handlers that are ready (a bounded number), without blocking.
   virtual void poll() = 0;
   // Any thread but the owner's while it runs a handler: makes a run_one_until() in progress (or
   // the next) return. (From a handler it does nothing: the run ends with the handler.)
