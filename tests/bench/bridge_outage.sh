@@ -32,6 +32,12 @@
 #   CLOUD=mosquitto   (default) the cloud is Mosquitto; CLOUD=gateway: a second `edge-gateway run`
 #                     (its broker only), which shows the bridge's own ceiling rather than the
 #                     cloud broker's. The outage is the same as with Mosquitto (below)
+#   CLOUD_SUBSCRIBER=1 (default) a subscriber at the cloud receives the drain and checks it (every
+#                     message once, in order); CLOUD_SUBSCRIBER=0: none, so the cloud broker only
+#                     acknowledges, and the check is the gateway's own: the outbox empty and every
+#                     message acknowledged by the cloud (edge_gateway_bridge_messages_acked_total).
+#                     On a 2-CPU machine the subscriber is a third busy process beside the gateway
+#                     and the cloud broker; without it the drain shows what the two of them reach
 #   CLIENT=native     (default, as bridge.client) the gateway's own MQTT client
 #                     (gateway/bridge/native_uplink.hpp); CLIENT=paho: Paho MQTT C
 #   RSS_TOLERANCE_KIB=10240
@@ -74,6 +80,7 @@ payload="${PAYLOAD:-$def_payload}"
 cloud_inflight="${CLOUD_INFLIGHT:-}"
 bridge_inflight="${BRIDGE_INFLIGHT:-}"
 cloud_kind="${CLOUD:-mosquitto}"
+cloud_subscriber="${CLOUD_SUBSCRIBER:-1}"
 bridge_client="${CLIENT:-native}"
 offer_rate="${PUBLISH_RATE:-$def_rate}"
 tolerance_kib="${RSS_TOLERANCE_KIB:-10240}"
@@ -93,6 +100,7 @@ if [ "$mode" = latency ]; then
 fi
 case "$cloud_kind" in mosquitto|gateway) ;; *) die "CLOUD must be mosquitto or gateway" ;; esac
 case "$bridge_client" in paho|native) ;; *) die "CLIENT must be paho or native" ;; esac
+case "$cloud_subscriber" in 0|1) ;; *) die "CLOUD_SUBSCRIBER must be 0 or 1" ;; esac
 [ "$payload" -ge 16 ] || die "PAYLOAD: at least 16 bytes"
 [ "$messages" -ge 1 ] && [ "$messages" -le 100000000 ] || die "MESSAGES: 1..100000000"
 [ -x "$gateway_bin" ] || die "$gateway_bin not found; build the targets edge-gateway and mqtt_load"
@@ -111,8 +119,10 @@ metric() {  # NAME: the gateway's gauge or counter (no labels), empty when unrea
 now_s() { date +%s.%N; }
 # wait_backlog full|empty: polls the gateway's backlog gauge every 50 ms until it holds every
 # message (full; fails if the bridge dropped any) or none (empty), the gateway exited or the time is
-# up; prints the time it saw it. One Python process for the whole wait: a curl + awk per poll took
-# about 5 % of the two CPUs the drain is measured on.
+# up; prints the time it saw it (empty: "CONNECTED EMPTY ACKED", the time it first saw the bridge
+# connected, the time the outbox was empty and the messages the cloud had acknowledged by then).
+# One Python process for the whole wait: a curl + awk per poll took about 5 % of the two CPUs the
+# drain is measured on.
 wait_backlog() {
   python3 - "$1" "$messages" "$metrics_port" "$gw" "$(left)" <<'PY'
 import os, sys, time, urllib.request
@@ -124,18 +134,27 @@ def scrape():
             text = r.read().decode()
     except OSError:
         return None, 0
-    rows, dropped = None, 0
+    m, dropped = {}, 0
     for line in text.splitlines():
         name, _, value = line.rpartition(" ")
-        if name == "edge_gateway_bridge_backlog_messages":
-            rows = int(float(value))
-        elif name.startswith("edge_gateway_bridge_messages_dropped_total"):
+        if name.startswith("edge_gateway_bridge_messages_dropped_total"):
             dropped += int(float(value))
-    return rows, dropped
+        elif name.startswith("edge_gateway_bridge_"):
+            m[name] = int(float(value))
+    return m, dropped
+connected_at = None
 while True:
-    rows, dropped = scrape()
+    m, dropped = scrape()
+    rows = m.get("edge_gateway_bridge_backlog_messages") if m is not None else None
+    if connected_at is None and m and m.get("edge_gateway_bridge_connected") == 1:
+        connected_at = time.time()
     if rows is not None and (rows >= n if goal == "full" else rows == 0):
-        print(f"{time.time():.6f}")
+        now = time.time()
+        if goal == "full":
+            print(f"{now:.6f}")
+        else:
+            acked = m.get("edge_gateway_bridge_messages_acked_total", 0)
+            print(f"{connected_at or now:.6f} {now:.6f} {acked}")
         sys.exit(0)
     try:
         os.kill(pid, 0)
@@ -259,28 +278,34 @@ echo drain >"$phase_file"
 du_data="$(du -sb "$work/data" | cut -f1)"
 
 # --- drain: the subscriber first, then the gateway is let in --------------------------------------
-rm -f "$work/sub.ready"
-"$load_bin" --port "$cloud_port" --publishers 0 --subscribers 1 --remote-publishers 1 --qos 1 \
-  --payload "$payload" --topic cloud/bench --ready-file "$work/sub.ready" --timeout "$(left)" \
-  --label cloud-subscriber >"$work/subscriber.json" 2>"$work/subscriber.log" &
-sub=$!
-pids+=("$sub")
-for _ in $(seq 1 300); do [ -e "$work/sub.ready" ] && break; sleep 0.1; done
-[ -e "$work/sub.ready" ] || die "the cloud subscriber did not get ready: $(cat "$work/subscriber.log")"
+if [ "$cloud_subscriber" = 1 ]; then
+  rm -f "$work/sub.ready"
+  "$load_bin" --port "$cloud_port" --publishers 0 --subscribers 1 --remote-publishers 1 --qos 1 \
+    --payload "$payload" --topic cloud/bench --ready-file "$work/sub.ready" --timeout "$(left)" \
+    --label cloud-subscriber >"$work/subscriber.json" 2>"$work/subscriber.log" &
+  sub=$!
+  pids+=("$sub")
+  for _ in $(seq 1 300); do [ -e "$work/sub.ready" ] && break; sleep 0.1; done
+  [ -e "$work/sub.ready" ] || die "the cloud subscriber did not get ready: $(cat "$work/subscriber.log")"
+fi
 mosquitto_passwd -b "$work/cloud.passwd" edge "$password" >/dev/null  # edge-gateway reads it too
 t_restore="$(now_s)"
 kill -HUP "$cloud"
-t_empty="$(wait_backlog empty)" || exit 1
+drained="$(wait_backlog empty)" || exit 1
+read -r t_connected t_empty acked <<<"$drained"
 rss_after="$(rss_kib)"
-wait "$sub" || true  # it stops 2 s after the last delivery
+[ "$cloud_subscriber" = 0 ] || wait "$sub" || true  # it stops 2 s after the last delivery
 echo done >"$phase_file"
 
 # --- report -----------------------------------------------------------------------------------------
 json_field() { python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())[sys.argv[2]])' "$@"; }
-delivered="$(json_field "$work/subscriber.json" delivered)"
-duplicates="$(json_field "$work/subscriber.json" duplicates)"
-gaps="$(json_field "$work/subscriber.json" gaps)"
-deliver_s="$(json_field "$work/subscriber.json" deliver_s)"
+delivered=0 duplicates=0 gaps=0 deliver_s=0
+if [ "$cloud_subscriber" = 1 ]; then
+  delivered="$(json_field "$work/subscriber.json" delivered)"
+  duplicates="$(json_field "$work/subscriber.json" duplicates)"
+  gaps="$(json_field "$work/subscriber.json" gaps)"
+  deliver_s="$(json_field "$work/subscriber.json" deliver_s)"
+fi
 publish_rate="$(json_field "$work/publisher.json" publish_rate)"
 rss_max="$(awk -F, '$2 == "outage" && $3 > m {m = $3} END {print m + 0}' "$work/rss.csv")"
 # Flat means no growth with the backlog: the baseline is the sample a tenth into the outage, after
@@ -291,26 +316,36 @@ read -r rss_base rss_growth < <(awk -F, '$2 == "outage" {v[n++] = $3}
 sent_high_water="$(grep -o 'receive maximum [0-9]*' "$work/gateway.log" | tail -n 1 || true)"
 
 python3 - "$messages" "$payload" "$t0" "$t_published" "$t_stored" "$t_restore" "$t_empty" \
-  "$deliver_s" "$publish_rate" "$du_data" <<'EOF'
+  "$deliver_s" "$publish_rate" "$du_data" "$t_connected" "$cloud_subscriber" <<'EOF'
 import sys
 n, size = int(sys.argv[1]), int(sys.argv[2])
 t0, t_pub, t_stored, t_restore, t_empty = map(float, sys.argv[3:8])
 deliver_s, pub_rate, du = float(sys.argv[8]), float(sys.argv[9]), int(sys.argv[10])
+t_connected, with_subscriber = float(sys.argv[11]), sys.argv[12] == "1"
 print(f"BENCH append: {n} x {size} B published in {t_pub - t0:.2f} s (publisher {pub_rate:.0f} msg/s), "
       f"all in the outbox and committed after {t_stored - t0:.2f} s: {n / (t_stored - t0):.0f} msg/s; "
       f"data directory {du / 1048576:.1f} MiB")
+at_subscriber = (f"first to last delivery at the cloud subscriber {deliver_s:.2f} s: "
+                 f"{n / deliver_s if deliver_s > 0 else 0:.0f} msg/s") if with_subscriber else "no cloud subscriber"
 print(f"BENCH drain: outbox empty {t_empty - t_restore:.2f} s after the cloud let the gateway in "
-      f"({n / (t_empty - t_restore):.0f} msg/s including the reconnect); first to last delivery at the "
-      f"cloud subscriber {deliver_s:.2f} s: {n / deliver_s if deliver_s > 0 else 0:.0f} msg/s")
+      f"({n / (t_empty - t_restore):.0f} msg/s including the reconnect), {t_empty - t_connected:.2f} s after "
+      f"the bridge was seen connected ({n / max(t_empty - t_connected, 1e-3):.0f} msg/s; 50 ms polls); {at_subscriber}")
 EOF
 echo "BENCH rss: start $rss_start KiB, max during the outage $rss_max KiB, end of the outage $rss_outage_end KiB, after the drain $rss_after KiB ($sent_high_water)"
 echo "BENCH rss growth with the backlog: $rss_growth KiB over $rss_base KiB (the sample a tenth into the outage; tolerance $tolerance_kib KiB in MODE=backlog)"
-echo "BENCH cloud subscriber: delivered $delivered of $messages, duplicates or out of order $duplicates, gaps $gaps"
-
 status=0
-if [ "$delivered" -ne "$messages" ] || [ "$duplicates" -ne 0 ] || [ "$gaps" -ne 0 ]; then
-  echo "bridge_outage: FAIL: not every message arrived exactly once and in order" >&2
-  status=1
+if [ "$cloud_subscriber" = 1 ]; then
+  echo "BENCH cloud subscriber: delivered $delivered of $messages, duplicates or out of order $duplicates, gaps $gaps"
+  if [ "$delivered" -ne "$messages" ] || [ "$duplicates" -ne 0 ] || [ "$gaps" -ne 0 ]; then
+    echo "bridge_outage: FAIL: not every message arrived exactly once and in order" >&2
+    status=1
+  fi
+else
+  echo "BENCH no cloud subscriber: the cloud acknowledged $acked messages (of $messages), the outbox is empty"
+  if [ "$acked" -lt "$messages" ]; then
+    echo "bridge_outage: FAIL: the outbox is empty but the cloud acknowledged only $acked of $messages" >&2
+    status=1
+  fi
 fi
 if [ "$mode" = backlog ] && [ "$rss_growth" -gt "$tolerance_kib" ]; then
   echo "bridge_outage: FAIL: RSS grew by $rss_growth KiB while the backlog grew (tolerance $tolerance_kib)" >&2
