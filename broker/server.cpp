@@ -73,7 +73,8 @@ Result<std::unique_ptr<net::TcpListener>> Server::open(const ListenerOptions& op
       .name = opts.name.empty() ? opts.address + ":" + std::to_string(opts.port) : opts.name,
       .max_connections = opts.max_connections});
   auto listener = net::TcpListener::open(
-      io_, opts, tls ? accept_tls(tls, opts.websocket, slot) : accept_tcp(opts.websocket, slot));
+      io_, opts, tls ? accept_tls(tls, opts.websocket, slot) : accept_tcp(opts.websocket, slot),
+      tls ? net::TcpListener::Mode::Asio : net::TcpListener::Mode::Raw);
   if (!listener) {
     broker_.log().error("cannot listen on {}:{}: {}", opts.address, opts.port,
                         listener.error().message());

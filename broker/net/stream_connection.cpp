@@ -4,9 +4,23 @@
 #include <asio/ssl/stream.hpp>
 #include <asio/write.hpp>
 
+#include <unistd.h>
+
 #include "core/check.hpp"
 
 namespace gw::broker::net {
+
+AcceptedFd& AcceptedFd::operator=(AcceptedFd&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = std::exchange(other.fd_, -1);
+  }
+  return *this;
+}
+
+AcceptedFd::~AcceptedFd() {
+  if (fd_ >= 0) ::close(fd_);
+}
 
 Accepted adopt(asio::ip::tcp::socket socket) {
   // target() points into the executor object: keep it alive while it is used.

@@ -16,6 +16,7 @@
 #include <span>
 #include <string>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include <asio/basic_waitable_timer.hpp>
@@ -24,6 +25,7 @@
 
 #include "broker/net/peer_info.hpp"
 #include "broker/net/transport.hpp"
+#include "core/check.hpp"
 
 namespace gw::broker::net {
 
@@ -32,11 +34,32 @@ namespace gw::broker::net {
 // connection always has one) is 48 bytes smaller.
 using Socket = asio::basic_stream_socket<asio::ip::tcp, asio::io_context::executor_type>;
 
-// An accepted socket and the peer's address (`peer_known` false when there was none).
+// A descriptor accept4() returned (non-blocking, close-on-exec): closed unless released.
+class AcceptedFd {
+ public:
+  AcceptedFd() = default;
+  explicit AcceptedFd(int fd) : fd_(fd) {}
+  AcceptedFd(AcceptedFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  AcceptedFd& operator=(AcceptedFd&& other) noexcept;
+  ~AcceptedFd();
+  AcceptedFd(const AcceptedFd&) = delete;
+  AcceptedFd& operator=(const AcceptedFd&) = delete;
+
+  [[nodiscard]] int get() const { return fd_; }
+  [[nodiscard]] int release() { return std::exchange(fd_, -1); }
+
+ private:
+  int fd_ = -1;
+};
+
+// An accepted connection and the peer's address (`peer_known` false when there was none): either
+// `socket` is open (on asio's reactor), or it is closed and `fd` holds the descriptor, which no
+// reactor knows yet (TcpListener's raw mode, for the broker's own epoll set).
 struct Accepted {
   Socket socket;
   asio::ip::tcp::endpoint peer;
   bool peer_known = true;
+  AcceptedFd fd;
 };
 
 // `socket` moved onto the io_context-typed Socket (same descriptor), with its peer's address, for
@@ -147,6 +170,7 @@ StreamConnection<Stream>::StreamConnection(Accepted accepted, Extra&&... extra)
     : stream_(std::move(accepted.socket), std::forward<Extra>(extra)...),
       peer_endpoint_(accepted.peer),
       peer_known_(accepted.peer_known) {
+  GW_CHECK(accepted.fd.get() < 0);  // an asio socket: TcpListener::Mode::Asio
   std::error_code ec;
   // Best effort: latency, not correctness. Batching is ours (one write per loop pass).
   stream_.lowest_layer().set_option(asio::ip::tcp::no_delay(true), ec);

@@ -32,12 +32,16 @@ bool would_block(int e) { return e == EAGAIN || e == EWOULDBLOCK; }
 
 TcpConnection::TcpConnection(Key, Accepted accepted, TcpReactor& reactor)
     : reactor_(reactor), peer_endpoint_(accepted.peer), peer_known_(accepted.peer_known) {
-  std::error_code ec;
-  fd_ = accepted.socket.release(ec);  // deregisters it from asio's reactor
-  GW_CHECK(!ec);                        // an open socket of this process
-  // Reads and writes happen after readiness; never block the core thread.
   const int one = 1;
-  GW_CHECK(::ioctl(fd_, FIONBIO, &one) == 0);
+  if (accepted.fd.get() >= 0) {
+    fd_ = accepted.fd.release();  // non-blocking already, and on no reactor
+  } else {
+    std::error_code ec;
+    fd_ = accepted.socket.release(ec);  // deregisters it from asio's reactor
+    GW_CHECK(!ec);                        // an open socket of this process
+    // Reads and writes happen after readiness; never block the core thread.
+    GW_CHECK(::ioctl(fd_, FIONBIO, &one) == 0);
+  }
   // Best effort: latency, not correctness. Batching is ours (one write per loop pass).
   ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }

@@ -1,7 +1,7 @@
 // net::TcpConnection: one accepted plain TCP client, on the broker's own epoll set (TcpReactor)
-// rather than asio's reactor. Its socket is taken out of asio when the connection is made, so
-// that an idle connection costs this object and nothing else: no per-socket reactor state, no
-// pending operation.
+// rather than asio's reactor. It takes the descriptor the listener accepted (or an asio socket,
+// taken out of asio), so that an idle connection costs this object and nothing else: no
+// per-socket reactor state, no pending operation.
 //
 // Reads: on readability, one non-blocking recv() into the read buffer shared by all connections
 // (the reactor's), handed to the StreamHandler at once. Back-pressure (set_reading) is the
@@ -46,8 +46,8 @@ class TcpConnection final : public Transport {
   // close() flushes what is queued and ends the stream, for at most this long.
   static constexpr std::chrono::seconds kCloseDeadline{3};
 
-  // A new connection on `accepted` (its socket is taken out of asio: it is then the reactor's
-  // to watch). It holds itself until its stream ends: start() it, or abort() it.
+  // A new connection on `accepted` (its descriptor, or its socket taken out of asio: it is then
+  // the reactor's to watch). It holds itself until its stream ends: start() it, or abort() it.
   static std::shared_ptr<TcpConnection> create(Accepted accepted, TcpReactor& reactor) {
     auto connection = std::make_shared<TcpConnection>(Key{}, std::move(accepted), reactor);
     connection->self_ = connection;

@@ -1,5 +1,9 @@
 #include "broker/net/tcp_listener.hpp"
 
+#include <cerrno>
+
+#include <sys/socket.h>
+
 #include <asio/ip/address.hpp>
 #include <asio/ip/v6_only.hpp>
 
@@ -7,7 +11,7 @@ namespace gw::broker::net {
 
 Result<std::unique_ptr<TcpListener>> TcpListener::open(asio::io_context& io,
                                                        const ListenerOptions& options,
-                                                       OnAccept on_accept) {
+                                                       OnAccept on_accept, Mode mode) {
   std::error_code ec;
   const auto address = asio::ip::make_address(options.address, ec);
   if (ec) return fail(std::errc::invalid_argument);
@@ -21,19 +25,21 @@ Result<std::unique_ptr<TcpListener>> TcpListener::open(asio::io_context& io,
   }
   if (acceptor.bind(endpoint, ec); ec) return fail(ec);
   if (acceptor.listen(asio::socket_base::max_listen_connections, ec); ec) return fail(ec);
-  // accept() then returns would_block when the queue is empty instead of blocking the core thread.
+  // accept4() then returns EAGAIN when the queue is empty instead of blocking the core thread.
   if (acceptor.non_blocking(true, ec); ec) return fail(ec);
-  auto listener = std::make_unique<TcpListener>(io, std::move(acceptor), std::move(on_accept));
+  auto listener = std::make_unique<TcpListener>(io, std::move(acceptor), std::move(on_accept), mode);
   listener->accept();
   return listener;
 }
 
-TcpListener::TcpListener(asio::io_context& io, asio::ip::tcp::acceptor acceptor, OnAccept on_accept)
+TcpListener::TcpListener(asio::io_context& io, asio::ip::tcp::acceptor acceptor, OnAccept on_accept,
+                         Mode mode)
     : io_(io), acceptor_(std::move(acceptor)), retry_(acceptor_.get_executor()),
-      on_accept_(std::move(on_accept)) {
+      on_accept_(std::move(on_accept)), mode_(mode) {
   std::error_code ec;
   const auto ep = acceptor_.local_endpoint(ec);
   port_ = ep.port();
+  protocol_ = ep.protocol();
   const auto addr = ep.address();
   name_ = (addr.is_v6() ? "[" + addr.to_string() + "]" : addr.to_string()) + ":" +
           std::to_string(port_);
@@ -59,17 +65,55 @@ void TcpListener::accept() {
 }
 
 std::error_code TcpListener::accept_queued() {
-  for (int i = 0; i < kMaxAcceptsPerWake && *alive_; ++i) {
-    std::error_code ec;
-    asio::ip::tcp::endpoint peer;
-    Socket socket = acceptor_.accept(io_, peer, ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) return {};
-    // The client gave up while it waited in the queue: nothing to do, take the next one.
-    if (ec == asio::error::connection_aborted) continue;
-    if (ec) return ec;
-    on_accept_(Accepted{.socket = std::move(socket), .peer = peer});
+  // A copy: a callback that destroys the listener must not leave this loop reading freed memory.
+  const auto alive = alive_;
+  for (int i = 0; i < kMaxAcceptsPerWake && *alive; ++i) {
+    auto outcome = accept_one();
+    if (!outcome) return outcome.error();
+    if (*outcome == Outcome::Empty) return {};
   }
   return {};
+}
+
+namespace {
+
+// accept(2): errors of the connection itself, already pending on it, which the listening socket
+// does not share; the next connection in the queue may be fine.
+bool connection_failed(int e) {
+  switch (e) {
+    case ECONNABORTED: case EINTR: case EPROTO: case ENETDOWN: case ENOPROTOOPT: case EHOSTDOWN:
+    case ENONET: case EHOSTUNREACH: case EOPNOTSUPP: case ENETUNREACH:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+Result<TcpListener::Outcome> TcpListener::accept_one() {
+  asio::ip::tcp::endpoint peer;
+  socklen_t len = static_cast<socklen_t>(peer.capacity());
+  AcceptedFd fd(::accept4(acceptor_.native_handle(), peer.data(), &len, SOCK_NONBLOCK | SOCK_CLOEXEC));
+  if (fd.get() < 0) {
+    const int e = errno;
+    if (e == EAGAIN || e == EWOULDBLOCK) return Outcome::Empty;
+    if (connection_failed(e)) return Outcome::Skipped;
+    return fail(std::error_code(e, std::system_category()));
+  }
+  const bool known = len > 0 && len <= peer.capacity();
+  if (known) peer.resize(len);
+  Accepted accepted{.socket = Socket(io_), .peer = peer, .peer_known = known, .fd = {}};
+  if (mode_ == Mode::Raw) {
+    accepted.fd = std::move(fd);
+  } else {
+    std::error_code ec;
+    accepted.socket.assign(protocol_, fd.get(), ec);  // onto asio's reactor
+    if (ec) return fail(ec);  // `fd` closes it
+    (void)fd.release();
+  }
+  on_accept_(std::move(accepted));
+  return Outcome::Taken;
 }
 
 void TcpListener::stop() {

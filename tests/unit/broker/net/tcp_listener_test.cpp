@@ -1,10 +1,15 @@
 // TcpListener against real loopback clients: a burst of connects queued before the loop runs is
-// accepted in full (more than one readiness event's worth), each with the peer's own address.
+// accepted in full (more than one readiness event's worth), each with the peer's own address, as
+// asio sockets or (raw mode) as non-blocking, close-on-exec descriptors.
 #include "broker/net/tcp_listener.hpp"
 
 #include <chrono>
 #include <map>
 #include <vector>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
 
 #include <asio/io_context.hpp>
 #include <gtest/gtest.h>
@@ -17,20 +22,23 @@ namespace {
 using namespace std::chrono_literals;
 
 struct Listening {
+  const char* address;
   asio::io_context io;
   std::vector<Accepted> accepted;
   std::unique_ptr<TcpListener> listener;
 
-  Listening() {
+  // `listener` stays null when the address cannot be bound (tests assert or skip on it).
+  explicit Listening(TcpListener::Mode mode = TcpListener::Mode::Asio, const char* bind = "127.0.0.1")
+      : address(bind) {
     ListenerOptions options;
-    options.address = "127.0.0.1";
+    options.address = bind;
     options.port = 0;
-    auto opened = TcpListener::open(io, options, [this](Accepted a) { accepted.push_back(std::move(a)); });
-    EXPECT_TRUE(opened.has_value());
+    auto opened = TcpListener::open(
+        io, options, [this](Accepted a) { accepted.push_back(std::move(a)); }, mode);
     if (opened) listener = std::move(*opened);
   }
   [[nodiscard]] asio::ip::tcp::endpoint endpoint() const {
-    return {asio::ip::make_address("127.0.0.1"), listener->port()};
+    return {asio::ip::make_address(address), listener->port()};
   }
   template <class F>
   bool run_until(F done, std::chrono::milliseconds deadline) {
@@ -40,10 +48,9 @@ struct Listening {
   }
 };
 
-TEST(TcpListener, AcceptsABurstLargerThanOneWakeUpWithEachPeersAddress) {
-  Listening l;
-  ASSERT_NE(l.listener, nullptr);
-  // Connected before the loop runs: all of them wait in the kernel's queue at once.
+// Connects more clients than one wake-up accepts, all before the loop runs (so they wait in the
+// kernel's queue at once), and checks that each is accepted once with its own address.
+void accepts_a_burst(Listening& l) {
   constexpr std::size_t kClients = 3 * TcpListener::kMaxAcceptsPerWake + 5;
   asio::io_context client_io;
   std::vector<asio::ip::tcp::socket> clients;
@@ -57,12 +64,55 @@ TEST(TcpListener, AcceptsABurstLargerThanOneWakeUpWithEachPeersAddress) {
       << l.accepted.size() << " of " << kClients << " accepted";
   for (const auto& a : l.accepted) {
     EXPECT_TRUE(a.peer_known);
-    EXPECT_EQ(a.peer.address(), asio::ip::make_address("127.0.0.1"));
+    EXPECT_EQ(a.peer.address(), asio::ip::make_address(l.address));
     auto it = ports.find(a.peer.port());
     ASSERT_NE(it, ports.end()) << "unknown peer port " << a.peer.port();
     EXPECT_FALSE(it->second) << "port " << a.peer.port() << " accepted twice";
     it->second = true;
   }
+}
+
+TEST(TcpListener, AcceptsABurstLargerThanOneWakeUpWithEachPeersAddress) {
+  Listening l;
+  ASSERT_NE(l.listener, nullptr);
+  accepts_a_burst(l);
+  for (const auto& a : l.accepted) {
+    EXPECT_TRUE(a.socket.is_open());
+    EXPECT_LT(a.fd.get(), 0);
+  }
+}
+
+TEST(TcpListener, RawModeHandsOverNonBlockingCloseOnExecDescriptors) {
+  Listening l(TcpListener::Mode::Raw);
+  ASSERT_NE(l.listener, nullptr);
+  accepts_a_burst(l);
+  for (const auto& a : l.accepted) {
+    EXPECT_FALSE(a.socket.is_open());
+    ASSERT_GE(a.fd.get(), 0);
+    EXPECT_NE(::fcntl(a.fd.get(), F_GETFL) & O_NONBLOCK, 0);
+    EXPECT_NE(::fcntl(a.fd.get(), F_GETFD) & FD_CLOEXEC, 0);
+  }
+}
+
+TEST(TcpListener, RawModeOnIpv6GivesEachPeersAddress) {
+  Listening l(TcpListener::Mode::Raw, "::1");
+  if (l.listener == nullptr) GTEST_SKIP() << "no IPv6 loopback here";
+  accepts_a_burst(l);
+  for (const auto& a : l.accepted) EXPECT_TRUE(a.peer.address().is_v6());
+}
+
+TEST(TcpListener, ARawDescriptorNobodyTookIsClosed) {
+  Listening l(TcpListener::Mode::Raw);
+  ASSERT_NE(l.listener, nullptr);
+  asio::ip::tcp::socket client(l.io);
+  client.connect(l.endpoint());
+  ASSERT_TRUE(l.run_until([&] { return l.accepted.size() == 1; }, 5s));
+  l.accepted.clear();
+  // The server side is closed: the client reads the end of the stream.
+  pollfd readable{.fd = client.native_handle(), .events = POLLIN, .revents = 0};
+  ASSERT_EQ(::poll(&readable, 1, 5000), 1) << "the accepted descriptor is still open";
+  char byte = 0;
+  EXPECT_EQ(::recv(client.native_handle(), &byte, 1, 0), 0);
 }
 
 TEST(TcpListener, StopEndsAccepting) {
@@ -78,8 +128,10 @@ TEST(TcpListener, StopEndsAccepting) {
   EXPECT_TRUE(l.accepted.empty());
 }
 
-TEST(TcpConnection, NamesItsPeerFromTheAcceptedAddress) {
-  Listening l;
+class TcpConnectionFromListener : public ::testing::TestWithParam<TcpListener::Mode> {};
+
+TEST_P(TcpConnectionFromListener, NamesItsPeerFromTheAcceptedAddress) {
+  Listening l(GetParam());
   ASSERT_NE(l.listener, nullptr);
   asio::ip::tcp::socket client(l.io);
   client.connect(l.endpoint());
@@ -93,6 +145,12 @@ TEST(TcpConnection, NamesItsPeerFromTheAcceptedAddress) {
   EXPECT_TRUE(conn->peer_is_loopback());
   conn->abort();
 }
+
+INSTANTIATE_TEST_SUITE_P(Modes, TcpConnectionFromListener,
+                         ::testing::Values(TcpListener::Mode::Asio, TcpListener::Mode::Raw),
+                         [](const ::testing::TestParamInfo<TcpListener::Mode>& p) {
+                           return p.param == TcpListener::Mode::Raw ? "Raw" : "Asio";
+                         });
 
 TEST(PeerInfo, NamesIpv6WithBracketsAndIpv4MappedAsIpv4) {
   const auto v6 = describe_peer({asio::ip::make_address("2001:db8::7"), 5000});
