@@ -65,7 +65,7 @@ void TcpListener::accept() {
 }
 
 std::error_code TcpListener::accept_queued() {
-  // A copy: a callback that destroys the listener must not leave this loop reading freed memory.
+  // A copy: a callback may stop() the listener (it must not destroy it: it runs in on_accept_).
   const auto alive = alive_;
   for (int i = 0; i < kMaxAcceptsPerWake && *alive; ++i) {
     auto outcome = accept_one();
