@@ -84,6 +84,14 @@ Result<std::unique_ptr<net::TcpListener>> Server::open(const ListenerOptions& op
                      opts.name.empty() ? "" : " (" + opts.name + ")",
                      opts.websocket ? " for MQTT over WebSocket at " + opts.websocket->path : "");
   if (tls) tls_listeners_.push_back({tls, (*listener)->name()});
+  (*listener)->on_trouble([this, name = (*listener)->name()](std::error_code ec) {
+    if (ec) {
+      broker_.log().warn("listener {}: cannot accept connections: {}; retrying every {} ms", name,
+                         ec.message(), net::TcpListener::kRetry.count());
+    } else {
+      broker_.log().info("listener {}: accepting connections again", name);
+    }
+  });
   return listener;
 }
 

@@ -51,13 +51,18 @@ void TcpListener::accept() {
     if (ec == asio::error::operation_aborted) return;
     if (!ec) ec = accept_queued();
     if (!*alive) return;
+    if (failing_ != static_cast<bool>(ec)) {
+      failing_ = static_cast<bool>(ec);
+      if (on_trouble_) on_trouble_(ec);
+      if (!*alive) return;
+    }
     if (!ec) {
       accept();
       return;
     }
     // Other accept errors (EMFILE, ENFILE, ENOBUFS) are transient but would repeat at once:
     // pause briefly instead of spinning on them.
-    retry_.expires_after(std::chrono::milliseconds(100));
+    retry_.expires_after(kRetry);
     retry_.async_wait([this, alive](std::error_code wait_ec) {
       if (*alive && !wait_ec) accept();
     });

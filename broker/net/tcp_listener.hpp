@@ -15,6 +15,7 @@
 // Thread safety: core thread only.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -46,6 +47,12 @@ class TcpListener {
                                                    const ListenerOptions& options,
                                                    OnAccept on_accept, Mode mode = Mode::Asio);
 
+  // Told when accepting stops working (`ec` set: EMFILE, ENFILE, ENOBUFS...; the listener retries
+  // every kRetry) and when it works again (`ec` clear): once each, not once per retry.
+  using OnTrouble = std::function<void(std::error_code ec)>;
+  static constexpr std::chrono::milliseconds kRetry{100};
+  void on_trouble(OnTrouble f) { on_trouble_ = std::move(f); }
+
   // The bound port: the configured one, or the one the kernel chose for port 0.
   [[nodiscard]] std::uint16_t port() const { return port_; }
   // "address:port" as bound, for logs.
@@ -70,6 +77,8 @@ class TcpListener {
   asio::ip::tcp::acceptor acceptor_;
   asio::steady_timer retry_;
   OnAccept on_accept_;
+  OnTrouble on_trouble_;
+  bool failing_ = false;  // the last wake-up ended in an error (on_trouble_ was told)
   Mode mode_;
   asio::ip::tcp protocol_ = asio::ip::tcp::v4();  // the listening socket's (and so the accepted ones')
   std::uint16_t port_ = 0;

@@ -9,7 +9,9 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <asio/io_context.hpp>
 #include <gtest/gtest.h>
@@ -123,6 +125,35 @@ TEST(TcpListener, ARawDescriptorNobodyTookIsClosed) {
   ASSERT_EQ(::poll(&readable, 1, 5000), 1) << "the accepted descriptor is still open";
   char byte = 0;
   EXPECT_EQ(::recv(client.native_handle(), &byte, 1, 0), 0);
+}
+
+TEST(TcpListener, OutOfDescriptorsIsToldOnceAndAcceptingResumesWhenSomeAreFree) {
+  Listening l(TcpListener::Mode::Raw);
+  ASSERT_NE(l.listener, nullptr);
+  std::vector<std::error_code> told;
+  l.listener->on_trouble([&](std::error_code ec) { told.push_back(ec); });
+  asio::ip::tcp::socket client(l.io);
+  client.open(asio::ip::tcp::v4());
+  // Every descriptor the soft limit allows is taken, so accept4() fails with EMFILE.
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  rlimit low = saved;
+  low.rlim_cur = 256;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  std::vector<int> filler;
+  for (int fd = ::dup(0); fd >= 0; fd = ::dup(0)) filler.push_back(fd);
+  client.connect(l.endpoint());  // completes in the kernel's queue, not accepted yet
+  const bool stuck = l.run_until([&] { return !told.empty(); }, 5s);
+  l.io.run_for(3 * TcpListener::kRetry);  // retries: still one report
+  for (const int fd : filler) ::close(fd);
+  ::setrlimit(RLIMIT_NOFILE, &saved);
+  ASSERT_TRUE(stuck) << "no report while out of descriptors";
+  ASSERT_EQ(told.size(), 1U);
+  EXPECT_EQ(told[0], std::errc::too_many_files_open);
+  EXPECT_TRUE(l.accepted.empty());
+  ASSERT_TRUE(l.run_until([&] { return l.accepted.size() == 1 && told.size() == 2; }, 5s))
+      << l.accepted.size() << " accepted, " << told.size() << " reports";
+  EXPECT_FALSE(told[1]) << "the second report says it works again";
 }
 
 TEST(TcpListener, StopEndsAccepting) {
