@@ -2,6 +2,7 @@
 
 #include <cerrno>
 
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <asio/ip/address.hpp>
@@ -104,6 +105,10 @@ Result<TcpListener::Outcome> TcpListener::accept_one() {
     const int e = errno;
     if (e == EAGAIN || e == EWOULDBLOCK) return Outcome::Empty;
     if (connection_failed(e)) return Outcome::Skipped;
+    // Out of descriptors (or memory): accept4() reserves a descriptor before it looks at the
+    // queue, so it fails so even when nobody waits. Trouble only if somebody does.
+    pollfd waiting{.fd = acceptor_.native_handle(), .events = POLLIN, .revents = 0};
+    if (::poll(&waiting, 1, 0) <= 0 || (waiting.revents & POLLIN) == 0) return Outcome::Empty;
     return fail(std::error_code(e, std::system_category()));
   }
   const bool known = len > 0 && len <= peer.capacity();

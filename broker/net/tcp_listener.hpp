@@ -47,8 +47,9 @@ class TcpListener {
                                                    const ListenerOptions& options,
                                                    OnAccept on_accept, Mode mode = Mode::Asio);
 
-  // Told when accepting stops working (`ec` set: EMFILE, ENFILE, ENOBUFS...; the listener retries
-  // every kRetry) and when it works again (`ec` clear): once each, not once per retry.
+  // Told when accepting stops working while a connection waits (`ec` set: EMFILE, ENFILE,
+  // ENOBUFS...; the listener retries every kRetry) and when it works again (`ec` clear): once
+  // each, not once per retry. Like on_accept, it may stop() the listener, not destroy it.
   using OnTrouble = std::function<void(std::error_code ec)>;
   static constexpr std::chrono::milliseconds kRetry{100};
   void on_trouble(OnTrouble f) { on_trouble_ = std::move(f); }

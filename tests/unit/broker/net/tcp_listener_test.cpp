@@ -4,6 +4,8 @@
 #include "broker/net/tcp_listener.hpp"
 
 #include <chrono>
+#include <algorithm>
+#include <cerrno>
 #include <map>
 #include <vector>
 
@@ -58,9 +60,10 @@ struct Listening {
 // Connects more clients than one wake-up accepts, all before the loop runs (so they wait in the
 // kernel's queue at once), and checks that each is accepted once with its own address.
 void accepts_a_burst(Listening& l) {
-  // Two wake-ups' worth, and within the smallest listen backlog a kernel may cap (somaxconn 128):
-  // a connect beyond the backlog would wait for the kernel to give up instead of failing.
+  // Two wake-ups' worth, and within the old default of somaxconn (128), which caps the listen
+  // backlog: a connect beyond it would wait for the kernel to give up instead of failing.
   constexpr std::size_t kClients = 2 * TcpListener::kMaxAcceptsPerWake - 1;
+  static_assert(kClients < 128);
   asio::io_context client_io;
   std::vector<asio::ip::tcp::socket> clients;
   std::map<std::uint16_t, bool> ports;
@@ -127,33 +130,85 @@ TEST(TcpListener, ARawDescriptorNobodyTookIsClosed) {
   EXPECT_EQ(::recv(client.native_handle(), &byte, 1, 0), 0);
 }
 
-TEST(TcpListener, OutOfDescriptorsIsToldOnceAndAcceptingResumesWhenSomeAreFree) {
-  Listening l(TcpListener::Mode::Raw);
-  ASSERT_NE(l.listener, nullptr);
-  std::vector<std::error_code> told;
-  l.listener->on_trouble([&](std::error_code ec) { told.push_back(ec); });
-  asio::ip::tcp::socket client(l.io);
-  client.open(asio::ip::tcp::v4());
-  // Every descriptor the soft limit allows is taken, so accept4() fails with EMFILE.
-  rlimit saved{};
-  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
-  rlimit low = saved;
-  low.rlim_cur = 256;
-  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
-  std::vector<int> filler;
-  for (int fd = ::dup(0); fd >= 0; fd = ::dup(0)) filler.push_back(fd);
-  client.connect(l.endpoint());  // completes in the kernel's queue, not accepted yet
-  const bool stuck = l.run_until([&] { return !told.empty(); }, 5s);
+// Lowers the soft RLIMIT_NOFILE and takes every descriptor under it but `spare`; gives them all
+// back, and the limit, when destroyed (also when an assertion ends the test early).
+class DescriptorsTaken {
+ public:
+  explicit DescriptorsTaken(int spare) {
+    if (::getrlimit(RLIMIT_NOFILE, &saved_) != 0) return;
+    rlimit low = saved_;
+    low.rlim_cur = std::min<rlim_t>(256, saved_.rlim_max);
+    if (::setrlimit(RLIMIT_NOFILE, &low) != 0) return;
+    lowered_ = true;
+    for (int fd = ::dup(0); fd >= 0; fd = ::dup(0)) filler_.push_back(fd);
+    full_ = errno == EMFILE;
+    for (int i = 0; i < spare && !filler_.empty(); ++i) {
+      ::close(filler_.back());
+      filler_.pop_back();
+    }
+  }
+  ~DescriptorsTaken() { give_back(); }
+  DescriptorsTaken(const DescriptorsTaken&) = delete;
+  DescriptorsTaken& operator=(const DescriptorsTaken&) = delete;
+
+  // True when every descriptor under the limit but `spare` is taken.
+  [[nodiscard]] bool full() const { return lowered_ && full_; }
+  void give_back() {
+    for (const int fd : filler_) ::close(fd);
+    filler_.clear();
+    if (lowered_) ::setrlimit(RLIMIT_NOFILE, &saved_);
+    lowered_ = false;
+  }
+
+ private:
+  rlimit saved_{};
+  bool lowered_ = false;
+  bool full_ = false;
+  std::vector<int> filler_;
+};
+
+class ListenerOutOfDescriptors : public ::testing::Test {
+ protected:
+  // A raw listener whose troubles are recorded, every descriptor but `spare` taken, and a client
+  // connected (in the kernel's queue, not accepted yet).
+  void connect_with_spare(int spare) {
+    ASSERT_NE(l.listener, nullptr);
+    l.listener->on_trouble([this](std::error_code ec) { told.push_back(ec); });
+    client.open(asio::ip::tcp::v4());
+    taken = std::make_unique<DescriptorsTaken>(spare);
+    ASSERT_TRUE(taken->full());
+    std::error_code ec;
+    client.connect(l.endpoint(), ec);
+    ASSERT_FALSE(ec) << ec.message();
+  }
+
+  std::vector<std::error_code> told;  // outlives the listener that reports into it
+  Listening l{TcpListener::Mode::Raw};
+  asio::ip::tcp::socket client{l.io};
+  std::unique_ptr<DescriptorsTaken> taken;  // given back first
+};
+
+TEST_F(ListenerOutOfDescriptors, IsToldOnceAndAcceptingResumesWhenSomeAreFree) {
+  ASSERT_NO_FATAL_FAILURE(connect_with_spare(0));
+  ASSERT_TRUE(l.run_until([&] { return !told.empty(); }, 5s)) << "no report while out of descriptors";
   l.io.run_for(3 * TcpListener::kRetry);  // retries: still one report
-  for (const int fd : filler) ::close(fd);
-  ::setrlimit(RLIMIT_NOFILE, &saved);
-  ASSERT_TRUE(stuck) << "no report while out of descriptors";
+  taken->give_back();
   ASSERT_EQ(told.size(), 1U);
   EXPECT_EQ(told[0], std::errc::too_many_files_open);
   EXPECT_TRUE(l.accepted.empty());
   ASSERT_TRUE(l.run_until([&] { return l.accepted.size() == 1 && told.size() == 2; }, 5s))
       << l.accepted.size() << " accepted, " << told.size() << " reports";
   EXPECT_FALSE(told[1]) << "the second report says it works again";
+}
+
+TEST_F(ListenerOutOfDescriptors, TheLastFreeDescriptorTakenWithNobodyElseWaitingIsNoTrouble) {
+  ASSERT_NO_FATAL_FAILURE(connect_with_spare(1));
+  // The one free descriptor takes the client; the next accept4() fails with EMFILE although the
+  // queue is empty: that is not a connection waiting in vain.
+  ASSERT_TRUE(l.run_until([&] { return l.accepted.size() == 1; }, 5s));
+  l.io.run_for(2 * TcpListener::kRetry);
+  taken->give_back();
+  EXPECT_TRUE(told.empty()) << told.size() << " report(s), the first: " << told.front().message();
 }
 
 TEST(TcpListener, StopEndsAccepting) {
