@@ -14,24 +14,11 @@
 #include <cstddef>
 #include <string>
 
+#include "core/unique_fd.hpp"
+
 namespace gw::gateway {
 
 namespace {
-
-// The datagram socket of one notification, closed on every path out.
-class Socket {
- public:
-  Socket() : fd_(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) {}
-  ~Socket() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Socket(const Socket&) = delete;
-  Socket& operator=(const Socket&) = delete;
-  [[nodiscard]] int fd() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // A whole, positive decimal number, or 0.
 std::uint64_t positive_number(const char* text) {
@@ -63,11 +50,11 @@ std::error_code sd_notify(std::string_view state) {
   const auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() +
                                           (path.front() == '/' ? 1 : 0));
 
-  const Socket sock;
-  if (sock.fd() < 0) return {errno, std::generic_category()};
+  const UniqueFd sock(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!sock) return {errno, std::generic_category()};
   ssize_t n = 0;
   do {
-    n = ::sendto(sock.fd(), state.data(), state.size(), MSG_NOSIGNAL,
+    n = ::sendto(sock.get(), state.data(), state.size(), MSG_NOSIGNAL,
                  reinterpret_cast<const sockaddr*>(&addr), len);
   } while (n < 0 && errno == EINTR);
   if (n < 0) return {errno, std::generic_category()};

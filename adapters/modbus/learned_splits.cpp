@@ -15,6 +15,7 @@
 #include <system_error>
 
 #include "adapters/modbus/names.hpp"
+#include "core/unique_fd.hpp"
 
 namespace gw::adapters::modbus {
 namespace {
@@ -94,14 +95,6 @@ std::optional<Table> parse_table(std::string_view s) {
 }
 
 std::error_code last_error() { return {errno, std::generic_category()}; }
-
-// Closes a descriptor on every path out.
-struct Fd {
-  int fd = -1;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
 
 Result<void> write_all(int fd, std::string_view data) {
   while (!data.empty()) {
@@ -278,12 +271,12 @@ Result<void> save_learned_splits(const std::string& path,
   // failure.
   std::string tmp = path + ".XXXXXX";
   {
-    Fd f{::mkostemp(tmp.data(), O_CLOEXEC)};
-    if (f.fd < 0) return fail(last_error());
+    UniqueFd f{::mkostemp(tmp.data(), O_CLOEXEC)};
+    if (f.get() < 0) return fail(last_error());
     const auto written = [&]() -> Result<void> {
-      if (::fchmod(f.fd, 0644) != 0) return fail(last_error());
-      GW_TRY_VOID(write_all(f.fd, text));
-      if (::fsync(f.fd) != 0) return fail(last_error());
+      if (::fchmod(f.get(), 0644) != 0) return fail(last_error());
+      GW_TRY_VOID(write_all(f.get(), text));
+      if (::fsync(f.get()) != 0) return fail(last_error());
       return {};
     }();
     if (!written) {
@@ -297,8 +290,8 @@ Result<void> save_learned_splits(const std::string& path,
     return fail(ec);
   }
   // The rename itself is durable only once the directory is on disk.
-  Fd dir{::open(directory_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
-  if (dir.fd < 0 || ::fsync(dir.fd) != 0) return fail(last_error());
+  UniqueFd dir{::open(directory_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+  if (dir.get() < 0 || ::fsync(dir.get()) != 0) return fail(last_error());
   return {};
 }
 

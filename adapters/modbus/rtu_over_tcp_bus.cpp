@@ -16,6 +16,7 @@
 #include <modbus/modbus.h>
 
 #include "adapters/modbus/modbus_error.hpp"
+#include "core/unique_fd.hpp"
 
 namespace gw::adapters::modbus {
 namespace {
@@ -23,30 +24,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 Failure error(int err) { return Failure{modbus_error(err)}; }
-
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() { reset(); }
-  Fd(Fd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
-  Fd& operator=(Fd&& o) noexcept {
-    if (this != &o) {
-      reset();
-      fd_ = o.fd_;
-      o.fd_ = -1;
-    }
-    return *this;
-  }
-  void reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-  [[nodiscard]] int get() const { return fd_; }
-
- private:
-  int fd_ = -1;
-};
 
 // Waits until `fd` is ready for `events` or `deadline` passes. ETIMEDOUT on the deadline.
 Result<void> wait_ready(int fd, short events, Clock::time_point deadline) {
@@ -77,7 +54,7 @@ class RtuOverTcpBus final : public Bus {
     std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> list(found, &::freeaddrinfo);
     int last = ECONNREFUSED;
     for (const addrinfo* ai = found; ai; ai = ai->ai_next) {
-      Fd fd(::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol));
+      UniqueFd fd(::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol));
       if (fd.get() < 0) {
         last = errno;
         continue;
@@ -288,7 +265,7 @@ class RtuOverTcpBus final : public Bus {
   }
 
   LinkOptions link_;
-  Fd fd_;
+  UniqueFd fd_;
 };
 
 }  // namespace

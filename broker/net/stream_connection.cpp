@@ -10,18 +10,6 @@
 
 namespace gw::broker::net {
 
-AcceptedFd& AcceptedFd::operator=(AcceptedFd&& other) noexcept {
-  if (this != &other) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = std::exchange(other.fd_, -1);
-  }
-  return *this;
-}
-
-AcceptedFd::~AcceptedFd() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
 Accepted adopt(asio::ip::tcp::socket socket) {
   // target() points into the executor object: keep it alive while it is used.
   const asio::any_io_executor any = socket.get_executor();

@@ -26,6 +26,7 @@
 #include "broker/net/peer_info.hpp"
 #include "broker/net/transport.hpp"
 #include "core/check.hpp"
+#include "core/unique_fd.hpp"
 
 namespace gw::broker::net {
 
@@ -34,24 +35,6 @@ namespace gw::broker::net {
 // connection always has one) is 48 bytes smaller.
 using Socket = asio::basic_stream_socket<asio::ip::tcp, asio::io_context::executor_type>;
 
-// A descriptor accept4() returned (non-blocking, close-on-exec): closed unless released.
-class AcceptedFd {
- public:
-  AcceptedFd() = default;
-  explicit AcceptedFd(int fd) : fd_(fd) {}
-  AcceptedFd(AcceptedFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  AcceptedFd& operator=(AcceptedFd&& other) noexcept;
-  ~AcceptedFd();
-  AcceptedFd(const AcceptedFd&) = delete;
-  AcceptedFd& operator=(const AcceptedFd&) = delete;
-
-  [[nodiscard]] int get() const { return fd_; }
-  [[nodiscard]] int release() { return std::exchange(fd_, -1); }
-
- private:
-  int fd_ = -1;
-};
-
 // An accepted connection and the peer's address (`peer_known` false when there was none): either
 // `socket` is open (on asio's reactor), or it is closed and `fd` holds the descriptor, which no
 // reactor knows yet (TcpListener's raw mode, for the broker's own epoll set).
@@ -59,7 +42,7 @@ struct Accepted {
   Socket socket;
   asio::ip::tcp::endpoint peer;
   bool peer_known = true;
-  AcceptedFd fd;
+  UniqueFd fd;  // from accept4(): non-blocking, close-on-exec
 };
 
 // `socket` moved onto the io_context-typed Socket (same descriptor), with its peer's address, for

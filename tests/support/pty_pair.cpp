@@ -59,11 +59,6 @@ void write_all(int fd, const std::vector<std::uint8_t>& bytes) {
 
 }  // namespace
 
-void UniqueFd::reset(int fd) {
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = fd;
-}
-
 Pty open_raw_pty() {
   termios raw{};
   ::cfmakeraw(&raw);
