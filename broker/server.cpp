@@ -5,17 +5,12 @@
 #include <memory>
 
 #include "broker/auth/password_file.hpp"
+#include "broker/limit_log.hpp"
 #include "broker/net/tcp_connection.hpp"
 #include "broker/net/tls_connection.hpp"
 #include "broker/net/ws_transport.hpp"
 
 namespace gw::broker {
-
-namespace {
-
-constexpr std::chrono::seconds kTroubleLogInterval{60};  // a listener's "cannot accept", at most
-
-}  // namespace
 
 Server::Server(asio::io_context& io, BrokerOptions options, core::Clock& clock)
     : io_(io), broker_(io, std::move(options), clock) {}
@@ -95,25 +90,21 @@ Result<std::unique_ptr<net::TcpListener>> Server::open(const ListenerOptions& op
   // One warning a minute at most: near the descriptor limit, clients that come and go can make
   // the listener fail and recover many times a second.
   struct TroubleLog {
-    core::Clock::time_point next{};
-    std::uint64_t unlogged = 0;  // failures since the last line
-    bool logged = false;         // this failure was logged: its end is too
+    LineThrottle lines;
+    bool logged = false;  // this failure was logged: its end is too
   };
   (*listener)->on_trouble([this, name = (*listener)->name(), log = std::make_shared<TroubleLog>()](
                               std::error_code ec) {
-    const auto now = broker_.clock().steady();
     if (!ec) {
       if (log->logged) broker_.log().info("listener {}: accepting connections again", name);
       log->logged = false;
       return;
     }
-    ++log->unlogged;
-    if (now < log->next) return;
+    const auto held_back = log->lines.admit(broker_.clock().steady());
+    if (!held_back) return;
     broker_.log().warn("listener {}: cannot accept connections: {}; retrying every {} ms ({} time(s) "
                        "since the last line)",
-                       name, ec.message(), net::TcpListener::kRetry.count(), log->unlogged);
-    log->unlogged = 0;
-    log->next = now + kTroubleLogInterval;
+                       name, ec.message(), net::TcpListener::kRetry.count(), *held_back + 1);
     log->logged = true;
   });
   return listener;
