@@ -34,6 +34,15 @@ SubackReason granted(QoS qos) {
 // Rate limit for repeating warnings: log the 1st, 2nd, 4th, 8th... occurrence.
 bool worth_logging(std::uint64_t count) { return std::has_single_bit(count); }
 
+// Whether copies of a message that arrived in `size` bytes may be larger than any packet can be:
+// a copy may carry its whole topic (two bytes of length and at most 65,535) where the PUBLISH had
+// an alias, a Topic Alias of the subscriber's own (3 bytes), one Subscription Identifier (at
+// most 5 bytes) per subscription of the subscriber, and longer length fields (at most 6 bytes).
+bool may_outgrow_packets(std::uint64_t size, const BrokerOptions& options) {
+  const std::uint64_t growth = 2 + 65'535 + 3 + 5 * std::uint64_t{options.max_subscriptions_per_client} + 6;
+  return size + growth > kMaxPacketSize;
+}
+
 }  // namespace
 
 Broker::Broker(asio::io_context& io, BrokerOptions options, core::Clock& clock)
@@ -45,6 +54,7 @@ Broker::Broker(asio::io_context& io, BrokerOptions options, core::Clock& clock)
       tick_timer_(io),
       rng_(std::random_device{}()),
       connect_rate_(options_.max_connect_rate, options_.max_connect_burst) {
+  copies_may_outgrow_packets_ = may_outgrow_packets(options_.max_packet_size, options_);
   // Shared subscriptions prefer members that are connected (in-process ones are always ready),
   // then offline ones whose session queues, and never pick a member the ACL denies while another
   // may receive the message.
@@ -682,6 +692,10 @@ bool Broker::unsubscribe_local(SubscriberId owner, std::string_view filter) {
 
 void Broker::publish_local(Message message, SubscriberId from) {
   ++stats_.messages_received;
+  if (!copies_may_outgrow_packets_ &&
+      may_outgrow_packets(publish_size(message, ProtocolVersion::V5), options_)) {
+    copies_may_outgrow_packets_ = true;  // for good: it may be queued or retained
+  }
   route(std::make_shared<const Message>(std::move(message)), from);
 }
 

@@ -117,6 +117,12 @@ class Broker {
   // Scratch for encoding one packet, shared by all connections (core thread only): the bytes are
   // copied into the connection's write queue at once, so no connection keeps a buffer of its own.
   [[nodiscard]] std::vector<std::byte>& encode_buffer() { return encode_buffer_; }
+  // Whether a copy of a message on its way to a client may be larger than any packet can be:
+  // a copy carries its whole topic where the PUBLISH had a Topic Alias, and one Subscription
+  // Identifier per matching subscription. Only messages near the protocol's limit can, so only
+  // a max_packet_size near it (or such a message published in-process) makes Client measure
+  // every copy it sends to a client that announced no Maximum Packet Size of its own.
+  [[nodiscard]] bool copies_may_outgrow_packets() const { return copies_may_outgrow_packets_; }
 
   // --- called by Client ---
   void on_connect(Client& client, protocol::Connect&& connect);
@@ -285,6 +291,7 @@ class Broker {
   std::unordered_map<std::uint64_t, Client*> authenticating_;
   std::uint64_t next_auth_ticket_ = 1;
   std::vector<std::byte> encode_buffer_;
+  bool copies_may_outgrow_packets_ = false;
 
   // In-process subscriptions: each (LocalClient, filter) is its own subscriber in the tree, so
   // every filter has its own handler. Deliveries to them are queued during routing and run after

@@ -252,8 +252,10 @@ Client::SendResult Client::send(const PublishView& publish) {
       new_alias.emplace(view.message.topic, alias);
     }
   }
-  // MQTT 5 §3.1.2.11.4 [MQTT-3.1.2-25]: never larger than the client's Maximum Packet Size.
-  if (maximum_packet_size_ < kMaxPacketSize && encoded_size(view, version_) > maximum_packet_size_) {
+  // MQTT 5 §3.1.2.11.4 [MQTT-3.1.2-25]: never larger than the client's Maximum Packet Size, nor
+  // than a packet can be (a client without a maximum of its own).
+  if ((maximum_packet_size_ < kMaxPacketSize || broker_.copies_may_outgrow_packets()) &&
+      encoded_size(view, version_) > maximum_packet_size_) {
     return SendResult::TooLarge;
   }
   if (new_alias) aliases_->out.insert(std::move(*new_alias));  // only once actually sent

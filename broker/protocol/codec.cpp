@@ -56,12 +56,20 @@ ProtocolVersion effective_version(const Connect& p, ProtocolVersion) noexcept {
   return p.version;  // CONNECT carries its own version
 }
 
+// The body's size, even past the protocol's limit (encoded_size() reports such a packet, which
+// the caller must not send; a copy of a message can outgrow the packet it arrived in).
 template <class P>
-std::size_t body_size(const P& p, ProtocolVersion v) {
+std::size_t measured_body_size(const P& p, ProtocolVersion v) {
   Writer count;
   detail::write_body(count, p, effective_version(p, v));
-  GW_CHECK(count.size() <= kMaxRemainingLength);
   return count.size();
+}
+
+template <class P>
+std::size_t body_size(const P& p, ProtocolVersion v) {
+  const std::size_t size = measured_body_size(p, v);
+  GW_CHECK(size <= kMaxRemainingLength);
+  return size;
 }
 
 template <class P>
@@ -119,6 +127,7 @@ Result<Packet> decode_body(PacketType type, std::uint8_t flags, Reader& body,
 }  // namespace
 
 std::size_t packet_size_for(std::size_t remaining_length) noexcept {
+  if (remaining_length > kMaxRemainingLength) return 1 + 4 + remaining_length;  // > kMaxPacketSize
   return 1 + detail::vbi_size(static_cast<std::uint32_t>(remaining_length)) + remaining_length;
 }
 
@@ -219,11 +228,12 @@ void encode(const Auth& p, ProtocolVersion v, std::vector<std::byte>& out) {
 }
 
 std::size_t encoded_size(const Packet& packet, ProtocolVersion version) {
-  return std::visit([&](const auto& p) { return packet_size_for(body_size(p, version)); }, packet);
+  return std::visit([&](const auto& p) { return packet_size_for(measured_body_size(p, version)); },
+                    packet);
 }
 
 std::size_t encoded_size(const Publish& packet, ProtocolVersion version) {
-  return packet_size_for(body_size(packet, version));
+  return packet_size_for(measured_body_size(packet, version));
 }
 
 void encode(const PublishView& p, ProtocolVersion v, std::vector<std::byte>& out) {
@@ -231,7 +241,7 @@ void encode(const PublishView& p, ProtocolVersion v, std::vector<std::byte>& out
 }
 
 std::size_t encoded_size(const PublishView& packet, ProtocolVersion version) {
-  return packet_size_for(body_size(packet, version));
+  return packet_size_for(measured_body_size(packet, version));
 }
 
 std::size_t publish_size(const Message& message, ProtocolVersion version,

@@ -128,8 +128,9 @@ void encode(const Auth& packet, ProtocolVersion version, std::vector<std::byte>&
 void encode(const PublishView& packet, ProtocolVersion version, std::vector<std::byte>& out);
 
 // The exact number of bytes encode() appends for the same arguments: fixed header, Remaining
-// Length bytes and body. Same preconditions as encode(). Use it to honour a peer's Maximum
-// Packet Size before sending.
+// Length bytes and body. Use it to honour a peer's Maximum Packet Size before sending. A packet
+// over the protocol's limit (a copy of a message can outgrow the packet it arrived in) measures
+// more than kMaxPacketSize, and must not be given to encode().
 [[nodiscard]] std::size_t encoded_size(const Packet& packet, ProtocolVersion version);
 [[nodiscard]] std::size_t encoded_size(const Publish& packet, ProtocolVersion version);
 [[nodiscard]] std::size_t encoded_size(const PublishView& packet, ProtocolVersion version);
@@ -141,8 +142,8 @@ void encode(const PublishView& packet, ProtocolVersion version, std::vector<std:
 [[nodiscard]] std::size_t publish_size(const Message& message, ProtocolVersion version,
                                        std::optional<std::uint16_t> topic_alias = std::nullopt);
 
-// The size of a whole packet whose body is `remaining_length` bytes: 1 + VBI size + body.
-// Precondition: remaining_length <= kMaxRemainingLength.
+// The size of a whole packet whose body is `remaining_length` bytes: 1 + VBI size + body; more
+// than kMaxPacketSize when remaining_length is over kMaxRemainingLength.
 [[nodiscard]] std::size_t packet_size_for(std::size_t remaining_length) noexcept;
 
 }  // namespace gw::broker::protocol

@@ -537,16 +537,20 @@ std::optional<std::size_t> BridgeLoop::prepare(StoredMessage& stored) {
     m.props.user.push_back({options_.sequence_property, std::to_string(stored.id)});
   }
 
+  // The server's Maximum Packet Size, or else the largest packet there is: the mapped topic and
+  // the sequence property can make a message that arrived whole too large for any packet.
   const std::size_t size = broker::protocol::publish_size(m, broker::protocol::ProtocolVersion::V5);
-  if (limits_.max_packet_size && size > *limits_.max_packet_size) {
+  const std::uint32_t limit = limits_.max_packet_size.value_or(broker::protocol::kMaxPacketSize);
+  if (size > limit) {
     ++counters_.oversize;
-    dead_letter(stored.id, fmt::format("packet of {} bytes exceeds the server's Maximum Packet Size {}",
-                                       size, *limits_.max_packet_size));
+    const std::string what = limits_.max_packet_size ? fmt::format("the server's Maximum Packet Size {}", limit)
+                                                     : fmt::format("the largest MQTT packet, {} bytes", limit);
+    dead_letter(stored.id, fmt::format("packet of {} bytes exceeds {}", size, what));
     const auto now = clock_.steady();
     if (now >= next_oversize_log_) {
-      log_->warn("route {}: message {} on {} is {} bytes, over the server's Maximum Packet Size {}: "
+      log_->warn("route {}: message {} on {} is {} bytes, over {}: "
                  "moved to the dead letters ({} more since the last line)",
-                 route.name, stored.id, m.topic, size, *limits_.max_packet_size, oversize_unlogged_);
+                 route.name, stored.id, m.topic, size, what, oversize_unlogged_);
       oversize_unlogged_ = 0;
       next_oversize_log_ = now + kLogInterval;
     } else {

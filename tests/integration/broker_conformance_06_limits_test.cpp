@@ -1,6 +1,9 @@
 // Broker conformance 06: flow control and size limits: Receive Maximum in both directions,
 // Maximum Packet Size in both directions (boundaries included), per-session queue limits.
 // MQTT 5 §3.1.2.11.3-§3.1.2.11.4, §3.2.2.3.3, §3.2.2.3.6, §4.9.
+#include <algorithm>
+#include <chrono>
+#include <span>
 #include <string>
 
 #include "tests/integration/conformance.hpp"
@@ -206,6 +209,31 @@ TEST(Limits06, MessageOverSubscriberMaximumNotSentToItOthersGetIt) {
   EXPECT_TRUE(ping(small));
   EXPECT_TRUE(received(large, over));
   EXPECT_TRUE(received(large, exact));
+}
+
+TEST(Limits06, CopyLargerThanAnyPacketIsDroppedForThatSubscriberAndTheBrokerGoesOn) {
+  // The largest max_packet_size, 256 MiB. A copy carries the Subscription Identifier its PUBLISH
+  // did not, 5 bytes more, and then is larger than any packet can be (Remaining Length at most
+  // 268,435,455, MQTT 5 §1.5.5): not sent, as if delivered [MQTT-3.1.2-25]. (It used to abort.)
+  GW_START_BROKER(gw, "  max_packet_size: 256MiB\n  max_queued_bytes: 1GiB\n");
+  const Bytes connack{0x20, 0x0e, 0x00, 0x00, 0x0b, 0x21, 0x00, 0x40,
+                      0x27, 0x10, 0x00, 0x00, 0x00,  // Maximum Packet Size 268,435,456
+                      0x22, 0x00, 0x0a};
+  RawClient sub(gw.port());
+  ASSERT_TRUE(handshake(sub, connect_v5("sub"), connack));
+  ASSERT_TRUE(subscribed(sub, 1, "b", QoS::AtMostOnce, V::V5, {}, 268'435'455));
+  RawClient pub(gw.port());
+  ASSERT_TRUE(handshake(pub, connect_v5("pub"), connack));
+  // PUBLISH QoS 0 to "b", no properties, 268,435,447 bytes of payload: 268,435,456 in all.
+  constexpr std::size_t kPayload = 268'435'447;
+  pub.send(Bytes{0x30, 0xfb, 0xff, 0xff, 0x7f, 0x00, 0x01, 'b', 0x00});
+  const Bytes chunk(1 << 20, 'x');
+  for (std::size_t sent = 0; sent < kPayload; sent += chunk.size()) {
+    ASSERT_TRUE(pub.send(std::span(chunk).first(std::min(chunk.size(), kPayload - sent))));
+  }
+  pub.send(kPingreq);  // answered once the PUBLISH was routed, with time for 256 MiB of it
+  ASSERT_TRUE(received(pub, kPingresp, std::chrono::seconds(60))) << gw.process().output();
+  EXPECT_TRUE(ping(sub));  // nothing came before the PINGRESP
 }
 
 TEST(Limits06, Qos1MessageOverSubscriberMaximumDoesNotUseQuota) {

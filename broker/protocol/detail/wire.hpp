@@ -134,7 +134,9 @@ class Writer {
     u8(static_cast<std::uint8_t>(v));
   }
   void vbi(std::uint32_t v) {
-    GW_CHECK(v <= kMaxVbi);
+    // A counting Writer may measure a packet too large to send (encoded_size(), for the caller to
+    // refuse it); a writing one must never be handed one.
+    GW_CHECK(out_ == nullptr || v <= kMaxVbi);
     do {
       std::uint8_t b = v & 0x7F;
       v >>= 7;

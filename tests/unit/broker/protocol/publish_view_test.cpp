@@ -27,6 +27,27 @@ std::vector<std::byte> bytes_of(const Publish& p, ProtocolVersion v) {
   return out;
 }
 
+// A copy of a message can outgrow the packet it arrived in (a Subscription Identifier, a topic
+// where there was an alias): measured, it is larger than any packet, not an abort.
+TEST(PublishView, ACopyLargerThanAnyPacketMeasuresOverTheLimit) {
+  Message m;
+  m.topic = "b";
+  m.payload = std::string(kMaxRemainingLength - 8, 'x');
+  const std::vector<std::uint32_t> ids{268'435'455};  // 5 bytes more in the copy: one too many
+  const PublishView view{.message = m,
+                         .qos = QoS::AtMostOnce,
+                         .retain = false,
+                         .dup = false,
+                         .packet_id = PacketId{},
+                         .message_expiry = std::nullopt,
+                         .subscription_ids = ids};
+  EXPECT_EQ(encoded_size(view, ProtocolVersion::V5), 1 + 4 + std::size_t{kMaxRemainingLength} + 1);
+  EXPECT_GT(encoded_size(view, ProtocolVersion::V5), kMaxPacketSize);
+  EXPECT_EQ(publish_size(m, ProtocolVersion::V5), kMaxPacketSize - 4);  // 256 MiB: it fits
+  EXPECT_EQ(packet_size_for(kMaxRemainingLength), kMaxPacketSize);
+  EXPECT_GT(packet_size_for(std::size_t{kMaxRemainingLength} + 1), kMaxPacketSize);
+}
+
 TEST(PublishView, EncodesLikeTheEquivalentPublishInBothVersions) {
   const Message m = sample();
   const std::uint32_t ids[] = {7, 300};
