@@ -349,6 +349,45 @@ void Broker::finish_connect(Client& client, Connect&& connect, bool verified) {
     server_keep_alive = true;
   }
 
+  // The CONNACK first (Session Present is set below): it must fit the client's Maximum Packet Size.
+  Connack ack{.reason = ConnackReason::Success};
+  if (v5) {
+    auto& p = ack.props;
+    if (assigned) p.assigned_client_id = client_id;
+    if (expiry != requested_expiry) p.session_expiry = expiry;  // MQTT 5 §3.2.2.3.2
+    if (options_.receive_maximum != 65535) p.receive_maximum = options_.receive_maximum;
+    if (options_.maximum_qos != QoS::ExactlyOnce) p.maximum_qos = options_.maximum_qos;
+    if (!options_.retain_available) p.retain_available = false;
+    if (options_.max_packet_size < kMaxPacketSize) p.maximum_packet_size = options_.max_packet_size;
+    if (options_.topic_alias_maximum > 0) p.topic_alias_maximum = options_.topic_alias_maximum;
+    if (!options_.wildcard_subscriptions) p.wildcard_subscription_available = false;
+    if (!options_.subscription_identifiers) p.subscription_identifiers_available = false;
+    if (!options_.shared_subscriptions) p.shared_subscription_available = false;
+    if (server_keep_alive) p.server_keep_alive = keep_alive;
+    // MQTT 5 §3.1.2.11.6 / §3.2.2.3.15: only to a client that asked for it.
+    if (connect.props.request_response_information.value_or(false) &&
+        !options_.response_information.empty()) {
+      p.response_information = options_.response_information;
+    }
+    // MQTT 5 §4.12 [MQTT-4.12.0-5]: after enhanced authentication the CONNACK repeats the
+    // method; its data is the exchange's last message (broker_enhanced_auth.cpp put it there).
+    if (connect.props.authentication_method) {
+      p.authentication_method = std::move(connect.props.authentication_method);
+      p.authentication_data = std::move(connect.props.authentication_data);
+    }
+  }
+  // MQTT 5 §3.1.2.11.4 [MQTT-3.1.2-24]. Nothing in a successful CONNACK may be left out (the
+  // limits it states bind the client; an assigned identifier is the client's name), so a client
+  // that allows less is refused: with the bare CONNACK 0x95 when even that fits, else by closing.
+  if (client.maximum_packet_size() < kMaxPacketSize) {
+    if (const auto size = encoded_size(ack, connect.version); size > client.maximum_packet_size()) {
+      refuse(ConnackReason::PacketTooLarge,
+             fmt::format("its Maximum Packet Size {} is less than the {} bytes of its CONNACK",
+                         client.maximum_packet_size(), size));
+      return;
+    }
+  }
+
   Session* session = nullptr;
   bool session_present = false;
   bool was_persisted = false;
@@ -414,33 +453,7 @@ void Broker::finish_connect(Client& client, Connect&& connect, bool verified) {
     negotiated.request_problem_information = p.request_problem_information.value_or(true);
   }
   client.accept_connect(*session, negotiated);
-
-  Connack ack{.session_present = session_present, .reason = ConnackReason::Success};
-  if (v5) {
-    auto& p = ack.props;
-    if (assigned) p.assigned_client_id = client_id;
-    if (expiry != requested_expiry) p.session_expiry = expiry;  // MQTT 5 §3.2.2.3.2
-    if (options_.receive_maximum != 65535) p.receive_maximum = options_.receive_maximum;
-    if (options_.maximum_qos != QoS::ExactlyOnce) p.maximum_qos = options_.maximum_qos;
-    if (!options_.retain_available) p.retain_available = false;
-    if (options_.max_packet_size < kMaxPacketSize) p.maximum_packet_size = options_.max_packet_size;
-    if (options_.topic_alias_maximum > 0) p.topic_alias_maximum = options_.topic_alias_maximum;
-    if (!options_.wildcard_subscriptions) p.wildcard_subscription_available = false;
-    if (!options_.subscription_identifiers) p.subscription_identifiers_available = false;
-    if (!options_.shared_subscriptions) p.shared_subscription_available = false;
-    if (server_keep_alive) p.server_keep_alive = keep_alive;
-    // MQTT 5 §3.1.2.11.6 / §3.2.2.3.15: only to a client that asked for it.
-    if (connect.props.request_response_information.value_or(false) &&
-        !options_.response_information.empty()) {
-      p.response_information = options_.response_information;
-    }
-    // MQTT 5 §4.12 [MQTT-4.12.0-5]: after enhanced authentication the CONNACK repeats the
-    // method; its data is the exchange's last message (broker_enhanced_auth.cpp put it there).
-    if (connect.props.authentication_method) {
-      p.authentication_method = std::move(connect.props.authentication_method);
-      p.authentication_data = std::move(connect.props.authentication_data);
-    }
-  }
+  ack.session_present = session_present;
   client.send(ack);
   // Checked first: the peer's name is formatted only when a line needs it (net::PeerInfo).
   if (log_->should_log(spdlog::level::debug)) {

@@ -115,6 +115,11 @@ void Client::handle(Packet&& packet) {
       return;
     }
     version_ = connect->version;
+    // MQTT 5 §3.1.2.11.4 [MQTT-3.1.2-24]: the limit holds for every packet from here on, the
+    // CONNACK and any AUTH of an enhanced authentication included.
+    if (connect->props.maximum_packet_size) {
+      maximum_packet_size_ = *connect->props.maximum_packet_size;
+    }
     broker_.on_connect(*this, std::move(*connect));
     return;
   }
@@ -215,17 +220,33 @@ void Client::on_publish(Publish&& publish) {
 bool Client::send(const Packet& packet) {
   if (closing_) return false;
   // MQTT 5 §3.1.2.11.4 [MQTT-3.1.2-24]: no packet larger than the client's Maximum Packet Size.
-  // Only a DISCONNECT's optional Reason String can be given up; anything else that does not fit
-  // is not sent (a SUBACK for thousands of filters to a client that allows a few bytes).
+  // Only optional parts can be given up: a DISCONNECT's Reason String, and the properties of a
+  // refusing CONNACK (its Server Reference among them). Anything else that does not fit is not
+  // sent (a SUBACK for thousands of filters to a client that allows a few bytes); an AUTH that
+  // does not fit ends the exchange. A successful CONNACK never gets here: finish_connect()
+  // refuses the connection instead.
   if (maximum_packet_size_ < kMaxPacketSize && encoded_size(packet, version_) > maximum_packet_size_) {
     if (const auto* d = std::get_if<Disconnect>(&packet); d != nullptr && d->props.reason_string) {
       Disconnect bare = *d;
       bare.props.reason_string.reset();
       return send(bare);
     }
+    if (const auto* c = std::get_if<Connack>(&packet);
+        c != nullptr && c->reason != ConnackReason::Success && c->props != ConnackProps{}) {
+      return send(Connack{.reason = c->reason});
+    }
     broker_.log().warn("client {}: {} of {} bytes exceeds its maximum packet size {}, not sent",
                        peer(), static_cast<int>(type_of(packet)), encoded_size(packet, version_),
                        maximum_packet_size_);
+    if (std::holds_alternative<Auth>(packet)) {
+      // The authentication cannot go on: the connection is refused (or, once connected, ended).
+      if (connected_) {
+        disconnect(DisconnectReason::PacketTooLarge);
+      } else {
+        send(Connack{.reason = ConnackReason::PacketTooLarge});
+        close();
+      }
+    }
     return false;
   }
   auto& out = broker_.encode_buffer();

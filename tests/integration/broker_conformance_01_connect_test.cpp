@@ -75,6 +75,54 @@ TEST(Connect01, SecondConnectV311Closes) {
   EXPECT_TRUE(closed(c));
 }
 
+// --- the client's Maximum Packet Size holds for the CONNACK too (MQTT 5 §3.1.2.11.4) ---
+
+TEST(Connect01, ClientMaximumPacketSizeBelowTheConnackRefusedWithBare0x95) {
+  GW_START_BROKER(gw);
+  RawClient c(gw.port());
+  // The CONNACK would be 16 bytes [MQTT-3.1.2-24]; nothing in it can be left out (its limits bind
+  // the client), so the connection is refused with the 5-byte CONNACK 0x95 Packet too large.
+  c.send(connect_v5("tiny", true, ConnectProps{.maximum_packet_size = 12}), V::V5);
+  EXPECT_TRUE(received(c, Bytes{0x20, 0x03, 0x00, 0x95, 0x00}));
+  EXPECT_TRUE(closed(c));
+  // Exactly the CONNACK's size is enough.
+  RawClient d(gw.port());
+  ASSERT_TRUE(handshake(d, connect_v5("exact", true, ConnectProps{.maximum_packet_size = 16})));
+  EXPECT_TRUE(ping(d));
+}
+
+TEST(Connect01, AssignedClientIdentifierThatDoesNotFitRefusedWith0x95) {
+  GW_START_BROKER(gw);
+  RawClient c(gw.port());
+  // 16 bytes of CONNACK plus an Assigned Client Identifier: more than 20.
+  c.send(connect_v5("", true, ConnectProps{.maximum_packet_size = 20}), V::V5);
+  EXPECT_TRUE(received(c, Bytes{0x20, 0x03, 0x00, 0x95, 0x00}));
+  EXPECT_TRUE(closed(c));
+}
+
+TEST(Connect01, ClientMaximumPacketSizeBelowEvenARefusalIsClosedWithoutConnack) {
+  GW_START_BROKER(gw);
+  RawClient c(gw.port());
+  c.send(connect_v5("tinier", true, ConnectProps{.maximum_packet_size = 4}), V::V5);
+  EXPECT_TRUE(closed(c));
+}
+
+TEST(Connect01, RedirectionToAClientThatAllowsLittleLeavesOutTheServerReference) {
+  GW_START_BROKER(gw, "  redirect:\n    server: other.example:1883\n    permanent: true\n");
+  RawClient full(gw.port());
+  full.send(connect_v5("moved"), V::V5);
+  // 0x9D Server moved with the Server Reference (0x1C) [MQTT 5 §4.11]...
+  const std::string_view reference = "other.example:1883";  // 18 bytes
+  Bytes with_reference{0x20, 0x18, 0x00, 0x9d, 0x15, 0x1c, 0x00, 0x12};
+  with_reference.insert(with_reference.end(), reference.begin(), reference.end());
+  EXPECT_TRUE(received(full, with_reference)) << gw.process().output();
+  // ...or, to a client that allows fewer bytes, without it [MQTT-3.1.2-24].
+  RawClient small(gw.port());
+  small.send(connect_v5("moved", true, ConnectProps{.maximum_packet_size = 12}), V::V5);
+  EXPECT_TRUE(received(small, Bytes{0x20, 0x03, 0x00, 0x9d, 0x00}));
+  EXPECT_TRUE(closed(small));
+}
+
 TEST(Connect01, FirstPacketPingreqIsClosed) {
   GW_START_BROKER(gw);
   RawClient c(gw.port());

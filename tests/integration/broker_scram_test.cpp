@@ -14,6 +14,7 @@
 
 #include "tests/support/gateway_process.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/raw_client.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace gw::test {
@@ -185,6 +186,21 @@ TEST_F(BrokerScram, TheAclAppliesToTheScramUser) {
   EXPECT_EQ(client({"connect:SCRAM-SHA-512:bob:bob-pw", "publish:plant/boiler"}),
             "server-first i=4096 salt=16 bytes\nconnack 0x00\nserver-final verified\n"
             "puback 0x87\n");
+}
+
+TEST_F(BrokerScram, AServerFirstMessageTooLargeForTheClientRefusesWith0x95) {
+  start();
+  RawClient c(gw_->port());
+  broker::protocol::Connect connect{.version = broker::protocol::ProtocolVersion::V5,
+                                    .client_id = "small"};
+  connect.props.maximum_packet_size = 40;
+  connect.props.authentication_method = "SCRAM-SHA-256";
+  connect.props.authentication_data = "n,,n=alice,r=fyko+d2lbbFgONRv9qkxdawL";
+  ASSERT_TRUE(c.send(connect));
+  // The AUTH with the server-first-message is longer than 40 bytes [MQTT-3.1.2-24]: the exchange
+  // cannot go on, and the connection is refused with CONNACK 0x95 Packet too large.
+  EXPECT_EQ(c.read_exactly(5), (Bytes{0x20, 0x03, 0x00, 0x95, 0x00})) << gw_->process().output();
+  EXPECT_TRUE(c.expect_closed());
 }
 
 TEST_F(BrokerScram, AStalledExchangeIsClosedByTheConnectTimeout) {
