@@ -60,8 +60,19 @@ void Client::on_data(std::span<const std::byte> data) {
     close();
     return;
   }
+  if (decoder_.failed_packet_type() == static_cast<std::uint8_t>(PacketType::Connect)) {
+    // MQTT 5 §3.1 [MQTT-3.1.0-2]: a second CONNECT is a Protocol Error, however it is broken (the
+    // codec's own code for it, 0x84 for a protocol level it refuses, is not a DISCONNECT code).
+    broker_.log().info("client {}: second CONNECT ({})", peer(), consumed.error().message());
+    disconnect(DisconnectReason::ProtocolError, "second CONNECT");
+    return;
+  }
   broker_.log().info("client {}: {}", peer(), consumed.error().message());
-  disconnect(static_cast<DisconnectReason>(code));
+  // Every code the codec gives for other packets is a DISCONNECT Reason Code [MQTT-3.14.2-1];
+  // anything else would be a codec bug, which must still not reach the client.
+  disconnect(is_disconnect_reason(static_cast<std::uint8_t>(code))
+                 ? static_cast<DisconnectReason>(code)
+                 : DisconnectReason::UnspecifiedError);
 }
 
 void Client::release_held() {

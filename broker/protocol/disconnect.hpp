@@ -49,6 +49,9 @@ enum class DisconnectReason : std::uint8_t {
   WildcardSubscriptionsNotSupported = 0xA2,
 };
 
+// Whether `code` is one of the DISCONNECT Reason Codes of MQTT 5 §3.14.2.1 [MQTT-3.14.2-1].
+[[nodiscard]] bool is_disconnect_reason(std::uint8_t code) noexcept;
+
 // MQTT 5 §3.14.2.2 DISCONNECT properties.
 struct DisconnectProps {
   std::optional<std::uint32_t> session_expiry;

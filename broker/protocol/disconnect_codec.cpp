@@ -149,3 +149,11 @@ Result<Packet> read_auth(Reader& r) {
 }
 
 }  // namespace gw::broker::protocol::detail
+
+namespace gw::broker::protocol {
+
+bool is_disconnect_reason(std::uint8_t code) noexcept {
+  return detail::is_one_of(code, detail::kDisconnectReasons);
+}
+
+}  // namespace gw::broker::protocol

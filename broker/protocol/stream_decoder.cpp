@@ -34,6 +34,7 @@ void StreamDecoder::top_up(std::size_t size) {
 Result<std::optional<Packet>> StreamDecoder::fail_with(std::error_code ec,
                                                        std::span<const std::byte> pending) {
   error_ = ec;
+  if (!pending.empty()) failed_type_ = static_cast<std::uint8_t>(pending.front()) >> 4;
   if (error_ == MqttErrc::UnsupportedProtocolVersion) refused_level_ = peek_protocol_level(pending);
   return Failure{error_};
 }

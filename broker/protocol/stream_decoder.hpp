@@ -80,6 +80,10 @@ class StreamDecoder {
     return refused_level_;
   }
 
+  // After next() failed: the packet type named by the first byte of the packet it failed on
+  // (0 when there was none yet), so that a second CONNECT is known as such however it is broken.
+  [[nodiscard]] std::uint8_t failed_packet_type() const noexcept { return failed_type_; }
+
   // Bytes received but not yet returned as packets.
   [[nodiscard]] std::size_t buffered() const noexcept {
     return buffer_.size() - start_ + input_.size();
@@ -97,6 +101,7 @@ class StreamDecoder {
   std::span<const std::byte> input_;  // borrowed, only during consume()
   std::error_code error_;
   std::optional<std::uint8_t> refused_level_;
+  std::uint8_t failed_type_ = 0;
 };
 
 }  // namespace gw::broker::protocol

@@ -66,6 +66,16 @@ TEST(Connect01, SecondConnectV5IsProtocolError0x82) {
   EXPECT_TRUE(disconnected(c, 0x82));
 }
 
+TEST(Connect01, SecondConnectWithAnotherProtocolLevelIsStillProtocolError0x82) {
+  GW_START_BROKER(gw);
+  RawClient c(gw.port());
+  ASSERT_TRUE(handshake(c, connect_v5("twice")));
+  // Level 6: as a first CONNECT it gets CONNACK 0x84, which is no DISCONNECT code [MQTT-3.14.2-1].
+  c.send(Bytes{0x10, 0x0f, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x06, 0x02, 0x00, 0x3c, 0x00, 0x00,
+               0x02, 't', 'w'});
+  EXPECT_TRUE(disconnected(c, 0x82));  // [MQTT-3.1.0-2]
+}
+
 TEST(Connect01, SecondConnectV311Closes) {
   GW_START_BROKER(gw);
   RawClient c(gw.port());
