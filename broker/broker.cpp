@@ -410,20 +410,23 @@ void Broker::finish_connect(Client& client, Connect&& connect, bool verified) {
       previous->disconnect(DisconnectReason::SessionTakenOver);
       // The old connection ended without DISCONNECT: its will stands (MQTT 5 §3.1.2.5). With a
       // Will Delay Interval it is held back, and the new connection to the session cancels it
-      // [MQTT-3.1.3-9]; with Clean Start the session ends below, which publishes it.
+      // [MQTT-3.1.3-9]; when the session ends below, that publishes it.
       if (!old.will || old.will->delay_interval.value_or(0) == 0) publish_will(old);
     }
+    // MQTT 5 §3.1.2.11.2: a session with Session Expiry 0 ends when its network connection
+    // closes, so a takeover ends it too (the old connection is closed first, §3.1.4), and the
+    // new connection starts a new one whatever its Clean Start (MQTT 3.1.1 §3.1.2.4 likewise
+    // for a CleanSession=1 session).
+    const bool old_ends = connect.clean_start || old.expiry_interval == 0;
     old.expires_at.reset();
-    if (!connect.clean_start) {
+    if (old_ends) {
+      end_session(old);
+    } else {
       // MQTT 5 §3.1.3.2.2 [MQTT-3.1.3-9]: a new connection to the session before the delay
       // passed: the pending will is not sent.
       if (old.has_rare_state()) old.rare_for_update().will_at.reset();
       old.release_rare_if_empty();
       old.will.reset();
-    }
-    if (connect.clean_start) {
-      end_session(old);
-    } else {
       session = &old;
       session_present = true;
       was_persisted = persisted(old);

@@ -327,6 +327,30 @@ TEST(Session05, WillPublishedOnSessionTakeover) {
   EXPECT_TRUE(received(sub, Bytes{0x30, 0x09, 0x00, 0x03, 'w', '/', 't', 0x00, 'b', 'y', 'e'}));
 }
 
+TEST(Session05, TakeoverOfASessionWithExpiryZeroStartsANewOneAndPublishesTheWill) {
+  GW_START_BROKER(gw);
+  RawClient watcher(gw.port());
+  ASSERT_TRUE(handshake(watcher, connect_v5("watcher")));
+  ASSERT_TRUE(subscribed(watcher, 1, "w/t", QoS::AtMostOnce));
+  // Session Expiry 0 (absent), a will held back for a minute, one subscription.
+  Connect first_connect = with_will(connect_v5("tz"), "w/t", "bye");
+  first_connect.will->delay_interval = 60;
+  RawClient first(gw.port());
+  ASSERT_TRUE(handshake(first, first_connect));
+  ASSERT_TRUE(subscribed(first, 1, "data/tz", QoS::AtMostOnce));
+  // The takeover closes the old connection first [MQTT-3.1.4-3], and with it ends its session
+  // (MQTT 5 §3.1.2.11.2): Clean Start 0 finds none, Session Present 0 [MQTT-3.2.2-3]...
+  RawClient second(gw.port());
+  ASSERT_TRUE(handshake(second, connect_v5("tz", false), connack_v5_default(false)));
+  EXPECT_TRUE(received(first, Bytes{0xe0, 0x01, 0x8e}));
+  // ...the session's end publishes the will at once, delay or not (§3.1.2.5)...
+  EXPECT_TRUE(received(watcher, Bytes{0x30, 0x09, 0x00, 0x03, 'w', '/', 't', 0x00, 'b', 'y', 'e'}));
+  // ...and the old subscription is gone with it.
+  watcher.send(publish_packet("data/tz", "x"));
+  ASSERT_TRUE(ping(watcher));  // routed
+  EXPECT_TRUE(ping(second));   // nothing came before the PINGRESP
+}
+
 TEST(Session05, RetainedWillIsRetained) {
   GW_START_BROKER(gw);
   RawClient watcher(gw.port());
