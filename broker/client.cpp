@@ -45,6 +45,15 @@ void Client::on_data(std::span<const std::byte> data) {
   }
   if (consumed || closing_) return;
   const auto code = to_mqtt_errc(consumed.error());
+  if (!connected_ && enhanced_auth_ != nullptr) {
+    // A broken packet in an enhanced authentication exchange (an AUTH with Authentication Data
+    // but no method, say) ends it like any other protocol error there: CONNACK 0x82 (MQTT 5
+    // §4.13.1 allows a CONNACK before the close).
+    broker_.log().info("client {}: {}", peer(), consumed.error().message());
+    broker_.on_auth_protocol_error(*this, consumed.error().message());
+    close();  // already closed unless a refusal was on its way
+    return;
+  }
   if (!connected_) {
     broker_.count_protocol_error();
     if (code == MqttErrc::UnsupportedProtocolVersion) {

@@ -226,6 +226,9 @@ TEST_F(BrokerScram, ProtocolErrorsAndUnofferedMethodsCloseTheConnection) {
             "server-first i=4096 salt=16 bytes\nconnack 0x8c\nclosed\n");
   EXPECT_EQ(client({"begin:SCRAM-SHA-256:alice", "auth:18", "expect-closed"}),
             "server-first i=4096 salt=16 bytes\nconnack 0x82\nclosed\n");
+  // Authentication Data without a method: a broken AUTH, which the codec refuses; the same 0x82.
+  EXPECT_EQ(client({"begin:SCRAM-SHA-256:alice", "auth:18::x", "expect-closed"}),
+            "server-first i=4096 salt=16 bytes\nconnack 0x82\nclosed\n");
   EXPECT_EQ(client({"begin:SCRAM-SHA-256:alice", "auth:19:SCRAM-SHA-256:n,,n=alice,r=y",
                     "expect-closed"}),
             "server-first i=4096 salt=16 bytes\nconnack 0x82\nclosed\n");
