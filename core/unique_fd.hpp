@@ -1,4 +1,7 @@
-// One owner for a file descriptor: closed when the owner goes, unless released first.
+// gw::UniqueFd: the one owner of a file descriptor, closed when the owner goes unless released
+// first (or moved: a moved-from owner holds none).
+//
+// Ownership: move-only. Thread safety: none; like the descriptor itself, one owner at a time.
 #pragma once
 
 #include <unistd.h>

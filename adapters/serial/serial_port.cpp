@@ -62,20 +62,6 @@ int poll_timeout(SerialPort::TimePoint deadline) {
 
 }  // namespace
 
-SerialPort& SerialPort::operator=(SerialPort&& o) noexcept {
-  if (this != &o) {
-    close();
-    fd_ = o.fd_;
-    o.fd_ = -1;
-  }
-  return *this;
-}
-
-void SerialPort::close() {
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = -1;
-}
-
 bool SerialPort::baud_supported(std::uint32_t baud) { return speed_of(baud).has_value(); }
 
 Result<SerialPort> SerialPort::open(const PortOptions& options) {
@@ -115,9 +101,9 @@ Result<SerialPort> SerialPort::open(const PortOptions& options) {
 }
 
 Result<std::size_t> SerialPort::read(std::span<char> buf, TimePoint deadline, int wake_fd) {
-  if (fd_ < 0) return fail(SerialErrc::NotConnected);
+  if (!fd_) return fail(SerialErrc::NotConnected);
   for (;;) {
-    pollfd fds[2] = {{fd_, POLLIN, 0}, {wake_fd, POLLIN, 0}};
+    pollfd fds[2] = {{fd_.get(), POLLIN, 0}, {wake_fd, POLLIN, 0}};
     const int n = ::poll(fds, wake_fd >= 0 ? 2 : 1, poll_timeout(deadline));
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -130,7 +116,7 @@ Result<std::size_t> SerialPort::read(std::span<char> buf, TimePoint deadline, in
     if ((fds[0].revents & POLLNVAL) != 0) return fail(std::errc::bad_file_descriptor);
     if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
     // Data that arrived before a hang-up is still read first.
-    const ssize_t r = ::read(fd_, buf.data(), buf.size());
+    const ssize_t r = ::read(fd_.get(), buf.data(), buf.size());
     if (r > 0) return static_cast<std::size_t>(r);
     if (r == 0) return fail(SerialErrc::PortClosed);
     if (errno == EINTR || errno == EAGAIN) {
@@ -142,16 +128,16 @@ Result<std::size_t> SerialPort::read(std::span<char> buf, TimePoint deadline, in
 }
 
 Result<void> SerialPort::write(std::string_view bytes, TimePoint deadline) {
-  if (fd_ < 0) return fail(SerialErrc::NotConnected);
+  if (!fd_) return fail(SerialErrc::NotConnected);
   std::size_t done = 0;
   while (done < bytes.size()) {
-    const ssize_t w = ::write(fd_, bytes.data() + done, bytes.size() - done);
+    const ssize_t w = ::write(fd_.get(), bytes.data() + done, bytes.size() - done);
     if (w > 0) {
       done += static_cast<std::size_t>(w);
       continue;
     }
     if (w < 0 && errno != EAGAIN && errno != EINTR) return fail(last_errno());
-    pollfd pfd{fd_, POLLOUT, 0};
+    pollfd pfd{fd_.get(), POLLOUT, 0};
     const int timeout = poll_timeout(deadline);
     if (timeout == 0) return fail(std::errc::timed_out);
     const int n = ::poll(&pfd, 1, timeout);

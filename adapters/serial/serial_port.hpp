@@ -20,6 +20,7 @@
 
 #include "adapters/serial/options.hpp"
 #include "core/result.hpp"
+#include "core/unique_fd.hpp"
 
 namespace gw::adapters::serial {
 
@@ -28,19 +29,14 @@ class SerialPort {
   using TimePoint = std::chrono::steady_clock::time_point;
 
   SerialPort() = default;
-  ~SerialPort() { close(); }
-  SerialPort(SerialPort&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
-  SerialPort& operator=(SerialPort&& o) noexcept;
-  SerialPort(const SerialPort&) = delete;
-  SerialPort& operator=(const SerialPort&) = delete;
 
   // Opens and configures `options.device`. Errors: the errno of open()/tcsetattr() in
   // std::system_category (ENOENT: no such device, EACCES, EBUSY, ENOTTY: not a terminal),
   // SerialErrc::UnsupportedBaud.
   static Result<SerialPort> open(const PortOptions& options);
 
-  [[nodiscard]] bool is_open() const { return fd_ >= 0; }
-  void close();
+  [[nodiscard]] bool is_open() const { return static_cast<bool>(fd_); }
+  void close() { fd_.reset(); }
 
   // Reads what is available into `buf`, waiting until `deadline` for the first byte; returns 0
   // when the deadline passed, or when `wake_fd` (an eventfd, or -1) became readable first — the
@@ -56,7 +52,7 @@ class SerialPort {
 
  private:
   explicit SerialPort(int fd) : fd_(fd) {}
-  int fd_ = -1;
+  UniqueFd fd_;  // move-only, closed with the port
 };
 
 }  // namespace gw::adapters::serial

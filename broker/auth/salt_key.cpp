@@ -11,10 +11,6 @@
 #include "core/unique_fd.hpp"
 
 namespace gw::broker::auth {
-namespace {
-
-
-}  // namespace
 
 Result<SaltKey> load_or_create_salt_key(const std::string& path) {
   SaltKey result;

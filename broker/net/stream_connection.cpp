@@ -4,8 +4,6 @@
 #include <asio/ssl/stream.hpp>
 #include <asio/write.hpp>
 
-#include <unistd.h>
-
 #include "core/check.hpp"
 
 namespace gw::broker::net {

@@ -97,12 +97,6 @@ bool connection_failed(int e) {
 
 }  // namespace
 
-// GCC 12 at -O3 warns that the closed Socket of a raw accept is moved with its reactor data unset:
-// asio sets that only when a socket opens, and a move copies it, but a closed socket never uses it.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
 Result<TcpListener::Outcome> TcpListener::accept_one() {
   asio::ip::tcp::endpoint peer;
   socklen_t len = static_cast<socklen_t>(peer.capacity());
@@ -128,12 +122,19 @@ Result<TcpListener::Outcome> TcpListener::accept_one() {
     if (ec) return fail(ec);  // `fd` closes it
     (void)fd.release();
   }
+  // GCC 12 at -O3 warns that the closed Socket of a raw accept is moved with its reactor data
+  // unset: asio sets that only when a socket opens, and a move copies it, but a closed socket
+  // never uses it.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
   on_accept_(std::move(accepted));
-  return Outcome::Taken;
-}
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
+  return Outcome::Taken;
+}
 
 void TcpListener::stop() {
   *alive_ = false;
