@@ -2,7 +2,6 @@
 // limit cannot flood the log. Per LimitKind: the first hit is logged; after that at most one
 // line per kInterval, which carries the number of hits held back since the previous line. Hits
 // held back when the hammering stops are reported by flush() once the interval has passed.
-// broker::LineThrottle is the same for one kind of line (a listener that cannot accept).
 //
 // Ownership: a value type. Thread safety: core thread only.
 #pragma once
@@ -11,45 +10,11 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
-#include <utility>
 
 #include "broker/limit_kind.hpp"
+#include "broker/line_throttle.hpp"
 
 namespace gw::broker {
-
-// One stream of log lines: the first is written; after it at most one per kInterval, which
-// carries the number of lines held back since the one before.
-class LineThrottle {
- public:
-  using time_point = std::chrono::steady_clock::time_point;
-  static constexpr std::chrono::minutes kInterval{1};
-
-  // A line at `now`. nullopt: stay quiet (it is held back); otherwise write it, mentioning the
-  // returned number of lines held back before it (0 for the first).
-  std::optional<std::uint64_t> admit(time_point now) {
-    if (next_line_ && now < *next_line_) {
-      ++held_back_;
-      return std::nullopt;
-    }
-    return take(now);
-  }
-
-  // The number of lines held back, once the interval since the last line written has passed
-  // (and a new interval starts); nullopt while there are none or the interval runs.
-  std::optional<std::uint64_t> flush(time_point now) {
-    if (held_back_ == 0 || now < *next_line_) return std::nullopt;
-    return take(now);
-  }
-
- private:
-  std::uint64_t take(time_point now) {
-    next_line_ = now + kInterval;
-    return std::exchange(held_back_, 0);
-  }
-
-  std::optional<time_point> next_line_;  // nullopt: nothing written yet
-  std::uint64_t held_back_ = 0;
-};
 
 class LimitLog {
  public:

@@ -5,7 +5,7 @@
 #include <memory>
 
 #include "broker/auth/password_file.hpp"
-#include "broker/limit_log.hpp"
+#include "broker/line_throttle.hpp"
 #include "broker/net/tcp_connection.hpp"
 #include "broker/net/tls_connection.hpp"
 #include "broker/net/ws_transport.hpp"

@@ -1,6 +1,5 @@
 #include "broker/limit_log.hpp"
 
-#include <optional>
 #include <utility>
 #include <vector>
 
@@ -12,24 +11,6 @@ namespace gw::broker {
 namespace {
 
 using namespace std::chrono_literals;
-
-TEST(LineThrottle, WritesTheFirstLineThenOneAMinuteWithTheCountHeldBack) {
-  core::FakeClock clock;
-  LineThrottle lines;
-  EXPECT_EQ(lines.flush(clock.steady()), std::nullopt);  // nothing written, nothing held back
-  EXPECT_EQ(lines.admit(clock.steady()), 0U);
-  clock.advance(30s);
-  EXPECT_EQ(lines.admit(clock.steady()), std::nullopt);
-  EXPECT_EQ(lines.admit(clock.steady()), std::nullopt);
-  EXPECT_EQ(lines.flush(clock.steady()), std::nullopt);  // the minute is not over
-  clock.advance(30s);
-  EXPECT_EQ(lines.admit(clock.steady()), 2U);
-  clock.advance(59s);
-  EXPECT_EQ(lines.admit(clock.steady()), std::nullopt);
-  clock.advance(1s);
-  EXPECT_EQ(lines.flush(clock.steady()), 1U);
-  EXPECT_EQ(lines.admit(clock.steady()), std::nullopt);  // the flush started a new minute
-}
 
 TEST(LimitLog, LogsTheFirstHitThenAtMostOneLineAMinuteWithTheCountHeldBack) {
   core::FakeClock clock;
