@@ -38,9 +38,8 @@ bool worth_logging(std::uint64_t count) { return std::has_single_bit(count); }
 // a copy may carry its whole topic (two bytes of length and at most 65,535) where the PUBLISH had
 // an alias, a Topic Alias of the subscriber's own (3 bytes), one Subscription Identifier (at
 // most 5 bytes) per subscription of the subscriber, and longer length fields (at most 6 bytes).
-bool may_outgrow_packets(std::uint64_t size, const BrokerOptions& options) {
-  const std::uint64_t growth = 2 + 65'535 + 3 + 5 * std::uint64_t{options.max_subscriptions_per_client} + 6;
-  return size + growth > kMaxPacketSize;
+bool may_outgrow_packets(std::uint64_t size, std::uint64_t subscriptions) {
+  return size + 2 + 65'535 + 3 + 5 * subscriptions + 6 > kMaxPacketSize;
 }
 
 }  // namespace
@@ -54,7 +53,8 @@ Broker::Broker(asio::io_context& io, BrokerOptions options, core::Clock& clock)
       tick_timer_(io),
       rng_(std::random_device{}()),
       connect_rate_(options_.max_connect_rate, options_.max_connect_burst) {
-  copies_may_outgrow_packets_ = may_outgrow_packets(options_.max_packet_size, options_);
+  subscription_bound_ = options_.max_subscriptions_per_client;
+  copies_may_outgrow_packets_ = may_outgrow_packets(options_.max_packet_size, subscription_bound_);
   // Shared subscriptions prefer members that are connected (in-process ones are always ready),
   // then offline ones whose session queues, and never pick a member the ACL denies while another
   // may receive the message.
@@ -588,7 +588,15 @@ void Broker::publish(Message message) {
   // The broker's own $SYS/ statistics are not traffic: counting them would make
   // $SYS/broker/messages/received change at every interval on an idle box.
   if (!is_sys_topic(message.topic)) ++stats_.messages_received;
+  note_size(message);
   route(std::make_shared<const Message>(std::move(message)), std::nullopt);
+}
+
+void Broker::note_size(const Message& message) {
+  if (!copies_may_outgrow_packets_ &&
+      may_outgrow_packets(publish_size(message, ProtocolVersion::V5), subscription_bound_)) {
+    copies_may_outgrow_packets_ = true;  // for good: it may be queued or retained
+  }
 }
 
 std::size_t Broker::route(const std::shared_ptr<const Message>& message,
@@ -708,10 +716,7 @@ bool Broker::unsubscribe_local(SubscriberId owner, std::string_view filter) {
 
 void Broker::publish_local(Message message, SubscriberId from) {
   ++stats_.messages_received;
-  if (!copies_may_outgrow_packets_ &&
-      may_outgrow_packets(publish_size(message, ProtocolVersion::V5), options_)) {
-    copies_may_outgrow_packets_ = true;  // for good: it may be queued or retained
-  }
+  note_size(message);
   route(std::make_shared<const Message>(std::move(message)), from);
 }
 
@@ -1130,6 +1135,7 @@ void Broker::publish_will(Session& session) {
                session.client_id, message->topic);
     return;
   }
+  note_size(*message);  // a will restored from disk may predate a lower max_packet_size
   route(message, session.id);
 }
 

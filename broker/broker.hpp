@@ -188,6 +188,9 @@ class Broker {
   [[nodiscard]] std::string check_invariants() const;
 
  private:
+  // A message that did not come in a client's PUBLISH (which max_packet_size bounds): from one
+  // large enough on, every copy to a client is measured (copies_may_outgrow_packets()).
+  void note_size(const Message& message);
   // Stores it if retained and hands a copy to every matching session; returns how many.
   std::size_t route(const std::shared_ptr<const Message>& message, std::optional<SubscriberId> from);
   // Sends or queues `out` for `session`; false when the ACL withholds it (it does not count as
@@ -292,6 +295,9 @@ class Broker {
   std::uint64_t next_auth_ticket_ = 1;
   std::vector<std::byte> encode_buffer_;
   bool copies_may_outgrow_packets_ = false;
+  // The most subscriptions one session may hold: max_subscriptions_per_client, or more in a
+  // session restored from disk when the limit was higher.
+  std::uint64_t subscription_bound_ = 0;
 
   // In-process subscriptions: each (LocalClient, filter) is its own subscriber in the tree, so
   // every filter has its own handler. Deliveries to them are queued during routing and run after

@@ -248,6 +248,11 @@ void Broker::restore(persistence::PersistedState&& state) {
   std::size_t sessions = 0;
   std::size_t messages = 0;
   std::size_t expired = 0;
+  // What was stored under an earlier, larger max_packet_size or max_subscriptions_per_client may
+  // make copies larger than any packet: every restored message is noted (note_size).
+  for (const auto& row : state.sessions) {
+    subscription_bound_ = std::max<std::uint64_t>(subscription_bound_, row.subscriptions.size());
+  }
   for (auto& row : state.sessions) {
     if (sessions_.contains(row.client_id) || row.expiry_interval == 0) continue;
     const bool gone = !row.connected && row.expires_at_ms && *row.expires_at_ms <= now_ms;
@@ -288,6 +293,7 @@ void Broker::restore(persistence::PersistedState&& state) {
       s.rare_for_update().subscriptions.insert_or_assign(std::move(sub.filter), sub.options);
     }
     for (auto& m : row.messages) {
+      note_size(*m.message);
       OutgoingMessage out{m.message, m.qos, m.retain, std::move(m.subscription_ids),
                           steady_at(m.since_ms), m.key};
       if (m.state == DeliveryState::Queued) {
@@ -312,6 +318,7 @@ void Broker::restore(persistence::PersistedState&& state) {
       journal_.retained_removed(r.message->topic);  // expired while down
       continue;
     }
+    note_size(*r.message);
     retained_.retain(std::move(r.message), steady_at(r.stored_at_ms));
     ++retained;
   }

@@ -41,7 +41,8 @@ class LocalClient {
   // subscriptions, this client does not get its own messages back.
   // Errors: MqttErrc::TopicNameInvalid for a topic that is not a valid topic name;
   // MqttErrc::NotAuthorized for a topic in $SYS/ (broker/sys_topic.hpp), which only the broker's
-  // own statistics publisher writes, through Broker::publish.
+  // own statistics publisher writes, through Broker::publish; MqttErrc::MalformedPacket for a
+  // string property longer than MQTT can carry (65,535 bytes).
   Result<void> publish(Message message);
 
   struct SubscribeOptions {

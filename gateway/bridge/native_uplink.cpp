@@ -259,7 +259,7 @@ void NativeUplink::queue_publish_locked(const Message& message, p::PacketId id, 
     } else if (aliases_.size() < alias_max_) {
       // The alias property makes this first PUBLISH 3 bytes longer than the bridge checked.
       view.topic_alias = static_cast<std::uint16_t>(aliases_.size() + 1);
-      if (!max_packet_ || p::encoded_size(view, kV5) <= *max_packet_) {
+      if (p::encoded_size(view, kV5) <= max_packet_.value_or(p::kMaxPacketSize)) {
         aliases_.emplace(message.topic, *view.topic_alias);
       } else {
         view.topic_alias.reset();

@@ -296,6 +296,24 @@ TEST_F(BrokerTest, LocalClientPublishReachesMqttSubscribersAndRefusesWildcards) 
   EXPECT_EQ(got[0].payload, "21.5");
 }
 
+TEST_F(BrokerTest, LocalClientPublishRefusesAStringPropertyNoPacketCanCarry) {
+  LocalClient local(*broker_, "adapters");
+  Conn sub(*broker_);
+  join(sub, "hmi", "plant/#", QoS::AtMostOnce);
+  Message m{.topic = "plant/x", .payload = "1"};
+  m.props.content_type = std::string(65'535, 'c');  // the longest MQTT string: fine
+  ASSERT_TRUE(local.publish(m));
+  m.props.content_type->push_back('c');
+  auto refused = local.publish(m);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error(), MqttErrc::MalformedPacket);
+  m.props.content_type.reset();
+  m.props.user = {{"unit", std::string(65'536, 'u')}};
+  EXPECT_FALSE(local.publish(m));
+  settle();
+  EXPECT_EQ(only<Publish>(sub.received()).size(), 1U);
+}
+
 TEST_F(BrokerTest, LocalClientPublishRefusesTheSysTreeWhichOnlyTheBrokerWrites) {
   LocalClient local(*broker_, "bridge");
   Conn sub(*broker_);
