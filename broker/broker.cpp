@@ -376,11 +376,17 @@ void Broker::finish_connect(Client& client, Connect&& connect, bool verified) {
       p.authentication_data = std::move(connect.props.authentication_data);
     }
   }
-  // MQTT 5 §3.1.2.11.4 [MQTT-3.1.2-24]. Nothing in a successful CONNACK may be left out (the
-  // limits it states bind the client; an assigned identifier is the client's name), so a client
-  // that allows less is refused: with the bare CONNACK 0x95 when even that fits, else by closing.
+  // MQTT 5 §3.1.2.11.4 [MQTT-3.1.2-24]. Only Response Information may be left out of a
+  // successful CONNACK (the server "MAY" send it, §3.2.2.3.15): the limits it states bind the
+  // client, and an assigned identifier is the client's name. A client that allows less is refused,
+  // with the bare CONNACK 0x95 Packet too large when even that fits, else by closing.
   if (client.maximum_packet_size() < kMaxPacketSize) {
-    if (const auto size = encoded_size(ack, connect.version); size > client.maximum_packet_size()) {
+    auto size = encoded_size(ack, connect.version);
+    if (size > client.maximum_packet_size() && ack.props.response_information) {
+      ack.props.response_information.reset();
+      size = encoded_size(ack, connect.version);
+    }
+    if (size > client.maximum_packet_size()) {
       refuse(ConnackReason::PacketTooLarge,
              fmt::format("its Maximum Packet Size {} is less than the {} bytes of its CONNACK",
                          client.maximum_packet_size(), size));

@@ -236,6 +236,9 @@ class Broker {
   // Marks the exchange as refusing; the returned callback refuses it (0x86 / 0x87) if the
   // connection still exists.
   auth::Authenticator::Done refuse_scram_later(Client& client);
+  // Sends an AUTH of the exchange, or ends the exchange with 0x95 when it is larger than the
+  // client's Maximum Packet Size [MQTT-3.1.2-24].
+  void send_auth(Client& client, const protocol::Auth& packet);
   // Ends the exchange: CONNACK `connack` and close while connecting, else DISCONNECT `disconnect`.
   void end_enhanced_auth(Client& client, protocol::ConnackReason connack,
                          protocol::DisconnectReason disconnect, std::string_view why);

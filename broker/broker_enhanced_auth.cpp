@@ -87,7 +87,7 @@ void Broker::start_scram(Client& client, std::string_view client_first) {
   // server-first-message is the same kind either way and the proof fails the same way.
   const std::string server_first =
       state.scram->server_first(auth_->scram_credential(*user, state.hash));
-  client.send(auth_packet(AuthReason::ContinueAuthentication, state, server_first));
+  send_auth(client, auth_packet(AuthReason::ContinueAuthentication, state, server_first));
 }
 
 auth::Authenticator::Done Broker::refuse_scram_later(Client& client) {
@@ -178,7 +178,17 @@ void Broker::finish_scram(Client& client, std::string_view client_final) {
   }
   state.phase = EnhancedAuth::Phase::Authenticated;
   log_->debug("client {}: re-authenticated as '{}' ({})", client.peer(), user, state.method);
-  client.send(auth_packet(AuthReason::Success, state, std::move(*server_final)));
+  send_auth(client, auth_packet(AuthReason::Success, state, std::move(*server_final)));
+}
+
+void Broker::send_auth(Client& client, const Auth& packet) {
+  if (const auto size = encoded_size(packet, ProtocolVersion::V5); size > client.maximum_packet_size()) {
+    end_enhanced_auth(client, ConnackReason::PacketTooLarge, DisconnectReason::PacketTooLarge,
+                      fmt::format("its AUTH of {} bytes exceeds the client's Maximum Packet Size {}",
+                                  size, client.maximum_packet_size()));
+    return;
+  }
+  client.send(packet);
 }
 
 void Broker::on_auth_protocol_error(Client& client, std::string_view why) {

@@ -56,7 +56,12 @@ void Client::on_data(std::span<const std::byte> data) {
   }
   if (!connected_) {
     broker_.count_protocol_error();
-    if (code == MqttErrc::UnsupportedProtocolVersion) {
+    if (decoder_.options().version &&
+        decoder_.failed_packet_type() == static_cast<std::uint8_t>(PacketType::Connect)) {
+      // A second CONNECT while the first is being verified [MQTT-3.1.0-2]: a Protocol Error,
+      // however it is broken (not 0x84, which answers a first CONNECT).
+      if (version_ == ProtocolVersion::V5) send(Connack{.reason = ConnackReason::ProtocolError});
+    } else if (code == MqttErrc::UnsupportedProtocolVersion) {
       // MQTT 5 §3.1.2.2 [MQTT-3.1.2-2]: answer in a form the client can read, then close.
       const auto level = decoder_.refused_protocol_level().value_or(4);
       const auto form = level >= 5 ? ProtocolVersion::V5 : ProtocolVersion::V311;
@@ -242,9 +247,9 @@ bool Client::send(const Packet& packet) {
   // MQTT 5 §3.1.2.11.4 [MQTT-3.1.2-24]: no packet larger than the client's Maximum Packet Size.
   // Only optional parts can be given up: a DISCONNECT's Reason String, and the properties of a
   // refusing CONNACK (its Server Reference among them). Anything else that does not fit is not
-  // sent (a SUBACK for thousands of filters to a client that allows a few bytes); an AUTH that
-  // does not fit ends the exchange. A successful CONNACK never gets here: finish_connect()
-  // refuses the connection instead.
+  // sent (a SUBACK for thousands of filters to a client that allows a few bytes); the caller of
+  // an AUTH that does not fit ends the exchange (broker_enhanced_auth.cpp). A successful CONNACK
+  // never gets here: finish_connect() trims or refuses it first.
   if (maximum_packet_size_ < kMaxPacketSize && encoded_size(packet, version_) > maximum_packet_size_) {
     if (const auto* d = std::get_if<Disconnect>(&packet); d != nullptr && d->props.reason_string) {
       Disconnect bare = *d;
@@ -258,15 +263,6 @@ bool Client::send(const Packet& packet) {
     broker_.log().warn("client {}: {} of {} bytes exceeds its maximum packet size {}, not sent",
                        peer(), static_cast<int>(type_of(packet)), encoded_size(packet, version_),
                        maximum_packet_size_);
-    if (std::holds_alternative<Auth>(packet)) {
-      // The authentication cannot go on: the connection is refused (or, once connected, ended).
-      if (connected_) {
-        disconnect(DisconnectReason::PacketTooLarge);
-      } else {
-        send(Connack{.reason = ConnackReason::PacketTooLarge});
-        close();
-      }
-    }
     return false;
   }
   auto& out = broker_.encode_buffer();

@@ -280,5 +280,28 @@ TEST_F(BrokerAuth, PacketsSentRightAfterConnectWaitForTheVerification) {
   EXPECT_EQ(hex(c.read_exactly(4)), "40 02 00 07");  // then the PUBACK
 }
 
+TEST_F(BrokerAuth, ASecondConnectWhileTheFirstIsVerifiedIsAProtocolError) {
+  const std::string file = (files_.path() / "passwd").string();
+  ASSERT_EQ(run({"mosquitto_passwd", "-c", "-b", file, "erin", "pw"}, 20s).code, 0);
+  start("  password_file: " + file + "\n");
+  using namespace broker::protocol;
+  RawClient c(gw_->port());
+  ASSERT_TRUE(c.connected());
+  Connect connect;
+  connect.version = ProtocolVersion::V5;
+  connect.client_id = "twice";
+  connect.username = "erin";
+  connect.password = "pw";
+  Bytes both = encode_packet(connect, ProtocolVersion::V5);
+  // In the same write, before the verification's outcome can be handled: a CONNECT of protocol
+  // level 6, which as a first CONNECT would get CONNACK 0x84.
+  const Bytes level6{0x10, 0x0f, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x06, 0x02, 0x00, 0x3c, 0x00,
+                     0x00, 0x02, 't', 'w'};
+  both.insert(both.end(), level6.begin(), level6.end());
+  ASSERT_TRUE(c.send(both));
+  EXPECT_EQ(hex(c.read_exactly(5)), "20 03 00 82 00");  // [MQTT-3.1.0-2]
+  EXPECT_TRUE(c.expect_closed(5s)) << "got " << hex(c.unexpected());
+}
+
 }  // namespace
 }  // namespace gw::test

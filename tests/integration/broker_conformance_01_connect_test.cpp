@@ -101,6 +101,17 @@ TEST(Connect01, ClientMaximumPacketSizeBelowTheConnackRefusedWithBare0x95) {
   EXPECT_TRUE(ping(d));
 }
 
+TEST(Connect01, ResponseInformationThatDoesNotFitIsLeftOut) {
+  GW_START_BROKER(gw, "  response_information: plant-1/responses/\n");
+  RawClient c(gw.port());
+  // Asked for, but only the default CONNACK's 16 bytes allowed: Response Information is the one
+  // property a successful CONNACK may go without (§3.2.2.3.15: the server MAY send it).
+  ASSERT_TRUE(handshake(c, connect_v5("asks", true,
+                                      ConnectProps{.maximum_packet_size = 16,
+                                                   .request_response_information = true})));
+  EXPECT_TRUE(ping(c));
+}
+
 TEST(Connect01, AssignedClientIdentifierThatDoesNotFitRefusedWith0x95) {
   GW_START_BROKER(gw);
   RawClient c(gw.port());
