@@ -48,8 +48,7 @@ void Client::on_data(std::span<const std::byte> data) {
   if (!connected_ && enhanced_auth_ != nullptr) {
     // A broken packet in an enhanced authentication exchange (an AUTH with Authentication Data
     // but no method, say) ends it like any other protocol error there: CONNACK 0x82 (MQTT 5
-    // §4.13.1 allows a CONNACK before the close).
-    broker_.log().info("client {}: {}", peer(), consumed.error().message());
+    // §4.13.1 allows a CONNACK before the close). It is logged there.
     broker_.on_auth_protocol_error(*this, consumed.error().message());
     close();  // already closed unless a refusal was on its way
     return;
@@ -60,8 +59,13 @@ void Client::on_data(std::span<const std::byte> data) {
         decoder_.failed_packet_type() == static_cast<std::uint8_t>(PacketType::Connect)) {
       // A second CONNECT while the first is being verified [MQTT-3.1.0-2]: a Protocol Error,
       // however it is broken (not 0x84, which answers a first CONNECT).
+      broker_.log().info("client {}: second CONNECT before CONNACK ({})", peer(),
+                         consumed.error().message());
       if (version_ == ProtocolVersion::V5) send(Connack{.reason = ConnackReason::ProtocolError});
-    } else if (code == MqttErrc::UnsupportedProtocolVersion) {
+      close();
+      return;
+    }
+    if (code == MqttErrc::UnsupportedProtocolVersion) {
       // MQTT 5 §3.1.2.2 [MQTT-3.1.2-2]: answer in a form the client can read, then close.
       const auto level = decoder_.refused_protocol_level().value_or(4);
       const auto form = level >= 5 ? ProtocolVersion::V5 : ProtocolVersion::V311;
