@@ -54,7 +54,7 @@ Broker::Broker(asio::io_context& io, BrokerOptions options, core::Clock& clock)
       rng_(std::random_device{}()),
       connect_rate_(options_.max_connect_rate, options_.max_connect_burst) {
   subscription_bound_ = options_.max_subscriptions_per_client;
-  copies_may_outgrow_packets_ = may_outgrow_packets(options_.max_packet_size, subscription_bound_);
+  note_size(options_.max_packet_size);  // any client's PUBLISH
   // Shared subscriptions prefer members that are connected (in-process ones are always ready),
   // then offline ones whose session queues, and never pick a member the ACL denies while another
   // may receive the message.
@@ -599,9 +599,12 @@ void Broker::publish(Message message) {
 }
 
 void Broker::note_size(const Message& message) {
-  if (!copies_may_outgrow_packets_ &&
-      may_outgrow_packets(publish_size(message, ProtocolVersion::V5), subscription_bound_)) {
-    copies_may_outgrow_packets_ = true;  // for good: it may be queued or retained
+  if (!copies_may_outgrow_packets_) note_size(publish_size(message, ProtocolVersion::V5));
+}
+
+void Broker::note_size(std::uint64_t packet_size) {
+  if (may_outgrow_packets(packet_size, subscription_bound_)) {
+    copies_may_outgrow_packets_ = true;  // for good: the message may be queued or retained
   }
 }
 

@@ -72,7 +72,8 @@ class Broker {
 
   // In-process publish (adapters, the bridge, $SYS): routed like a client's PUBLISH, with no
   // publishing session (No Local never applies). A topic that is not a valid topic name is
-  // refused with a log line. LocalClient is the richer interface.
+  // refused with a log line. LocalClient is the richer interface, and checks what this one
+  // assumes: every string property at most 65,535 bytes, as MQTT's strings.
   void publish(Message message);
 
   // --- called by LocalClient (see local_client.hpp) ---
@@ -188,9 +189,11 @@ class Broker {
   [[nodiscard]] std::string check_invariants() const;
 
  private:
-  // A message that did not come in a client's PUBLISH (which max_packet_size bounds): from one
-  // large enough on, every copy to a client is measured (copies_may_outgrow_packets()).
+  // A message that did not come in a client's PUBLISH (which max_packet_size bounds), or the
+  // size of packets that may arrive: from one large enough on, every copy to a client is
+  // measured (copies_may_outgrow_packets()).
   void note_size(const Message& message);
+  void note_size(std::uint64_t packet_size);
   // Stores it if retained and hands a copy to every matching session; returns how many.
   std::size_t route(const std::shared_ptr<const Message>& message, std::optional<SubscriberId> from);
   // Sends or queues `out` for `session`; false when the ACL withholds it (it does not count as

@@ -253,6 +253,7 @@ void Broker::restore(persistence::PersistedState&& state) {
   for (const auto& row : state.sessions) {
     subscription_bound_ = std::max<std::uint64_t>(subscription_bound_, row.subscriptions.size());
   }
+  note_size(options_.max_packet_size);  // clients' PUBLISHes to those sessions
   for (auto& row : state.sessions) {
     if (sessions_.contains(row.client_id) || row.expiry_interval == 0) continue;
     const bool gone = !row.connected && row.expires_at_ms && *row.expires_at_ms <= now_ms;

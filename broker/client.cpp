@@ -49,8 +49,13 @@ void Client::on_data(std::span<const std::byte> data) {
     // A broken packet in an enhanced authentication exchange (an AUTH with Authentication Data
     // but no method, say) ends it like any other protocol error there: CONNACK 0x82 (MQTT 5
     // §4.13.1 allows a CONNACK before the close). It is logged there.
-    broker_.on_auth_protocol_error(*this, consumed.error().message());
-    close();  // already closed unless a refusal was on its way
+    if (enhanced_auth_->refusing) {  // the refusal is on its way; the connection ends now
+      broker_.count_protocol_error();
+      broker_.log().info("client {}: {}", peer(), consumed.error().message());
+    } else {
+      broker_.on_auth_protocol_error(*this, consumed.error().message());
+    }
+    close();  // closed already, unless a refusal was on its way
     return;
   }
   if (!connected_) {

@@ -52,7 +52,9 @@ class Reader {
   }
   bool string(std::string& s) {
     std::uint32_t n = 0;
-    if (!u32(n) || in_.size() < n) return false;
+    // Longer than an MQTT string can be (MQTT 5 §1.5.4): no packet could carry it, so no row of
+    // ours holds one; a damaged row, refused as such.
+    if (!u32(n) || n > 65'535 || in_.size() < n) return false;
     s.assign(in_.substr(0, n));
     in_.remove_prefix(n);
     return true;

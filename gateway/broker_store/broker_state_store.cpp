@@ -248,6 +248,7 @@ Result<void> prepare_schema(sqlite3* db) {
 Result<std::shared_ptr<const Message>> read_message(const Statement& s, int col) {
   auto m = std::make_shared<Message>();
   m->topic = s.column_text(col);
+  if (!broker::protocol::TopicName::make(m->topic)) return Failure{make_error(Unusable::CorruptRow)};
   m->payload = s.column_blob(col + 1);
   const auto qos = s.column_int64(col + 2);
   const auto retain = s.column_int64(col + 3);

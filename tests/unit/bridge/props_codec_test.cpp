@@ -81,6 +81,14 @@ TEST(PropsCodec, RejectsBlobWhenMalformed) {
   EXPECT_TRUE(bad(std::string("\x01\x10\xff\xff\xff\xff", 6)));  // 4 billion user properties
   EXPECT_TRUE(bad(std::string("\x01\x10\x00\x00\x00\x00", 6)));  // zero user properties
   EXPECT_TRUE(bad(std::string("\x01\x02\x00\x00\x00\x05" "abc", 9)));  // string past the end
+  // A content type longer than an MQTT string can be (65,535 bytes), all there: no packet could
+  // have carried it, so it is a damaged row (the broker would fail to measure it).
+  std::string too_long("\x01\x02\x00\x01\x00\x00", 6);
+  too_long.append(65'536, 'c');
+  EXPECT_TRUE(bad(too_long));
+  std::string longest("\x01\x02\x00\x00\xff\xff", 6);
+  longest.append(65'535, 'c');
+  EXPECT_FALSE(bad(longest));
 }
 
 }  // namespace
