@@ -46,6 +46,13 @@ class BrokerAuth : public ::testing::Test {
     gw_ = std::make_unique<GatewayProcess>(broker_yaml);
     ASSERT_TRUE(gw_->ready()) << gw_->process().output();
   }
+  // A broker whose password file has one user, erin (password "pw"), written by mosquitto_passwd.
+  void start_with_erin() {
+    const std::string file = (files_.path() / "passwd").string();
+    ASSERT_EQ(run({"mosquitto_passwd", "-c", "-b", file, "erin", "pw"}, 20s).code, 0);
+    start("  password_file: " + file + "\n");
+  }
+
   TempDir files_;
   std::unique_ptr<GatewayProcess> gw_;
 };
@@ -249,9 +256,7 @@ Bytes connect_then(const std::string& client_id, const broker::protocol::Publish
 }
 
 TEST_F(BrokerAuth, TooMuchHeldBeforeConnackClosesWithoutAccepting) {
-  const std::string file = (files_.path() / "passwd").string();
-  ASSERT_EQ(run({"mosquitto_passwd", "-c", "-b", file, "erin", "pw"}, 20s).code, 0);
-  start("  password_file: " + file + "\n");
+  ASSERT_NO_FATAL_FAILURE(start_with_erin());
   RawClient c(gw_->port());
   ASSERT_TRUE(c.connected());
   broker::protocol::Publish small;
@@ -265,9 +270,7 @@ TEST_F(BrokerAuth, TooMuchHeldBeforeConnackClosesWithoutAccepting) {
 }
 
 TEST_F(BrokerAuth, PacketsSentRightAfterConnectWaitForTheVerification) {
-  const std::string file = (files_.path() / "passwd").string();
-  ASSERT_EQ(run({"mosquitto_passwd", "-c", "-b", file, "erin", "pw"}, 20s).code, 0);
-  start("  password_file: " + file + "\n");
+  ASSERT_NO_FATAL_FAILURE(start_with_erin());
   using namespace broker::protocol;
   RawClient c(gw_->port());
   ASSERT_TRUE(c.connected());
@@ -281,9 +284,7 @@ TEST_F(BrokerAuth, PacketsSentRightAfterConnectWaitForTheVerification) {
 }
 
 TEST_F(BrokerAuth, ASecondConnectWhileTheFirstIsVerifiedIsAProtocolError) {
-  const std::string file = (files_.path() / "passwd").string();
-  ASSERT_EQ(run({"mosquitto_passwd", "-c", "-b", file, "erin", "pw"}, 20s).code, 0);
-  start("  password_file: " + file + "\n");
+  ASSERT_NO_FATAL_FAILURE(start_with_erin());
   using namespace broker::protocol;
   RawClient c(gw_->port());
   ASSERT_TRUE(c.connected());
